@@ -1,0 +1,161 @@
+"""fastapi-codegen visitor: turns the raw spec into what templates/api.jinja2 renders.
+
+The generator's own operation objects drop parameter constraints (patterns, bounds) and ignore
+security; this visitor reads them from the spec itself so the generated layer enforces the
+contract exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+PARAM_CLASS = {"path": "Path", "query": "Query", "header": "Header"}
+SCALAR_TYPES = {"string": "str", "integer": "int", "boolean": "bool", "number": "float"}
+CONSTRAINTS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+}
+
+
+def snake(name: str) -> str:
+    name = re.sub(r"[^0-9A-Za-z]+", "_", name)
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().strip("_")
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", name) if part)
+
+
+def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local references are supported: {ref}")
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def ref_name(node: dict[str, Any]) -> str:
+    return str(node["$ref"]).rsplit("/", 1)[-1]
+
+
+def scalar_annotation(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
+    kind = schema.get("type")
+    if kind not in SCALAR_TYPES:
+        raise ValueError(f"unsupported parameter schema: {schema}")
+    return SCALAR_TYPES[kind]
+
+
+def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    param = resolve(spec, raw)
+    schema = resolve(spec, param.get("schema", {}))
+    location = param["in"]
+    if location not in PARAM_CLASS:
+        raise ValueError(f"unsupported parameter location: {location}")
+    name = param["name"]
+    python_name = snake(name)
+    options = [f"{CONSTRAINTS[key]}={schema[key]!r}" for key in CONSTRAINTS if key in schema]
+    if python_name != name:
+        options.insert(0, f"alias={name!r}")
+    required = bool(param.get("required", location == "path"))
+    annotation = scalar_annotation(schema)
+    if not required and "default" not in schema:
+        annotation = f"{annotation} | None"
+    declaration = f"Annotated[{annotation}, {PARAM_CLASS[location]}({', '.join(options)})]"
+    if not required:
+        declaration += f" = {schema.get('default')!r}"
+    return {"name": python_name, "annotation": annotation, "declaration": declaration}
+
+
+def success_response(spec: dict[str, Any], responses: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    codes = sorted(int(code) for code in responses if code.isdigit() and code.startswith("2"))
+    if len(codes) != 1:
+        raise ValueError(f"each operation needs exactly one 2xx response, got {codes}")
+    return codes[0], resolve(spec, responses[str(codes[0])])
+
+
+def json_model(content: dict[str, Any] | None) -> str | None:
+    if not content:
+        return None
+    media = content.get("application/json")
+    if media is None or "$ref" not in media.get("schema", {}):
+        raise ValueError("JSON bodies must be a $ref to a component schema")
+    return ref_name(media["schema"])
+
+
+def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]) -> dict[str, Any]:
+    op = item[method]
+    params = [parameter(spec, p) for p in [*item.get("parameters", []), *op.get("parameters", [])]]
+    body = None
+    if "requestBody" in op:
+        request = resolve(spec, op["requestBody"])
+        body = {"model": json_model(request["content"]), "required": bool(request.get("required"))}
+    status_code, success = success_response(spec, op["responses"])
+    headers = sorted(success.get("headers", {}))
+    security = op.get("security", spec.get("security", []))
+    schemes = sorted({name for requirement in security for name in requirement})
+    name = snake(op["operationId"])
+    response_model = json_model(success.get("content"))
+    result = response_model or "None"
+    headers_type = None
+    if headers:
+        headers_type = pascal(op["operationId"]) + "Headers"
+        result = f"tuple[{result}, {headers_type}]"
+    return {
+        "operation_id": op["operationId"],
+        "name": name,
+        "method": method.upper(),
+        "path": path,
+        "summary": op.get("summary", ""),
+        "tag": (op.get("tags") or ["default"])[0],
+        "params": params,
+        "body": body,
+        "status_code": status_code,
+        "response_model": response_model,
+        "headers": headers,
+        "headers_type": headers_type,
+        "result": result,
+        "schemes": schemes,
+    }
+
+
+def visit(parser: Any, model_path: Path) -> dict[str, object]:
+    spec: dict[str, Any] = parser.raw_obj
+    operations = [
+        operation(spec, path, method, item)
+        for path, item in spec["paths"].items()
+        for method in HTTP_METHODS
+        if method in item
+    ]
+    tags = sorted({op["tag"] for op in operations})
+    interfaces = [
+        {
+            "tag": tag,
+            "class_name": pascal(tag) + "Api",
+            "argument": snake(tag),
+            "operations": [op for op in operations if op["tag"] == tag],
+        }
+        for tag in tags
+    ]
+    models = sorted({m for op in operations for m in (op["response_model"], op["body"] and op["body"]["model"]) if m})
+    schemes = sorted(spec.get("components", {}).get("securitySchemes", {}))
+    return {
+        "api_operations": operations,
+        "api_interfaces": interfaces,
+        "api_models": models,
+        "security_schemes": schemes,
+        "model_module": model_path.stem,
+    }

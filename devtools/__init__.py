@@ -1,0 +1,1 @@
+"""Developer commands: an embedded PostgreSQL, the dev server launcher, and development tokens."""

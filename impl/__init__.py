@@ -1,0 +1,1 @@
+"""The hand-written implementation of the Tasks API: task rules, queries and auth."""

@@ -1,0 +1,88 @@
+"""Verifying bearer JWTs with python-jose, in one of two modes pinned to one algorithm family.
+
+- shared secret: HS256 with JWT_SECRET (or BETTER_AUTH_SECRET);
+- JWKS: RS256/ES256 with public keys fetched from JWKS_URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from impl.auth.jwks import JwksKeys
+from impl.problems import Unauthorized
+from impl.settings import Settings
+
+SHARED_SECRET_ALGORITHMS = ("HS256",)
+JWKS_ALGORITHMS = ("RS256", "ES256")
+KEY_ALGORITHM_BY_TYPE: dict[tuple[Any, Any], str] = {("RSA", None): "RS256", ("EC", "P-256"): "ES256"}
+# Header parameters that name a key somewhere else; keys come only from our configuration.
+FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c")
+MAX_KID_LENGTH = 256
+
+
+def invalid(reason: str) -> Unauthorized:
+    return Unauthorized(f"The bearer token is not valid: {reason}.")
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.jwks = (
+            JwksKeys(
+                settings.jwks_url,
+                timeout=settings.jwks_timeout,
+                max_age=settings.jwks_cache_seconds,
+                refetch_interval=settings.jwks_refetch_interval,
+            )
+            if settings.jwks_url
+            else None
+        )
+
+    async def subject(self, token: str) -> str:
+        """The verified token's `sub`; raises Unauthorized for anything short of a valid token."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError:
+            raise invalid("malformed") from None
+        if any(name in header for name in FORBIDDEN_HEADERS):
+            raise invalid("embedded or remote keys are not accepted")
+        key, algorithms = await self._key_for(header)
+        options = {
+            "require_exp": True,
+            "require_sub": True,
+            "require_iss": self.issuer is not None,
+            "require_aud": self.audience is not None,
+            "verify_aud": self.audience is not None,
+        }
+        try:
+            claims = jwt.decode(
+                token, key, algorithms=list(algorithms), audience=self.audience, issuer=self.issuer, options=options
+            )
+        except JOSEError as error:
+            raise invalid(str(error).rstrip(".").lower() or "rejected") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise invalid("no subject")
+        return subject
+
+    async def _key_for(self, header: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
+        if self.secret is not None:
+            return self.secret, SHARED_SECRET_ALGORITHMS
+        assert self.jwks is not None
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid.strip() or len(kid) > MAX_KID_LENGTH:
+            raise invalid("no usable key id")
+        if header.get("alg") not in JWKS_ALGORITHMS:
+            raise invalid("unsupported algorithm")
+        jwk = await self.jwks.key(kid)
+        if jwk is None:
+            raise invalid("unknown key id")
+        algorithm = jwk.get("alg") or KEY_ALGORITHM_BY_TYPE.get((jwk.get("kty"), jwk.get("crv")))
+        if algorithm not in JWKS_ALGORITHMS:
+            raise invalid("the signing key's algorithm is not accepted")
+        return jwk, (algorithm,)

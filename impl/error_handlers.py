@@ -1,0 +1,106 @@
+"""Every error the service can answer with, rendered as one RFC 9457 problem shape."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
+
+from generated.api import ALLOWED_METHODS
+from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem
+
+logger = logging.getLogger("tasks_api.errors")
+LOCATION_KINDS = {"path", "query", "header", "cookie"}
+DATABASE_DOWN = ServiceUnavailable("The database is unavailable; retry later.")
+
+
+def problem_response(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None = None, **extensions: Any
+) -> JSONResponse:
+    body = problem(status, detail, instance=request.url.path, **extensions)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def json_pointer(parts: Iterable[Any]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def invalid_input(error: dict[str, Any]) -> dict[str, str]:
+    location: Sequence[Any] = error.get("loc", ())
+    message = str(error.get("msg", "Invalid value"))
+    if location and location[0] in LOCATION_KINDS and len(location) > 1:
+        return {"parameter": str(location[1]), "message": message}
+    body_path = location[1:] if location and location[0] == "body" else location
+    if error.get("type") == "json_invalid":
+        body_path = ()
+    return {"pointer": json_pointer(body_path), "message": message}
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [dict(e) for e in exc.errors()]
+    malformed = any(e.get("type") == "json_invalid" for e in errors)
+    status, detail = (400, "The request body is not valid JSON.") if malformed else (422, "The request is invalid.")
+    return problem_response(request, status, detail, errors=[invalid_input(e) for e in errors])
+
+
+async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(request, exc.status, exc.detail, exc.headers)
+
+
+PATH_METHODS = [
+    (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"), methods)
+    for template, methods in ALLOWED_METHODS.items()
+]
+
+
+def allowed_methods(path: str) -> str:
+    """The spec's methods at this path (Starlette's own Allow names only the first matching route's)."""
+    for pattern, methods in PATH_METHODS:
+        if pattern.match(path):
+            return ", ".join(methods)
+    return "GET"
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    detail = exc.detail if isinstance(exc.detail, str) else "The request cannot be served."
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request.url.path)
+        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
+    elif exc.status_code == 404:
+        detail = "No such resource."
+    return problem_response(request, exc.status_code, detail, headers)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return await on_problem(request, DATABASE_DOWN)
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(request, 500, "The server failed to handle this request.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(HTTPException, on_http_error)
+    # Registered by class so they are answered here, not re-raised by Starlette's last-resort handler.
+    for error_class in (DBAPIError, PoolTimeoutError, OSError, TimeoutError, Exception):
+        app.add_exception_handler(error_class, on_unexpected)

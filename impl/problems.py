@@ -1,0 +1,64 @@
+"""Errors as RFC 9457 problem documents: the exceptions the implementation raises, and their rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """An error that answers the request with a problem document."""
+
+    status: int = 500
+
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+class Unauthorized(ProblemError):
+    status = 401
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class MissingCredentials(ProblemError):
+    status = 401
+
+    def __init__(self, detail: str = "A bearer token is required.") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ProblemError):
+    status = 403
+
+
+class NotFound(ProblemError):
+    status = 404
+
+
+class ServiceUnavailable(ProblemError):
+    status = 503
+
+    def __init__(self, detail: str, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
+# RFC 9110's names where Python's http module still has the older ones.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def problem(status: int, detail: str, *, instance: str, **extensions: Any) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": TITLES.get(status) or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extensions,
+    }

@@ -1,0 +1,54 @@
+"""Service configuration, read from environment variables (see .env.example)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "changethis", "secret", "your-secret-here", "your-secret-key", "development"}
+)
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
+
+    database_url: str | None = None
+    db_pool_size: int = 20
+    db_max_overflow: int = 40
+    db_pool_timeout: float = 5.0
+    db_connect_timeout: float = 5.0
+    db_command_timeout: float = 10.0
+
+    jwt_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("JWT_SECRET", "BETTER_AUTH_SECRET")
+    )
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwks_timeout: float = 3.0
+    jwks_cache_seconds: float = 300.0
+    jwks_refetch_interval: float = 10.0
+
+    @model_validator(mode="after")
+    def one_auth_mode(self) -> Self:
+        if (self.jwt_secret is None) == (self.jwks_url is None):
+            raise ValueError("configure exactly one of JWT_SECRET (or BETTER_AUTH_SECRET) and JWKS_URL")
+        if self.jwt_secret is not None:
+            secret = self.jwt_secret.get_secret_value()
+            if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"JWT_SECRET must be a random value of at least {MIN_SECRET_BYTES} bytes")
+        return self
+
+    @property
+    def shared_secret_mode(self) -> bool:
+        return self.jwt_secret is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Tasks: the rules (service.py) and every query (repository.py)."""

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerate generated/ from openapi/tasks.yaml with fastapi-code-generator, in its own pinned
+# environment (it pins old click and datamodel-code-generator, which the service must not carry).
+# Idempotent: a second run writes the same bytes. Usage: scripts/regen.sh [OUTPUT_DIR] (default generated).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tool_env=.tools/codegen
+stamp="$tool_env/.lock-sha"
+lock_sha=$(sha256sum codegen/requirements.lock | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
+  rm -rf "$tool_env"
+  scripts/uv.sh venv --quiet --python python3 "$tool_env"
+  VIRTUAL_ENV="$tool_env" scripts/uv.sh pip sync --quiet --require-hashes codegen/requirements.lock
+  echo "$lock_sha" > "$stamp"
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# The warning about black/isort becoming opt-in is the generator's, not ours.
+PYTHONWARNINGS=ignore::FutureWarning "$tool_env/bin/fastapi-codegen" \
+  --input openapi/tasks.yaml \
+  --output "$out/generated" \
+  --template-dir "$PWD/codegen/templates" \
+  --model-template-dir "$PWD/codegen/model_templates" \
+  --custom-visitor "$PWD/codegen/visitor.py" \
+  --output-model-type pydantic_v2.BaseModel \
+  --python-version 3.11 \
+  --enum-field-as-literal all \
+  --strict-nullable \
+  --use-annotated \
+  --disable-timestamp
+target=${1:-generated}
+rm -rf "$target"
+mv "$out/generated" "$target"

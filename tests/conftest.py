@@ -1,0 +1,101 @@
+"""Fixtures: a migrated PostgreSQL (embedded unless TEST_DATABASE_URL is set) and the live service."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from devtools import embedded_db, migrate
+from tests.support.live_server import ROOT, LiveServer
+from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
+
+REPORTS = ROOT / "reports"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> embedded_db.PostgresServer:
+    return embedded_db.start(ROOT / ".data" / "test-postgres")
+
+
+def fresh_database(postgres: embedded_db.PostgresServer, name: str) -> str:
+    embedded_db.create_database(postgres, name, recreate=True)
+    return embedded_db.database_url(postgres, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: embedded_db.PostgresServer) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or fresh_database(postgres, "tasks_test")
+    migrate.upgrade(url)
+    return url
+
+
+def shared_secret_env(database_url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": SHARED_SECRET,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "JWKS_URL": "",
+        "BETTER_AUTH_SECRET": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[LiveServer]:
+    live = LiveServer(shared_secret_env(database_url), log_path=REPORTS / "server.log")
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+@dataclass
+class User:
+    """A user of the service with a valid token, and the paths they own."""
+
+    id: str
+    http: httpx.Client
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(shared_secret_token(self.id))
+
+    @property
+    def tasks_path(self) -> str:
+        return f"/api/{self.id}/tasks"
+
+    def task_path(self, task_id: int) -> str:
+        return f"{self.tasks_path}/{task_id}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def create(self, title: str = "Buy milk", **fields: Any) -> dict[str, Any]:
+        response = self.request("POST", self.tasks_path, json={"title": title, **fields})
+        assert response.status_code == 201, response.text
+        task: dict[str, Any] = response.json()
+        return task
+
+
+def new_user_id() -> str:
+    return f"user_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def alice(http: httpx.Client) -> User:
+    return User(new_user_id(), http)
+
+
+@pytest.fixture
+def bob(http: httpx.Client) -> User:
+    return User(new_user_id(), http)

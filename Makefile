@@ -14,8 +14,8 @@ install: .venv/.synced
 run: install ## Serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(PYTHON) -m devtools.serve
 
-token: install ## Mint a development token: make token USER=alice
-	@$(PYTHON) -m devtools.token $(or $(USER_ID),$(USER))
+token: install ## Mint a development token: make -s token USER_ID=alice
+	@$(PYTHON) -m devtools.token $(USER_ID)
 
 regen: ## Regenerate generated/ from openapi/tasks.yaml
 	scripts/regen.sh

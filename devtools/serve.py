@@ -6,6 +6,7 @@ import argparse
 import os
 
 import uvicorn
+from dotenv import load_dotenv
 
 from devtools import embedded_db, migrate
 from devtools.dev_secret import ensure_shared_secret_env
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     args = parser.parse_args(argv)
+    load_dotenv()
 
     if not os.environ.get("DATABASE_URL"):
         server = embedded_db.start()
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     migrate.upgrade(os.environ["DATABASE_URL"])
     if not os.environ.get("JWKS_URL"):
         print(
-            "Shared-secret auth. Get a token:  make token USER=alice\n"
+            "Shared-secret auth. Get a token:  TOKEN=$(make -s token USER_ID=alice)\n"
             f'Then:  curl -H "Authorization: Bearer $TOKEN" http://{args.host}:{args.port}/api/alice/tasks',
             flush=True,
         )

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from dotenv import load_dotenv
 from jose import jwt
 
 from devtools.dev_secret import ensure_shared_secret_env
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("user_id")
     parser.add_argument("--minutes", type=float, default=60)
     args = parser.parse_args(argv)
+    load_dotenv()
     ensure_shared_secret_env()
     sys.stdout.write(mint(Settings(), args.user_id, minutes=args.minutes) + "\n")
 

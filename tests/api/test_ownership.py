@@ -1,0 +1,72 @@
+"""Nobody sees another user's data: a foreign path is 403, a foreign task id is 404, on every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import User
+
+TASK_ROUTES = [
+    ("GET", "", None),
+    ("PUT", "", {"title": "hijacked"}),
+    ("PATCH", "", {"title": "hijacked"}),
+    ("DELETE", "", None),
+    ("PATCH", "/complete", None),
+]
+COLLECTION_ROUTES = [("GET", None), ("POST", {"title": "planted"})]
+
+
+@pytest.mark.parametrize(("method", "body"), COLLECTION_ROUTES)
+def test_a_token_for_a_cannot_use_bs_collection(alice: User, bob: User, method: str, body: Any) -> None:
+    response = alice.request(method, bob.tasks_path, json=body)
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert bob.request("GET", bob.tasks_path).json()["total"] == 0
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), TASK_ROUTES)
+def test_a_token_for_a_on_bs_task_path_is_403(alice: User, bob: User, method: str, suffix: str, body: Any) -> None:
+    task = bob.create("Bob's secret")
+    response = alice.request(method, bob.task_path(task["id"]) + suffix, json=body)
+    assert response.status_code == 403
+    assert "Bob's secret" not in response.text
+    assert bob.request("GET", bob.task_path(task["id"])).json() == task
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), TASK_ROUTES)
+def test_bs_task_id_under_as_path_is_404(alice: User, bob: User, method: str, suffix: str, body: Any) -> None:
+    task = bob.create("Bob's secret")
+    response = alice.request(method, alice.task_path(task["id"]) + suffix, json=body)
+    assert response.status_code == 404
+    assert "Bob's secret" not in response.text
+    assert bob.request("GET", bob.task_path(task["id"])).json() == task
+
+
+def test_a_list_shows_only_the_owners_tasks(alice: User, bob: User) -> None:
+    mine = alice.create("Alice's")
+    bob.create("Bob's")
+    page = alice.request("GET", alice.tasks_path).json()
+    assert [task["id"] for task in page["items"]] == [mine["id"]]
+    assert page["total"] == 1
+
+
+def test_the_first_valid_token_records_the_user(alice: User, database_url: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from impl.database import asyncpg_url
+
+    alice.request("GET", alice.tasks_path)
+    url, _ = asyncpg_url(database_url)
+
+    async def count() -> int:
+        conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM users WHERE id = $1", alice.id))
+        finally:
+            await conn.close()
+
+    assert asyncio.run(count()) == 1

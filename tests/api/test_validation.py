@@ -1,0 +1,121 @@
+"""Input is checked strictly against the contract: rejected, never coerced or clamped, never half-written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import User
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_invalid(response: Any, *, pointer: str | None = None, parameter: str | None = None) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body = response.json()
+    assert (body["type"], body["status"], body["title"]) == ("about:blank", 422, "Unprocessable Content")
+    assert "Traceback" not in response.text
+    locations = [(error.get("pointer"), error.get("parameter")) for error in body["errors"]]
+    assert all(error["message"] for error in body["errors"])
+    if pointer is not None:
+        assert (pointer, None) in locations, locations
+    if parameter is not None:
+        assert (None, parameter) in locations, locations
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({}, "/title"),
+        ({"title": ""}, "/title"),
+        ({"title": "   "}, "/title"),
+        ({"title": "x" * 201}, "/title"),
+        ({"title": 42}, "/title"),
+        ({"title": None}, "/title"),
+        ({"title": "ok", "description": "x" * 1001}, "/description"),
+        ({"title": "ok", "description": 7}, "/description"),
+        ({"title": "ok", "id": 5}, "/id"),
+        ({"title": "ok", "user_id": "someone"}, "/user_id"),
+        ({"title": "ok", "completed": True}, "/completed"),
+        ({"title": "ok", "created_at": "2026-01-01T00:00:00Z"}, "/created_at"),
+        ({"title": "ok", "priority": "high"}, "/priority"),
+    ],
+)
+def test_create_rejects_invalid_bodies_and_stores_nothing(alice: User, body: dict[str, Any], pointer: str) -> None:
+    assert_invalid(alice.request("POST", alice.tasks_path, json=body), pointer=pointer)
+    assert alice.request("GET", alice.tasks_path).json()["total"] == 0
+
+
+def test_a_title_of_exactly_200_characters_is_accepted(alice: User) -> None:
+    assert alice.create("x" * 200)["title"] == "x" * 200
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"completed": "yes"}, "/completed"),
+        ({"completed": "true"}, "/completed"),
+        ({"completed": 1}, "/completed"),
+        ({"title": ""}, "/title"),
+        ({"id": 1}, "/id"),
+        ({"updated_at": "2026-01-01T00:00:00Z"}, "/updated_at"),
+    ],
+)
+def test_patch_rejects_uncoerced_types_and_unknown_fields(alice: User, body: dict[str, Any], pointer: str) -> None:
+    task = alice.create("Original")
+    assert_invalid(alice.request("PATCH", alice.task_path(task["id"]), json=body), pointer=pointer)
+    assert alice.request("GET", alice.task_path(task["id"])).json() == task
+
+
+def test_put_requires_a_title(alice: User) -> None:
+    task = alice.create("Original")
+    assert_invalid(alice.request("PUT", alice.task_path(task["id"]), json={"completed": True}), pointer="/title")
+    assert alice.request("GET", alice.task_path(task["id"])).json() == task
+
+
+def test_a_body_that_is_not_json_is_400_problem(alice: User) -> None:
+    response = alice.request(
+        "POST", alice.tasks_path, content=b'{"title": "unterminated', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["errors"][0]["pointer"] == ""
+
+
+def test_a_json_body_that_is_not_an_object_is_422(alice: User) -> None:
+    assert_invalid(alice.request("POST", alice.tasks_path, json=["title"]), pointer="")
+
+
+def test_a_missing_body_is_422(alice: User) -> None:
+    assert_invalid(alice.request("POST", alice.tasks_path), pointer="")
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=1.5", "limit"),
+        ("offset=-1", "offset"),
+        ("status=done", "status"),
+        ("sort=priority", "sort"),
+        ("order=up", "order"),
+    ],
+)
+def test_list_rejects_out_of_range_parameters_instead_of_clamping(alice: User, query: str, parameter: str) -> None:
+    assert_invalid(alice.request("GET", f"{alice.tasks_path}?{query}"), parameter=parameter)
+
+
+@pytest.mark.parametrize("task_id", ["abc", "0", "-3", "1.5", "9223372036854775808"])
+def test_task_ids_outside_the_contract_are_422(alice: User, task_id: str) -> None:
+    assert_invalid(alice.request("GET", f"{alice.tasks_path}/{task_id}"), parameter="task_id")
+
+
+def test_a_user_id_outside_the_contract_is_422(http: Any) -> None:
+    user = User("has.dot", http)
+    assert_invalid(user.request("GET", user.tasks_path), parameter="user_id")
+    too_long = User("u" * 129, http)
+    assert_invalid(too_long.request("GET", too_long.tasks_path), parameter="user_id")

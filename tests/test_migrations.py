@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,8 +22,10 @@ from tests.conftest import fresh_database
 
 
 @pytest.fixture
-def empty_database(postgres: embedded_db.PostgresServer) -> str:
-    return fresh_database(postgres, "tasks_migrations")
+def empty_database(postgres: embedded_db.PostgresServer) -> Iterator[str]:
+    url = fresh_database(postgres, "tasks_migrations")
+    yield url
+    embedded_db.drop_database(postgres, f"tasks_migrations_{os.getpid()}")
 
 
 def run_sync(url: str, work: Any) -> Any:

@@ -1,0 +1,61 @@
+"""On SIGTERM the service stops taking connections but finishes the requests already in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import asyncpg
+import httpx
+import pytest
+
+from impl.database import asyncpg_url
+from tests.conftest import REPORTS, shared_secret_env
+from tests.support.live_server import LiveServer
+from tests.support.tokens import bearer, shared_secret_token
+
+
+def plain_dsn(database_url: str) -> str:
+    url, _ = asyncpg_url(database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
+    async with asyncio.timeout(10):
+        # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
+        while not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+async def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(database_url: str) -> None:
+    server = LiveServer(shared_secret_env(database_url), log_path=REPORTS / "server-graceful-shutdown.log")
+    headers = bearer(shared_secret_token("graceful_user"))
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+            created = await client.post("/api/graceful_user/tasks", json={"title": "slow"})
+            task_path = created.headers["location"]
+            blocker = await asyncpg.connect(plain_dsn(database_url))
+            try:
+                # Hold the task's row lock so the next update is provably in flight inside the server.
+                transaction = blocker.transaction()
+                await transaction.start()
+                await blocker.execute("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", created.json()["id"])
+                in_flight = asyncio.create_task(client.patch(task_path, json={"completed": True}))
+                await wait_for_lock_waiter(blocker)
+
+                server.process.send_signal(signal.SIGTERM)
+                await asyncio.sleep(0.5)
+                with pytest.raises(httpx.ConnectError):
+                    await httpx.AsyncClient(base_url=server.url, headers=headers).get("/healthz")
+
+                await transaction.commit()
+                response = await in_flight
+            finally:
+                await blocker.close()
+        assert response.status_code == 200
+        assert response.json()["completed"] is True
+        # uvicorn re-raises the signal once it has shut down cleanly, so the exit status says SIGTERM.
+        assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert "Finished server process" in server.log()
+    finally:
+        server.stop()

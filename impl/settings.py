@@ -12,10 +12,13 @@ PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "changethis", "secret", "your-secret-here", "your-secret-key", "development"}
 )
 MIN_SECRET_BYTES = 32
+# A random secret of 32+ characters has far more; "changeme" * 4 or "a" * 40 have fewer.
+MIN_DISTINCT_CHARACTERS = 12
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
+    # Only the process environment: `make run` loads a .env file into it, tests and deployments do not.
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
 
     database_url: str | None = None
     db_pool_size: int = 20
@@ -39,8 +42,12 @@ class Settings(BaseSettings):
         if (self.jwt_secret is None) == (self.jwks_url is None):
             raise ValueError("configure exactly one of JWT_SECRET (or BETTER_AUTH_SECRET) and JWKS_URL")
         if self.jwt_secret is not None:
-            secret = self.jwt_secret.get_secret_value()
-            if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+            secret = self.jwt_secret.get_secret_value().strip()
+            if (
+                len(secret.encode()) < MIN_SECRET_BYTES
+                or len(set(secret)) < MIN_DISTINCT_CHARACTERS
+                or any(placeholder in secret.lower() for placeholder in PLACEHOLDER_SECRETS)
+            ):
                 raise ValueError(f"JWT_SECRET must be a random value of at least {MIN_SECRET_BYTES} bytes")
         return self
 

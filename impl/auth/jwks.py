@@ -2,11 +2,22 @@
 
 Caching fetched public keys is safe across processes: each process holds the same public data.
 An unknown `kid` triggers one refetch, rate-limited so that forged kids cannot hammer the issuer.
+
+Availability rules:
+- one fetch at a time per process; requests that queued behind a fetch which started after they
+  asked take its outcome instead of fetching again, so a slow issuer costs each request at most
+  two fetch deadlines, however many requests arrive;
+- each fetch has one overall deadline (`timeout`), not only httpx's per-read one, so an issuer that
+  trickles its answer cannot hold requests;
+- when the issuer cannot be reached, keys already cached keep verifying tokens, but a token whose
+  `kid` is not cached is answered 503 (we cannot tell whether the issuer has published it), and the
+  next attempt waits `refetch_interval`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -16,8 +27,11 @@ from impl.problems import ServiceUnavailable
 
 
 class JwksUnavailable(ServiceUnavailable):
-    def __init__(self) -> None:
-        super().__init__("The token's signing keys cannot be fetched right now; retry later.", retry_after_seconds=5)
+    def __init__(self, retry_after_seconds: int = 5) -> None:
+        super().__init__(
+            "The token's signing keys cannot be fetched right now; retry later.",
+            retry_after_seconds=retry_after_seconds,
+        )
 
 
 class JwksKeys:
@@ -27,30 +41,40 @@ class JwksKeys:
         self.max_age = max_age
         self.refetch_interval = refetch_interval
         self._keys: dict[str, dict[str, Any]] = {}
-        self._fetched_at: float | None = None
+        self._fetched_at: float | None = None  # when the keys held were fetched
+        self._attempted_at: float | None = None  # when the latest fetch started, whatever its outcome
+        self._available = True  # whether the latest fetch succeeded
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> dict[str, Any] | None:
-        """The JWK with this kid, or None when the issuer does not publish it (after one refetch)."""
-        if self._fetched_at is None or self._age() > self.max_age:
-            await self._refresh(force=True)
-        elif kid not in self._keys and self._age() > self.refetch_interval:
-            await self._refresh(force=False)
-        return self._keys.get(kid)
+        """The JWK with this kid, or None when the issuer does not publish it (after one refetch).
 
-    def _age(self) -> float:
-        return time.monotonic() - (self._fetched_at or 0.0)
+        Raises JwksUnavailable when the kid is not cached and the issuer cannot be asked.
+        """
+        if self._fetched_at is None or time.monotonic() - self._fetched_at > self.max_age or kid not in self._keys:
+            await self._refresh()
+        key = self._keys.get(kid)
+        if key is None and not self._available:
+            raise JwksUnavailable(max(1, math.ceil(self.refetch_interval)))
+        return key
 
-    async def _refresh(self, *, force: bool) -> None:
+    async def _refresh(self) -> None:
+        asked_at = time.monotonic()
         async with self._lock:
-            if self._fetched_at is not None and self._age() <= (0 if force else self.refetch_interval):
-                return
+            if self._attempted_at is not None and (
+                self._attempted_at >= asked_at or time.monotonic() - self._attempted_at <= self.refetch_interval
+            ):
+                return  # a fetch started after we asked, or one is too recent to repeat
+            self._attempted_at = time.monotonic()
             try:
-                self._keys = await self._fetch()
-            except (httpx.HTTPError, ValueError) as error:
-                if not self._keys:
-                    raise JwksUnavailable() from error
-            self._fetched_at = time.monotonic()
+                async with asyncio.timeout(self.timeout):
+                    keys = await self._fetch()
+            except (httpx.HTTPError, ValueError, TimeoutError):
+                self._available = False
+                return
+            self._keys = keys
+            self._fetched_at = self._attempted_at
+            self._available = True
 
     async def _fetch(self) -> dict[str, dict[str, Any]]:
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:

@@ -20,7 +20,13 @@ JWKS_ALGORITHMS = ("RS256", "ES256")
 KEY_ALGORITHM_BY_TYPE: dict[tuple[Any, Any], str] = {("RSA", None): "RS256", ("EC", "P-256"): "ES256"}
 # Header parameters that name a key somewhere else; keys come only from our configuration.
 FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c")
+# Extensions the signer says we must understand (RFC 7515 section 4.1.11); we understand none.
+CRITICAL_HEADER = "crit"
 MAX_KID_LENGTH = 256
+# What python-jose 3.5.0 lets escape from decode() when a signed token's claims are of the wrong type:
+# int() of a list, dict or null `exp`/`nbf`/`iat` (TypeError), of an infinite one (OverflowError),
+# and json.loads of a deeply nested payload (RecursionError).
+MALFORMED_CLAIMS_ERRORS = (TypeError, ValueError, ArithmeticError, RecursionError)
 
 
 def invalid(reason: str) -> Unauthorized:
@@ -30,6 +36,8 @@ def invalid(reason: str) -> Unauthorized:
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        if self.secret is not None and not self.secret.strip():
+            raise ValueError("JWT_SECRET is blank; refusing to verify tokens with it")
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.jwks = (
@@ -51,6 +59,8 @@ class TokenVerifier:
             raise invalid("malformed") from None
         if any(name in header for name in FORBIDDEN_HEADERS):
             raise invalid("embedded or remote keys are not accepted")
+        if CRITICAL_HEADER in header:
+            raise invalid("critical header extensions are not supported")
         key, algorithms = await self._key_for(header)
         options = {
             "require_exp": True,
@@ -65,6 +75,8 @@ class TokenVerifier:
             )
         except JOSEError as error:
             raise invalid(str(error).rstrip(".").lower() or "rejected") from None
+        except MALFORMED_CLAIMS_ERRORS:
+            raise invalid("malformed claims") from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise invalid("no subject")

@@ -1,0 +1,643 @@
+"""Bearer authentication, against real server processes in both modes.
+
+- shared secret: the session `server` (HS256 with JWT_SECRET, iss and aud configured);
+- JWKS: a module server whose keys come from a local JWKS endpoint served like Better Auth's.
+
+Every rejected request must be 401 with a `WWW-Authenticate: Bearer ...` challenge and a problem
+document; every forged token is sent on the path of the user it claims to be, so that accepting it
+would answer 200 rather than 403.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from impl.settings import Settings
+from tests.conftest import REPORTS, new_user_id, shared_secret_env
+from tests.support import forge
+from tests.support.jwks import JwksServer, Outage, SigningKey
+from tests.support.live_server import LiveServer
+from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, claims_for, shared_secret_token
+
+HANG_GUARD_SECONDS = 10.0
+JWKS_TIMEOUT_SECONDS = 1
+
+
+# --- the operations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    template: str
+    body: dict[str, Any] | None = None
+
+    def path(self, user_id: str, task_id: int = 1) -> str:
+        return self.template.format(user_id=user_id, task_id=task_id)
+
+    def call(self, http: httpx.Client, user_id: str, headers: dict[str, str], task_id: int = 1) -> httpx.Response:
+        return http.request(self.method, self.path(user_id, task_id), headers=headers, json=self.body)
+
+
+OPERATIONS = [
+    Operation("listTasks", "GET", "/api/{user_id}/tasks"),
+    Operation("createTask", "POST", "/api/{user_id}/tasks", {"title": "Buy milk"}),
+    Operation("getTask", "GET", "/api/{user_id}/tasks/{task_id}"),
+    Operation("replaceTask", "PUT", "/api/{user_id}/tasks/{task_id}", {"title": "Buy oat milk"}),
+    Operation("updateTask", "PATCH", "/api/{user_id}/tasks/{task_id}", {}),
+    Operation("deleteTask", "DELETE", "/api/{user_id}/tasks/{task_id}"),
+    Operation("toggleTaskCompletion", "PATCH", "/api/{user_id}/tasks/{task_id}/complete"),
+]
+LIST = OPERATIONS[0]
+every_operation = pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status, body
+    return body
+
+
+def assert_unauthorized(response: httpx.Response) -> None:
+    assert_problem(response, 401)
+    assert response.headers.get("www-authenticate", "").startswith("Bearer"), response.headers
+
+
+# --- the JWKS-mode server ----------------------------------------------------------------------
+
+
+@dataclass
+class Keys:
+    rsa: SigningKey = field(default_factory=lambda: SigningKey.rsa("rsa-main"))
+    ec: SigningKey = field(default_factory=lambda: SigningKey.ec("ec-main"))
+
+
+@pytest.fixture(scope="module")
+def keys() -> Keys:
+    return Keys()
+
+
+@pytest.fixture(scope="module")
+def jwks(keys: Keys) -> Iterator[JwksServer]:
+    endpoint = JwksServer([keys.rsa, keys.ec])
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="module")
+def jwks_server(database_url: str, jwks: JwksServer) -> Iterator[LiveServer]:
+    env = {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": "",
+        "BETTER_AUTH_SECRET": "",
+        "JWKS_URL": jwks.url,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "JWKS_TIMEOUT": str(JWKS_TIMEOUT_SECONDS),
+        "JWKS_CACHE_SECONDS": "600",
+        "JWKS_REFETCH_INTERVAL": "0",
+    }
+    live = LiveServer(env, log_path=REPORTS / "server-jwks.log")
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def jwks_http(jwks_server: LiveServer, keys: Keys) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=jwks_server.url, timeout=30) as client:
+        user = new_user_id()
+        warm_up = client.get(LIST.path(user), headers=bearer(keys.rsa.token(claims_for(user))))
+        assert warm_up.status_code == 200, warm_up.text  # the keys are cached from here on
+        yield client
+
+
+# --- the identity providers a test can be run against ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Mints tokens the way one configuration's identity provider does, for the server that trusts it."""
+
+    name: str
+    http: httpx.Client
+    header: dict[str, Any]
+    sign: forge.Signer
+    public_jwk: dict[str, Any]
+    impostor: Callable[[], Issuer]
+
+    def token(self, sub: str, *, header: dict[str, Any] | None = None, **claims: Any) -> str:
+        return forge.encode(forge.without_none({**self.header, **(header or {})}), claims_for(sub, **claims), self.sign)
+
+
+def shared_secret_issuer(http: httpx.Client, secret: bytes) -> Issuer:
+    return Issuer(
+        name="HS256",
+        http=http,
+        header={"alg": "HS256", "typ": "JWT"},
+        sign=forge.hs256(secret),
+        public_jwk={"kty": "oct", "k": forge.b64url(secret)},
+        impostor=lambda: shared_secret_issuer(http, b"another secret of thirty-two bytes or more"),
+    )
+
+
+def jwks_issuer(http: httpx.Client, key: SigningKey) -> Issuer:
+    return Issuer(
+        name=key.alg,
+        http=http,
+        header={"alg": key.alg, "typ": "JWT", "kid": key.kid},
+        sign=key.sign,
+        public_jwk=key.public_jwk,
+        impostor=lambda: jwks_issuer(http, SigningKey.like(key)),
+    )
+
+
+@pytest.fixture(params=["HS256-shared-secret", "RS256-jwks", "ES256-jwks"])
+def issuer(request: pytest.FixtureRequest) -> Issuer:
+    if request.param == "HS256-shared-secret":
+        return shared_secret_issuer(request.getfixturevalue("http"), SHARED_SECRET.encode())
+    http = request.getfixturevalue("jwks_http")
+    keys: Keys = request.getfixturevalue("keys")
+    return jwks_issuer(http, keys.rsa if request.param == "RS256-jwks" else keys.ec)
+
+
+@pytest.fixture(params=["shared-secret", "jwks"])
+def any_server(request: pytest.FixtureRequest) -> httpx.Client:
+    client: httpx.Client = request.getfixturevalue("http" if request.param == "shared-secret" else "jwks_http")
+    return client
+
+
+@pytest.fixture
+def user() -> str:
+    return new_user_id()
+
+
+# --- credentials that are not a bearer token, on every operation -------------------------------
+
+
+@every_operation
+def test_a_request_without_authorization_is_401(any_server: httpx.Client, operation: Operation, user: str) -> None:
+    assert_unauthorized(operation.call(any_server, user, {}))
+
+
+@every_operation
+def test_a_non_bearer_scheme_is_401(any_server: httpx.Client, operation: Operation, user: str) -> None:
+    assert_unauthorized(operation.call(any_server, user, {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}))
+
+
+@every_operation
+def test_an_empty_bearer_token_is_401(any_server: httpx.Client, operation: Operation, user: str) -> None:
+    # "Bearer " with its trailing space is what a client sends; HTTP strips trailing whitespace.
+    assert_unauthorized(operation.call(any_server, user, {"Authorization": "Bearer"}))
+
+
+@every_operation
+def test_a_malformed_bearer_token_is_401(any_server: httpx.Client, operation: Operation, user: str) -> None:
+    assert_unauthorized(operation.call(any_server, user, bearer("not-a-jwt")))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a.b",
+        "a.b.c",
+        "a.b.c.d.e",
+        "..",
+        "....",
+        forge.b64url_json({"alg": "HS256"}),
+        f"{forge.b64url(b'not json')}.{forge.b64url_json({'sub': 'x'})}.c2ln",
+        f"{forge.b64url_json(['alg', 'HS256'])}.{forge.b64url_json({'sub': 'x'})}.c2ln",
+        f"{forge.b64url_json({'alg': 'HS256'})}.{forge.b64url(b'not json')}.c2ln",
+        f"{forge.b64url_json({'alg': 'HS256'})}.{forge.b64url_json(['sub', 'x'])}.c2ln",
+        "Bearer",
+        "%%%.%%%.%%%",
+        "x" * 4000,
+    ],
+    ids=[
+        "two-segments",
+        "three-garbage-segments",
+        "five-segments",
+        "empty-segments",
+        "only-dots",
+        "header-only",
+        "header-not-json",
+        "header-a-json-array",
+        "payload-not-json",
+        "payload-a-json-array",
+        "the-word-bearer",
+        "not-base64",
+        "long-garbage",
+    ],
+)
+def test_malformed_tokens_of_any_shape_are_401(any_server: httpx.Client, token: str, user: str) -> None:
+    assert_unauthorized(LIST.call(any_server, user, bearer(token)))
+
+
+def test_the_bearer_scheme_is_case_insensitive(issuer: Issuer, user: str) -> None:
+    response = LIST.call(issuer.http, user, {"Authorization": f"bearer {issuer.token(user)}"})
+    assert response.status_code == 200, response.text
+
+
+# --- valid tokens: accepted, and only on their own user's paths --------------------------------
+
+
+def test_a_valid_token_is_accepted(issuer: Issuer, user: str) -> None:
+    response = LIST.call(issuer.http, user, bearer(issuer.token(user)))
+    assert response.status_code == 200, response.text
+
+
+def test_a_valid_token_works_on_every_operation(issuer: Issuer, user: str) -> None:
+    headers = bearer(issuer.token(user))
+    create = OPERATIONS[1].call(issuer.http, user, headers)
+    assert create.status_code == 201, create.text
+    task_id = create.json()["id"]
+    delete = next(op for op in OPERATIONS if op.method == "DELETE")
+    for operation in [*(op for op in OPERATIONS if op is not delete), delete]:
+        response = operation.call(issuer.http, user, headers, task_id)
+        assert response.status_code < 300, (operation.name, response.text)
+
+
+def test_a_token_with_an_audience_list_naming_this_service_is_accepted(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, aud=["https://another.example", AUDIENCE])
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+
+
+@every_operation
+def test_a_valid_token_on_another_users_path_is_403(issuer: Issuer, operation: Operation) -> None:
+    owner, other = new_user_id(), new_user_id()
+    response = operation.call(issuer.http, other, bearer(issuer.token(owner)))
+    assert_problem(response, 403)
+
+
+# --- signatures --------------------------------------------------------------------------------
+
+
+def test_a_token_with_a_wrong_signature_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.impostor().token(user)  # same alg and kid, another key
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+@pytest.mark.parametrize("keep_last_dot", [True, False], ids=["header.payload.", "header.payload"])
+def test_a_token_with_its_signature_stripped_is_401(issuer: Issuer, user: str, keep_last_dot: bool) -> None:
+    header, payload, _ = forge.parts(issuer.token(user))
+    token = f"{header}.{payload}." if keep_last_dot else f"{header}.{payload}"
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_with_a_null_signature_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user)
+    length = len(forge.b64url_decode(forge.parts(token)[2]))
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(forge.with_signature(token, forge.b64url(bytes(length))))))
+
+
+def test_a_token_with_a_changed_payload_is_401(issuer: Issuer) -> None:
+    alice, bob = new_user_id(), new_user_id()
+    token = forge.with_claims(issuer.token(alice), sub=bob)  # bob's payload under alice's signature
+    assert_unauthorized(LIST.call(issuer.http, bob, bearer(token)))
+
+
+def test_a_token_with_a_prolonged_expiry_is_401(issuer: Issuer, user: str) -> None:
+    token = forge.with_claims(issuer.token(user, exp=int(time.time()) - 60), exp=int(time.time()) + 3600)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+def test_alg_none_in_any_spelling_is_401(issuer: Issuer, user: str, alg: str) -> None:
+    token = forge.unsigned({**issuer.header, "alg": alg}, claims_for(user))
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+@pytest.mark.parametrize("alg", ["none", "NONE"])
+def test_alg_none_keeping_a_valid_signature_is_401(issuer: Issuer, user: str, alg: str) -> None:
+    token = issuer.token(user, header={"alg": alg})  # signed by the real key, but claims to be unsigned
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_without_alg_is_401(issuer: Issuer, user: str) -> None:
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(issuer.token(user, header={"alg": None}))))
+
+
+@pytest.mark.parametrize("name", ["jwk", "x5c"])
+def test_a_token_carrying_its_own_key_is_401(issuer: Issuer, user: str, name: str) -> None:
+    impostor = issuer.impostor()
+    value: Any = impostor.public_jwk if name == "jwk" else [forge.b64url(json.dumps(impostor.public_jwk).encode())]
+    token = impostor.token(user, header={name: value})
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+@pytest.mark.parametrize("name", ["jku", "x5u"])
+def test_a_token_naming_a_remote_key_url_is_401_and_the_url_is_never_fetched(
+    issuer: Issuer, jwks: JwksServer, keys: Keys, user: str, name: str
+) -> None:
+    attacker_path = f"/attacker/{name}/{user}.json"
+    impostor_key = SigningKey.rsa()
+    jwks.serve(attacker_path, [impostor_key])
+    header = {"alg": "RS256", "typ": "JWT", "kid": impostor_key.kid, name: jwks.url_for(attacker_path)}
+    token = forge.encode(header, claims_for(user), impostor_key.sign)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+    # The same header on a token of the issuer's own kind, signed by an impostor.
+    assert_unauthorized(
+        LIST.call(issuer.http, user, bearer(issuer.impostor().token(user, header={name: header[name]})))
+    )
+    assert jwks.fetches(attacker_path) == 0
+
+
+def test_a_token_with_critical_header_extensions_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, header={"crit": ["urn:example:must-understand"], "urn:example:must-understand": True})
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def test_an_expired_token_is_401(issuer: Issuer, user: str) -> None:
+    now = int(time.time())
+    token = issuer.token(user, iat=now - 3600, exp=now - 60)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_not_valid_yet_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, nbf=int(time.time()) + 300)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_without_exp_is_401(issuer: Issuer, user: str) -> None:
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(issuer.token(user, exp=None))))
+
+
+MALFORMED_TIMES = {"string": "tomorrow", "infinite": 1e400, "list": [1], "object": {"at": 1}, "null": None}
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", MALFORMED_TIMES.values(), ids=MALFORMED_TIMES.keys())
+def test_a_token_with_a_non_numeric_time_claim_is_401(issuer: Issuer, user: str, claim: str, value: Any) -> None:
+    claims = {**claims_for(user), claim: value}  # validly signed: only the claim's type is wrong
+    token = forge.encode(issuer.header, claims, issuer.sign)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_with_deeply_nested_claims_is_401(issuer: Issuer, user: str) -> None:
+    depth = 3000  # past Python's recursion limit for json.loads, within a request header's size
+    claims = forge.b64url(json.dumps(claims_for(user))[:-1].encode() + b', "x": ' + b"[" * depth + b"]" * depth + b"}")
+    signing_input = f"{forge.b64url_json(issuer.header)}.{claims}"
+    token = f"{signing_input}.{forge.b64url(issuer.sign(signing_input.encode()))}"
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_without_sub_is_401(issuer: Issuer, user: str) -> None:
+    claims = {name: value for name, value in claims_for(user).items() if name != "sub"}
+    token = forge.encode(issuer.header, claims, issuer.sign)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+@pytest.mark.parametrize("sub", ["", 42, ["user"]], ids=["empty", "number", "list"])
+def test_a_token_with_an_unusable_sub_is_401(issuer: Issuer, user: str, sub: Any) -> None:
+    claims = {**claims_for(user), "sub": sub}
+    token = forge.encode(issuer.header, claims, issuer.sign)
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_from_another_issuer_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, iss="https://evil.example")
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_without_iss_is_401(issuer: Issuer, user: str) -> None:
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(issuer.token(user, iss=None))))
+
+
+def test_a_token_for_another_audience_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, aud="another-api")
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_token_without_aud_is_401_when_an_audience_is_configured(issuer: Issuer, user: str) -> None:
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(issuer.token(user, aud=None))))
+
+
+# --- shared-secret mode only -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("secret", [b"", b"secret", b"changeme", b"your-secret-key"])
+def test_a_token_signed_with_a_guessable_secret_is_401(http: httpx.Client, user: str, secret: bytes) -> None:
+    token = forge.encode({"alg": "HS256", "typ": "JWT"}, claims_for(user), forge.hs256(secret))
+    assert_unauthorized(LIST.call(http, user, bearer(token)))
+
+
+def test_a_token_signed_as_rs256_is_401_in_shared_secret_mode(http: httpx.Client, keys: Keys, user: str) -> None:
+    assert_unauthorized(LIST.call(http, user, bearer(keys.rsa.token(claims_for(user)))))
+
+
+def test_a_rejected_request_changes_nothing(http: httpx.Client) -> None:
+    owner = new_user_id()
+    task = http.post(LIST.path(owner), json={"title": "Keep me"}, headers=bearer(shared_secret_token(owner)))
+    assert task.status_code == 201, task.text
+    forged = bearer(forge.unsigned({"alg": "none", "typ": "JWT"}, claims_for(owner)))
+    for operation in OPERATIONS:
+        assert_unauthorized(operation.call(http, owner, forged, task.json()["id"]))
+    listing = http.get(LIST.path(owner), headers=bearer(shared_secret_token(owner)))
+    assert listing.json()["items"] == [task.json()]
+
+
+# --- JWKS mode only ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("published", "encoding"),
+    [
+        ("rsa", "pem"),
+        ("rsa", "pem-without-newline"),
+        ("rsa", "der"),
+        ("rsa", "jwk-json"),
+        ("ec", "pem"),
+        ("ec", "der"),
+        ("ec", "jwk-json"),
+    ],
+)
+def test_hs256_signed_with_a_published_public_key_is_401(
+    jwks_http: httpx.Client, keys: Keys, user: str, published: str, encoding: str
+) -> None:
+    key = keys.rsa if published == "rsa" else keys.ec
+    secret = {
+        "pem": key.public_pem,
+        "pem-without-newline": key.public_pem.rstrip(b"\n"),
+        "der": key.public_der,
+        "jwk-json": json.dumps(key.public_jwk).encode(),
+    }[encoding]
+    token = forge.encode({"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims_for(user), forge.hs256(secret))
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
+
+
+def test_a_shared_secret_token_is_401_in_jwks_mode(jwks_http: httpx.Client, user: str) -> None:
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(shared_secret_token(user))))
+
+
+@pytest.mark.parametrize("alg", ["ES256", "RS384", "PS256", "ES384", "EdDSA", "HS512"])
+def test_an_alg_that_does_not_match_the_published_key_is_401(
+    jwks_http: httpx.Client, keys: Keys, user: str, alg: str
+) -> None:
+    token = keys.rsa.token(claims_for(user), alg=alg)  # RSA key's kid, signed with it, but another alg named
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
+
+
+def test_an_ec_signature_under_an_rsa_kid_is_401(jwks_http: httpx.Client, keys: Keys, user: str) -> None:
+    token = keys.ec.token(claims_for(user), kid=keys.rsa.kid)
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
+
+
+@pytest.mark.parametrize(
+    "kid",
+    ["", "   ", "../../etc/passwd", "/dev/null", "' OR 1=1 --", "x" * 300, 42, ["rsa-main"], None],
+    ids=["blank", "spaces", "path-traversal", "dev-null", "sql", "overlong", "number", "list", "absent"],
+)
+def test_a_kid_trick_is_401(jwks_http: httpx.Client, keys: Keys, user: str, kid: Any) -> None:
+    token = keys.rsa.token(claims_for(user), kid=kid)  # validly signed by a published key: only the kid is wrong
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
+
+
+def test_an_unknown_kid_is_401_after_exactly_one_jwks_refetch(
+    jwks_http: httpx.Client, jwks: JwksServer, user: str
+) -> None:
+    before = jwks.fetches()
+    token = SigningKey.ec().token(claims_for(user))
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
+    assert jwks.fetches() == before + 1
+
+
+def test_a_cached_kid_is_not_fetched_again(jwks_http: httpx.Client, jwks: JwksServer, keys: Keys, user: str) -> None:
+    before = jwks.fetches()
+    for key in (keys.rsa, keys.ec, keys.rsa):
+        assert LIST.call(jwks_http, user, bearer(key.token(claims_for(user)))).status_code == 200
+    assert jwks.fetches() == before
+
+
+@pytest.mark.parametrize("make", [SigningKey.rsa, SigningKey.ec], ids=["RS256", "ES256"])
+def test_a_rotated_in_key_is_accepted_after_one_refetch(
+    jwks_http: httpx.Client, jwks: JwksServer, user: str, make: Callable[[], SigningKey]
+) -> None:
+    new_key = make()
+    jwks.publish(new_key)
+    before = jwks.fetches()
+    response = LIST.call(jwks_http, user, bearer(new_key.token(claims_for(user))))
+    assert response.status_code == 200, response.text
+    assert jwks.fetches() == before + 1
+
+
+OUTAGES: list[Outage] = ["refused", "error", "not_json", "slow", "trickle"]
+
+
+@pytest.mark.parametrize("outage", OUTAGES)
+def test_an_unreachable_jwks_is_503_for_a_kid_not_cached_yet(
+    jwks_http: httpx.Client, jwks: JwksServer, user: str, outage: Outage
+) -> None:
+    new_key = SigningKey.ec()
+    jwks.publish(new_key)
+    with jwks.outage(outage):
+        started = time.monotonic()
+        response = LIST.call(jwks_http, user, bearer(new_key.token(claims_for(user))))
+        elapsed = time.monotonic() - started
+    assert_problem(response, 503)
+    assert int(response.headers["retry-after"]) >= 1
+    assert elapsed < HANG_GUARD_SECONDS
+
+
+@pytest.mark.parametrize("outage", OUTAGES)
+def test_cached_keys_keep_working_while_the_jwks_is_unreachable(
+    jwks_http: httpx.Client, jwks: JwksServer, keys: Keys, user: str, outage: Outage
+) -> None:
+    with jwks.outage(outage):
+        for key in (keys.rsa, keys.ec):
+            started = time.monotonic()
+            response = LIST.call(jwks_http, user, bearer(key.token(claims_for(user))))
+            assert response.status_code == 200, response.text
+            assert time.monotonic() - started < HANG_GUARD_SECONDS
+
+
+def test_a_new_key_is_accepted_once_the_jwks_recovers(jwks_http: httpx.Client, jwks: JwksServer, user: str) -> None:
+    new_key = SigningKey.rsa()
+    jwks.publish(new_key)
+    token = new_key.token(claims_for(user))
+    with jwks.outage("refused"):
+        assert_problem(LIST.call(jwks_http, user, bearer(token)), 503)
+    response = LIST.call(jwks_http, user, bearer(token))
+    assert response.status_code == 200, response.text
+
+
+def test_concurrent_requests_during_a_slow_jwks_share_fetches_and_are_answered_promptly(
+    jwks_server: LiveServer, jwks_http: httpx.Client, jwks: JwksServer
+) -> None:
+    count = 10
+    tokens = [(user, SigningKey.ec().token(claims_for(user))) for user in (new_user_id() for _ in range(count))]
+    start = threading.Barrier(count)
+
+    def call(user_and_token: tuple[str, str]) -> httpx.Response:
+        user, token = user_and_token
+        start.wait()
+        return httpx.get(f"{jwks_server.url}{LIST.path(user)}", headers=bearer(token), timeout=30)
+
+    with jwks.outage("slow"):
+        before = jwks.fetches()
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            responses = list(pool.map(call, tokens))
+        elapsed = time.monotonic() - started
+        fetches = jwks.fetches() - before
+    for response in responses:
+        assert_problem(response, 503)
+    assert elapsed < HANG_GUARD_SECONDS
+    # One fetch for those that came first, one for those that queued behind it (at most one more for stragglers).
+    assert fetches <= 3, fetches
+
+
+# --- startup refusal ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("JWT_SECRET", "BETTER_AUTH_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("variable", ["JWT_SECRET", "BETTER_AUTH_SECRET"])
+@pytest.mark.parametrize("secret", ["x" * 31, "s3cr3t", "changeme", "CHANGEME", "secret", "your-secret-here"])
+def test_a_short_or_placeholder_secret_is_refused(clean_env: pytest.MonkeyPatch, variable: str, secret: str) -> None:
+    clean_env.setenv(variable, secret)
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(_env_file=None)
+
+
+def test_a_random_secret_of_32_bytes_is_accepted(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("JWT_SECRET", "k" * 16 + "Zq3v-9xW_p2Lr7sT")
+    assert Settings(_env_file=None).shared_secret_mode
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"JWT_SECRET": SHARED_SECRET, "JWKS_URL": "https://auth.tasks.test/api/auth/jwks"}],
+    ids=["neither", "both"],
+)
+def test_exactly_one_auth_mode_must_be_configured(clean_env: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ValidationError, match="exactly one"):
+        Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("secret", ["changeme", "short-secret", " " * 40], ids=["placeholder", "short", "blank"])
+def test_a_server_with_a_weak_secret_does_not_start(database_url: str, secret: str) -> None:
+    env = {**shared_secret_env(database_url), "JWT_SECRET": secret}
+    with pytest.raises(RuntimeError, match="exited early"):
+        LiveServer(env, log_path=REPORTS / "server-weak-secret.log").stop()

@@ -20,19 +20,20 @@ class Task(BaseModel):
     title: Annotated[
         str,
         Field(
-            description='What the task is; 1 to 200 characters, not only white space.',
+            description='What the task is; 1 to 200 characters, not only white space, without NUL (U+0000).',
             examples=['Buy milk'],
             max_length=200,
             min_length=1,
-            pattern='\\S',
+            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
         ),
     ]
     description: Annotated[
         Optional[str],
         Field(
-            description='Optional details; at most 1000 characters, or null.',
+            description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
+            pattern='^[^\\u0000]*$',
         ),
     ]
     completed: Annotated[bool, Field(description='Whether the task is done.')]
@@ -53,19 +54,20 @@ class TaskCreate(BaseModel):
     title: Annotated[
         str,
         Field(
-            description='What the task is; 1 to 200 characters, not only white space.',
+            description='What the task is; 1 to 200 characters, not only white space, without NUL (U+0000).',
             examples=['Buy milk'],
             max_length=200,
             min_length=1,
-            pattern='\\S',
+            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
         ),
     ]
     description: Annotated[
         Optional[str],
         Field(
-            description='Optional details; at most 1000 characters, or null.',
+            description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
+            pattern='^[^\\u0000]*$',
         ),
     ] = None
 
@@ -78,19 +80,20 @@ class TaskReplace(BaseModel):
     title: Annotated[
         str,
         Field(
-            description='What the task is; 1 to 200 characters, not only white space.',
+            description='What the task is; 1 to 200 characters, not only white space, without NUL (U+0000).',
             examples=['Buy milk'],
             max_length=200,
             min_length=1,
-            pattern='\\S',
+            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
         ),
     ]
     description: Annotated[
         Optional[str],
         Field(
-            description='Optional details; at most 1000 characters, or null.',
+            description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
+            pattern='^[^\\u0000]*$',
         ),
     ] = None
     completed: Annotated[
@@ -106,19 +109,20 @@ class TaskUpdate(BaseModel):
     title: Annotated[
         str,
         Field(
-            description='What the task is; 1 to 200 characters, not only white space.',
+            description='What the task is; 1 to 200 characters, not only white space, without NUL (U+0000).',
             examples=['Buy milk'],
             max_length=200,
             min_length=1,
-            pattern='\\S',
+            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
         ),
     ] = Field(default=None)
     description: Annotated[
         Optional[str],
         Field(
-            description='Optional details; at most 1000 characters, or null.',
+            description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
+            pattern='^[^\\u0000]*$',
         ),
     ] = None
     completed: Annotated[bool, Field(description='Whether the task is done.')] = Field(

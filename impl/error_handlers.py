@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,14 +20,22 @@ from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, proble
 
 logger = logging.getLogger("tasks_api.errors")
 LOCATION_KINDS = {"path", "query", "header", "cookie"}
+# RFC 3986 path characters besides the unreserved ones, which quote() never escapes.
+PATH_SAFE = "/:@!$&'()*+,;="
+MALFORMED_BODY = "The request body is not valid JSON."
 DATABASE_DOWN = ServiceUnavailable("The database is unavailable; retry later.")
 
 
 def problem_response(
     request: Request, status: int, detail: str, headers: dict[str, str] | None = None, **extensions: Any
 ) -> JSONResponse:
-    body = problem(status, detail, instance=request.url.path, **extensions)
+    body = problem(status, detail, instance=instance(request), **extensions)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def instance(request: Request) -> str:
+    """The request path as a URI reference: percent-encoded again, as the client had to send it."""
+    return quote(request.url.path, safe=PATH_SAFE)
 
 
 def json_pointer(parts: Iterable[Any]) -> str:
@@ -48,7 +57,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [dict(e) for e in exc.errors()]
     malformed = any(e.get("type") == "json_invalid" for e in errors)
-    status, detail = (400, "The request body is not valid JSON.") if malformed else (422, "The request is invalid.")
+    status, detail = (400, MALFORMED_BODY) if malformed else (422, "The request is invalid.")
     return problem_response(request, status, detail, errors=[invalid_input(e) for e in errors])
 
 
@@ -75,12 +84,19 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
     detail = exc.detail if isinstance(exc.detail, str) else "The request cannot be served."
+    extensions: dict[str, Any] = {}
     if exc.status_code == 405:
         headers["Allow"] = allowed_methods(request.url.path)
         detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
     elif exc.status_code == 404:
         detail = "No such resource."
-    return problem_response(request, exc.status_code, detail, headers)
+    elif exc.status_code == 400:
+        # FastAPI's own 400: a body it could not even hand to the JSON parser (such as bytes that are not
+        # UTF-8). Answered like any other malformed body (MalformedBody in the spec).
+        reason = "The body is not UTF-8 text." if isinstance(exc.__cause__, UnicodeDecodeError) else detail
+        detail = MALFORMED_BODY
+        extensions["errors"] = [{"pointer": "", "message": reason}]
+    return problem_response(request, exc.status_code, detail, headers, **extensions)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:

@@ -1,0 +1,56 @@
+"""Schemathesis hooks (loaded through schemathesis.toml): bearer tokens that get each test case past auth.
+
+The service answers 403 unless the token's `sub` equals the path's `user_id`, and Schemathesis draws a new
+`user_id` for almost every case, so one fixed token would test little beyond authorization. Two modes,
+chosen by environment variables (devtools/fuzz.py sets them; see its docstring):
+
+- FUZZ_JWT_SECRET (with FUZZ_JWT_ISSUER / FUZZ_JWT_AUDIENCE when the service checks them): mint, per
+  case, an HS256 token whose `sub` is that case's `user_id`;
+- FUZZ_TOKEN with FUZZ_USER_ID, its `sub` (a deployed service whose issuer we cannot sign for): send that
+  token, and narrow the spec's `user_id` to that one value for this run, so that valid cases use the
+  only paths the token opens and invalid ones are any other user's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import unquote
+
+import schemathesis
+
+from devtools.fuzz import token_for
+
+# Operations without a `user_id` (the public probes) still get a token: it is ignored there.
+NO_USER = "schemathesis"
+
+
+# No caching (refresh_interval=None): every case gets a token for its own user_id.
+@schemathesis.auth(refresh_interval=None)
+class CaseUserToken:
+    """A token whose `sub` is the case's `user_id` path parameter, whatever value was generated for it."""
+
+    def get(self, case: schemathesis.Case[Any], context: schemathesis.AuthContext) -> str:
+        # Schemathesis keeps path parameters percent-encoded, as they go on the wire; the service decodes them.
+        user_id = case.path_parameters.get("user_id")
+        return token_for(NO_USER if user_id is None else unquote(str(user_id)))
+
+    def set(self, case: schemathesis.Case[Any], data: str, context: schemathesis.AuthContext) -> None:
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+def user_id_parameters(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every `user_id` path parameter object in the spec, shared components and inline ones."""
+    candidates = list(spec.get("components", {}).get("parameters", {}).values())
+    for item in spec.get("paths", {}).values():
+        candidates += item.get("parameters", [])
+        candidates += [p for op in item.values() if isinstance(op, dict) for p in op.get("parameters", [])]
+    return [p for p in candidates if p.get("in") == "path" and p.get("name") == "user_id"]
+
+
+@schemathesis.hook
+def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, Any]) -> None:
+    fixed_user_id = os.environ.get("FUZZ_USER_ID") if os.environ.get("FUZZ_TOKEN") else None
+    if fixed_user_id:
+        for parameter in user_id_parameters(raw_schema):
+            parameter["schema"] = {"type": "string", "enum": [fixed_user_id]}

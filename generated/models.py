@@ -172,6 +172,12 @@ class Problem(BaseModel):
     instance: Annotated[
         str, Field(description='The request path this problem occurred on.')
     ] = Field(default=None)
+    request_id: Annotated[
+        str,
+        Field(
+            description="The request's id, as in the `X-Request-ID` response header: the caller's own when it sent\na sane one (1 to 128 letters, digits and `._:-`), else one the service made. Quote it when\nreporting a problem; it finds the request's log line.\n"
+        ),
+    ] = Field(default=None)
 
 
 class InvalidParam(BaseModel):

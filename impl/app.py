@@ -12,6 +12,7 @@ from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
 from impl.database import create_engine
+from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
 from impl.settings import Settings, get_settings
 from impl.tasks.service import TasksService
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await engine.dispose()
 
+    configure_logging()
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.include_router(
         build_router(
@@ -36,4 +38,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     contract.install(app)
     error_handlers.install(app)
+    app.add_middleware(RequestLogMiddleware)
     return app

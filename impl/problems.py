@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from impl.observability import request_id
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -60,5 +62,6 @@ def problem(status: int, detail: str, *, instance: str, **extensions: Any) -> di
         "status": status,
         "detail": detail,
         "instance": instance,
+        **({"request_id": rid} if (rid := request_id.get()) else {}),
         **extensions,
     }

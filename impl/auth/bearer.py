@@ -40,6 +40,7 @@ class BearerAuth:
 
     async def __call__(self, request: Request) -> str:
         subject = await self.verifier.subject(bearer_token(request))
+        request.state.user_id = subject
         if request.path_params.get("user_id") != subject:
             raise Forbidden("The token's subject may not access this user's tasks.")
         if USER_ID.fullmatch(subject):

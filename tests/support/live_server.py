@@ -28,7 +28,7 @@ class LiveServer:
         self.log_path = log_path
         command = [sys.executable, "-m", "uvicorn", "impl.app:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
-        command += ["--timeout-graceful-shutdown", "10"]
+        command += ["--timeout-graceful-shutdown", "10", "--no-access-log"]
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(

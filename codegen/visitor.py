@@ -102,9 +102,16 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
     body = None
     if "requestBody" in op:
         request = resolve(spec, op["requestBody"])
-        body = {"model": json_model(request["content"]), "required": bool(request.get("required"))}
+        body = {
+            "model": json_model(request["content"]),
+            "required": bool(request.get("required")),
+            "media_types": sorted(request["content"]),
+        }
     status_code, success = success_response(spec, op["responses"])
-    headers = sorted(success.get("headers", {}))
+    headers = [
+        {"name": name, "required": bool(resolve(spec, header).get("required"))}
+        for name, header in sorted(success.get("headers", {}).items())
+    ]
     security = op.get("security", spec.get("security", []))
     schemes = sorted({name for requirement in security for name in requirement})
     name = snake(op["operationId"])

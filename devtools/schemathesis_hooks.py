@@ -14,6 +14,8 @@ chosen by environment variables (devtools/fuzz.py sets them; see its docstring):
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from typing import Any
 from urllib.parse import unquote
 
@@ -54,3 +56,19 @@ def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, 
     if fixed_user_id:
         for parameter in user_id_parameters(raw_schema):
             parameter["schema"] = {"type": "string", "enum": [fixed_user_id]}
+
+
+VALID_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7E]{1,255}")
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
+    """Give every valid Idempotency-Key a fresh value, as a client does for each logical request.
+
+    Generated keys repeat across cases with different bodies, and a key reused with another body is
+    rightly 422; tests/api/test_idempotency.py owns that rule. Invalid keys are left as generated,
+    so negative cases still test their rejection.
+    """
+    key = (case.headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and VALID_IDEMPOTENCY_KEY.fullmatch(key):
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex

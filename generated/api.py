@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Annotated, Any, Callable, Literal, TypedDict
+from typing import Annotated, Any, Callable, Literal, NotRequired, TypedDict
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response, Security
 
@@ -31,6 +31,13 @@ ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
 }
 """The methods the spec defines for each path template, for 405 answers' Allow header."""
 
+REQUEST_BODY_MEDIA_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
+    ('POST', '/api/{user_id}/tasks'): ('application/json',),
+    ('PUT', '/api/{user_id}/tasks/{task_id}'): ('application/json',),
+    ('PATCH', '/api/{user_id}/tasks/{task_id}'): ('application/json',),
+}
+"""The media types each operation with a request body accepts, for 415 answers."""
+
 
 class SecuritySchemes(TypedDict):
     """One dependency per security scheme in the spec; each runs before its operations' parameters are read."""
@@ -41,7 +48,37 @@ class SecuritySchemes(TypedDict):
 CreateTaskHeaders = TypedDict(
     'CreateTaskHeaders',
     {
+        'ETag': str,
+        'Idempotent-Replayed': NotRequired[str],
         'Location': str,
+    },
+)
+
+GetTaskHeaders = TypedDict(
+    'GetTaskHeaders',
+    {
+        'ETag': str,
+    },
+)
+
+ReplaceTaskHeaders = TypedDict(
+    'ReplaceTaskHeaders',
+    {
+        'ETag': str,
+    },
+)
+
+UpdateTaskHeaders = TypedDict(
+    'UpdateTaskHeaders',
+    {
+        'ETag': str,
+    },
+)
+
+ToggleTaskCompletionHeaders = TypedDict(
+    'ToggleTaskCompletionHeaders',
+    {
+        'ETag': str,
     },
 )
 
@@ -83,6 +120,7 @@ class TasksApi(ABC):
         self,
         *,
         user_id: str,
+        idempotency_key: str | None,
         body: TaskCreate,
     ) -> tuple[Task, CreateTaskHeaders]:
         """Create a task (`createTask`: POST /api/{user_id}/tasks)."""
@@ -93,7 +131,7 @@ class TasksApi(ABC):
         *,
         user_id: str,
         task_id: int,
-    ) -> Task:
+    ) -> tuple[Task, GetTaskHeaders]:
         """Get one task (`getTask`: GET /api/{user_id}/tasks/{task_id})."""
 
     @abstractmethod
@@ -102,8 +140,9 @@ class TasksApi(ABC):
         *,
         user_id: str,
         task_id: int,
+        if_match: str | None,
         body: TaskReplace,
-    ) -> Task:
+    ) -> tuple[Task, ReplaceTaskHeaders]:
         """Replace a task (`replaceTask`: PUT /api/{user_id}/tasks/{task_id})."""
 
     @abstractmethod
@@ -112,6 +151,7 @@ class TasksApi(ABC):
         *,
         user_id: str,
         task_id: int,
+        if_match: str | None,
     ) -> None:
         """Delete a task (`deleteTask`: DELETE /api/{user_id}/tasks/{task_id})."""
 
@@ -121,8 +161,9 @@ class TasksApi(ABC):
         *,
         user_id: str,
         task_id: int,
+        if_match: str | None,
         body: TaskUpdate,
-    ) -> Task:
+    ) -> tuple[Task, UpdateTaskHeaders]:
         """Update some fields of a task (`updateTask`: PATCH /api/{user_id}/tasks/{task_id})."""
 
     @abstractmethod
@@ -131,7 +172,8 @@ class TasksApi(ABC):
         *,
         user_id: str,
         task_id: int,
-    ) -> Task:
+        if_match: str | None,
+    ) -> tuple[Task, ToggleTaskCompletionHeaders]:
         """Toggle a task's completion (`toggleTaskCompletion`: PATCH /api/{user_id}/tasks/{task_id}/complete)."""
 
 
@@ -205,10 +247,24 @@ def build_router(
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias='Idempotency-Key',
+                min_length=1,
+                max_length=255,
+                pattern='^[\\x21-\\x7E]+$',
+            ),
+        ] = None,
         body: Annotated[TaskCreate, Body()],
         response: Response,
     ) -> Task:
-        result, headers = await tasks.create_task(user_id=user_id, body=body)
+        result, headers = await tasks.create_task(
+            user_id=user_id, idempotency_key=idempotency_key, body=body
+        )
+        response.headers['ETag'] = headers['ETag']
+        if 'Idempotent-Replayed' in headers:
+            response.headers['Idempotent-Replayed'] = headers['Idempotent-Replayed']
         response.headers['Location'] = headers['Location']
         return result
 
@@ -228,11 +284,14 @@ def build_router(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
+        response: Response,
     ) -> Task:
-        return await tasks.get_task(
+        result, headers = await tasks.get_task(
             user_id=user_id,
             task_id=task_id,
         )
+        response.headers['ETag'] = headers['ETag']
+        return result
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -250,9 +309,17 @@ def build_router(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
+        if_match: Annotated[
+            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
+        ] = None,
         body: Annotated[TaskReplace, Body()],
+        response: Response,
     ) -> Task:
-        return await tasks.replace_task(user_id=user_id, task_id=task_id, body=body)
+        result, headers = await tasks.replace_task(
+            user_id=user_id, task_id=task_id, if_match=if_match, body=body
+        )
+        response.headers['ETag'] = headers['ETag']
+        return result
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -270,10 +337,14 @@ def build_router(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
+        if_match: Annotated[
+            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
+        ] = None,
     ) -> None:
         return await tasks.delete_task(
             user_id=user_id,
             task_id=task_id,
+            if_match=if_match,
         )
 
     router.add_api_route(
@@ -292,9 +363,17 @@ def build_router(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
+        if_match: Annotated[
+            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
+        ] = None,
         body: Annotated[TaskUpdate, Body()],
+        response: Response,
     ) -> Task:
-        return await tasks.update_task(user_id=user_id, task_id=task_id, body=body)
+        result, headers = await tasks.update_task(
+            user_id=user_id, task_id=task_id, if_match=if_match, body=body
+        )
+        response.headers['ETag'] = headers['ETag']
+        return result
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -312,11 +391,18 @@ def build_router(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
+        if_match: Annotated[
+            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
+        ] = None,
+        response: Response,
     ) -> Task:
-        return await tasks.toggle_task_completion(
+        result, headers = await tasks.toggle_task_completion(
             user_id=user_id,
             task_id=task_id,
+            if_match=if_match,
         )
+        response.headers['ETag'] = headers['ETag']
+        return result
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}/complete',

@@ -12,6 +12,7 @@ from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
 from impl.database import create_engine
+from impl.limits import RequestBodyLimits
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
 from impl.settings import Settings, get_settings
@@ -38,5 +39,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     contract.install(app)
     error_handlers.install(app)
+    app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     return app

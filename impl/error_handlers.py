@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 
-from generated.api import ALLOWED_METHODS
+from impl.contract_paths import allowed_methods
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem
 
 logger = logging.getLogger("tasks_api.errors")
@@ -63,21 +62,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(request, exc.status, exc.detail, exc.headers)
-
-
-PATH_METHODS = [
-    (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"), methods)
-    for template, methods in ALLOWED_METHODS.items()
-]
-
-
-def allowed_methods(path: str) -> str:
-    """The spec's methods at this path (Starlette's own Allow names only the first matching route's)."""
-    for pattern, methods in PATH_METHODS:
-        if pattern.match(path):
-            return ", ".join(methods)
-    return "GET"
+    return problem_response(request, exc.status, exc.detail, exc.headers, **exc.extensions)
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -16,10 +16,13 @@ class ProblemError(Exception):
 
     status: int = 500
 
-    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, headers: Mapping[str, str] | None = None, extensions: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
 
 
 class Unauthorized(ProblemError):
@@ -42,6 +45,19 @@ class Forbidden(ProblemError):
 
 class NotFound(ProblemError):
     status = 404
+
+
+class PreconditionFailed(ProblemError):
+    status = 412
+
+
+class UnprocessableParameter(ProblemError):
+    """A 422 about one parameter, in the same shape as the framework's validation problems."""
+
+    status = 422
+
+    def __init__(self, detail: str, *, parameter: str, message: str) -> None:
+        super().__init__(detail, extensions={"errors": [{"parameter": parameter, "message": message}]})
 
 
 class ServiceUnavailable(ProblemError):

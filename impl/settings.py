@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     db_connect_timeout: float = 5.0
     db_command_timeout: float = 10.0
 
+    max_body_bytes: int = 65536
+
     jwt_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("JWT_SECRET", "BETTER_AUTH_SECRET")
     )

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Identity, Index, String, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 USER_ID_LENGTH = 128
 TITLE_LENGTH = 200
 DESCRIPTION_LENGTH = 1000
+IDEMPOTENCY_KEY_LENGTH = 255
 
 
 class User(SQLModel, table=True):
@@ -36,6 +52,7 @@ class Task(SQLModel, table=True):
     title: str = Field(sa_column=Column(String(TITLE_LENGTH), nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     completed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
     created_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
     )
@@ -44,6 +61,23 @@ class Task(SQLModel, table=True):
     )
 
 
+class IdempotencyKey(SQLModel, table=True):
+    """The first answer to a create sent with an Idempotency-Key, replayed to retries with that key."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: str = Field(
+        sa_column=Column(String(USER_ID_LENGTH), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: str = Field(sa_column=Column(String(IDEMPOTENCY_KEY_LENGTH), primary_key=True))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    created_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+
+
 users_table: Table = User.__table__  # type: ignore[attr-defined]
 tasks_table: Table = Task.__table__  # type: ignore[attr-defined]
+idempotency_keys_table: Table = IdempotencyKey.__table__  # type: ignore[attr-defined]
 metadata = SQLModel.metadata

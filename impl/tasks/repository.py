@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, RowMapping, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from impl.tables import tasks_table, users_table
+from impl.tables import idempotency_keys_table, tasks_table, users_table
 
 StatusFilter = Literal["all", "pending", "completed"]
 SortKey = Literal["created", "updated", "title"]
@@ -28,10 +28,13 @@ TASK_COLUMNS = (
     tasks_table.c.created_at,
     tasks_table.c.updated_at,
 )
+VERSIONED_TASK_COLUMNS = (*TASK_COLUMNS, tasks_table.c.version)
 
 
-def owned(user_id: str, task_id: int) -> ColumnElement[bool]:
-    return and_(tasks_table.c.user_id == user_id, tasks_table.c.id == task_id)
+def owned(user_id: str, task_id: int, versions: Sequence[int] | None = None) -> ColumnElement[bool]:
+    """This user's task with this id; at one of these versions, when versions are given."""
+    condition = and_(tasks_table.c.user_id == user_id, tasks_table.c.id == task_id)
+    return condition if versions is None else and_(condition, tasks_table.c.version.in_(versions))
 
 
 async def ensure_user(conn: AsyncConnection, user_id: str) -> None:
@@ -63,32 +66,74 @@ async def list_page(
 
 async def insert_task(conn: AsyncConnection, *, user_id: str, title: str, description: str | None) -> RowMapping:
     statement = (
-        insert(tasks_table).values(user_id=user_id, title=title, description=description).returning(*TASK_COLUMNS)
+        insert(tasks_table)
+        .values(user_id=user_id, title=title, description=description)
+        .returning(*VERSIONED_TASK_COLUMNS)
     )
     return (await conn.execute(statement)).mappings().one()
 
 
 async def get_task(conn: AsyncConnection, *, user_id: str, task_id: int) -> RowMapping | None:
-    statement = select(*TASK_COLUMNS).where(owned(user_id, task_id))
+    statement = select(*VERSIONED_TASK_COLUMNS).where(owned(user_id, task_id))
     return (await conn.execute(statement)).mappings().one_or_none()
 
 
+async def task_exists(conn: AsyncConnection, *, user_id: str, task_id: int) -> bool:
+    return bool(await conn.scalar(select(tasks_table.c.id).where(owned(user_id, task_id))))
+
+
 async def update_task(
-    conn: AsyncConnection, *, user_id: str, task_id: int, changes: dict[str, Any]
+    conn: AsyncConnection, *, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
 ) -> RowMapping | None:
+    """Apply changes and bump the version; None when no task matched (absent, or not at those versions)."""
     statement = (
         update(tasks_table)
-        .where(owned(user_id, task_id))
-        .values(**changes, updated_at=func.now())
-        .returning(*TASK_COLUMNS)
+        .where(owned(user_id, task_id, versions))
+        .values(**changes, updated_at=func.now(), version=tasks_table.c.version + 1)
+        .returning(*VERSIONED_TASK_COLUMNS)
     )
     return (await conn.execute(statement)).mappings().one_or_none()
 
 
-async def toggle_completion(conn: AsyncConnection, *, user_id: str, task_id: int) -> RowMapping | None:
-    return await update_task(conn, user_id=user_id, task_id=task_id, changes={"completed": ~tasks_table.c.completed})
+async def toggle_completion(
+    conn: AsyncConnection, *, user_id: str, task_id: int, versions: Sequence[int] | None
+) -> RowMapping | None:
+    changes = {"completed": ~tasks_table.c.completed}
+    return await update_task(conn, user_id=user_id, task_id=task_id, changes=changes, versions=versions)
 
 
-async def delete_task(conn: AsyncConnection, *, user_id: str, task_id: int) -> bool:
-    result = await conn.execute(tasks_table.delete().where(owned(user_id, task_id)))
+async def delete_task(conn: AsyncConnection, *, user_id: str, task_id: int, versions: Sequence[int] | None) -> bool:
+    result = await conn.execute(tasks_table.delete().where(owned(user_id, task_id, versions)))
     return bool(result.rowcount)
+
+
+async def claim_idempotency_key(
+    conn: AsyncConnection, *, user_id: str, key: str, request_hash: str, ttl_seconds: float
+) -> RowMapping | None:
+    """Claim the key for this request: None when claimed, else the earlier request's hash and answer.
+
+    A concurrent request with the same key waits here on the primary key until the first one
+    commits (then sees its answer) or rolls back (then claims the key itself). Expired keys of the
+    user are removed first, so an expired key is claimed afresh.
+    """
+    keys = idempotency_keys_table.c
+    expired = keys.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, ttl_seconds)
+    await conn.execute(idempotency_keys_table.delete().where(keys.user_id == user_id, expired))
+    claim = (
+        insert(idempotency_keys_table)
+        .values(user_id=user_id, key=key, request_hash=request_hash)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(keys.key)
+    )
+    if (await conn.execute(claim)).first() is not None:
+        return None
+    earlier = select(keys.request_hash, keys.response).where(keys.user_id == user_id, keys.key == key)
+    return (await conn.execute(earlier)).mappings().one()
+
+
+async def record_idempotent_response(
+    conn: AsyncConnection, *, user_id: str, key: str, response: dict[str, Any]
+) -> None:
+    keys = idempotency_keys_table.c
+    statement = update(idempotency_keys_table).where(keys.user_id == user_id, keys.key == key).values(response=response)
+    await conn.execute(statement)

@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from generated.api import CreateTaskHeaders, TasksApi
+from generated.api import (
+    CreateTaskHeaders,
+    GetTaskHeaders,
+    ReplaceTaskHeaders,
+    TasksApi,
+    ToggleTaskCompletionHeaders,
+    UpdateTaskHeaders,
+)
 from generated.models import Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
-from impl.problems import NotFound
+from impl.problems import NotFound, UnprocessableParameter
 from impl.tasks import repository
+from impl.tasks.preconditions import etag, stale, versions_matching
 from impl.tasks.repository import Direction, SortKey, StatusFilter
+
+IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 
 
 def to_task(row: RowMapping) -> Task:
-    return Task(**row)
+    return Task(**{name: row[name] for name in Task.model_fields})
 
 
 def task_not_found(task_id: int) -> NotFound:
     return NotFound(f"Task {task_id} does not exist.")
+
+
+def request_fingerprint(body: TaskCreate) -> str:
+    """Equal for the same create however the JSON was spelled (key order, omitted nulls)."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class TasksService(TasksApi):
@@ -42,44 +61,98 @@ class TasksService(TasksApi):
             )
         return TaskPage(items=[to_task(row) for row in rows], total=total, limit=limit, offset=offset)
 
-    async def create_task(self, *, user_id: str, body: TaskCreate) -> tuple[Task, CreateTaskHeaders]:
+    async def create_task(
+        self, *, user_id: str, idempotency_key: str | None, body: TaskCreate
+    ) -> tuple[Task, CreateTaskHeaders]:
         async with self.engine.begin() as conn:
+            if idempotency_key is not None:
+                earlier = await repository.claim_idempotency_key(
+                    conn,
+                    user_id=user_id,
+                    key=idempotency_key,
+                    request_hash=request_fingerprint(body),
+                    ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
+                )
+                if earlier is not None:
+                    return self._replay(earlier, request_fingerprint(body))
             row = await repository.insert_task(conn, user_id=user_id, title=body.title, description=body.description)
-        task = to_task(row)
-        return task, {"Location": f"/api/{user_id}/tasks/{task.id}"}
+            task = to_task(row)
+            headers: CreateTaskHeaders = {"Location": f"/api/{user_id}/tasks/{task.id}", "ETag": etag(row["version"])}
+            if idempotency_key is not None:
+                answer = {"task": task.model_dump(mode="json"), "headers": dict(headers)}
+                await repository.record_idempotent_response(conn, user_id=user_id, key=idempotency_key, response=answer)
+        return task, headers
 
-    async def get_task(self, *, user_id: str, task_id: int) -> Task:
+    @staticmethod
+    def _replay(earlier: RowMapping, fingerprint: str) -> tuple[Task, CreateTaskHeaders]:
+        if earlier["request_hash"] != fingerprint or earlier["response"] is None:
+            raise UnprocessableParameter(
+                "This Idempotency-Key was already used with a different request body.",
+                parameter="Idempotency-Key",
+                message="Already used with a different request body",
+            )
+        stored: dict[str, Any] = earlier["response"]
+        task = Task.model_validate(stored["task"], strict=False)
+        headers = stored["headers"]
+        return task, {"Location": headers["Location"], "ETag": headers["ETag"], "Idempotent-Replayed": "true"}
+
+    async def get_task(self, *, user_id: str, task_id: int) -> tuple[Task, GetTaskHeaders]:
         async with self.engine.begin() as conn:
             row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
             raise task_not_found(task_id)
-        return to_task(row)
+        return to_task(row), {"ETag": etag(row["version"])}
 
-    async def replace_task(self, *, user_id: str, task_id: int, body: TaskReplace) -> Task:
-        return await self._update(user_id, task_id, body.model_dump())
+    async def replace_task(
+        self, *, user_id: str, task_id: int, if_match: str | None, body: TaskReplace
+    ) -> tuple[Task, ReplaceTaskHeaders]:
+        return await self._update(user_id, task_id, body.model_dump(), versions_matching(if_match))
 
-    async def update_task(self, *, user_id: str, task_id: int, body: TaskUpdate) -> Task:
+    async def update_task(
+        self, *, user_id: str, task_id: int, if_match: str | None, body: TaskUpdate
+    ) -> tuple[Task, UpdateTaskHeaders]:
         changes = body.model_dump(exclude_unset=True)
-        if not changes:
-            return await self.get_task(user_id=user_id, task_id=task_id)
-        return await self._update(user_id, task_id, changes)
-
-    async def toggle_task_completion(self, *, user_id: str, task_id: int) -> Task:
+        versions = versions_matching(if_match)
+        if changes:
+            return await self._update(user_id, task_id, changes, versions)
         async with self.engine.begin() as conn:
-            row = await repository.toggle_completion(conn, user_id=user_id, task_id=task_id)
+            row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
             raise task_not_found(task_id)
-        return to_task(row)
+        if versions is not None and row["version"] not in versions:
+            raise stale(task_id)
+        return to_task(row), {"ETag": etag(row["version"])}
 
-    async def delete_task(self, *, user_id: str, task_id: int) -> None:
+    async def toggle_task_completion(
+        self, *, user_id: str, task_id: int, if_match: str | None
+    ) -> tuple[Task, ToggleTaskCompletionHeaders]:
         async with self.engine.begin() as conn:
-            deleted = await repository.delete_task(conn, user_id=user_id, task_id=task_id)
-        if not deleted:
-            raise task_not_found(task_id)
+            row = await repository.toggle_completion(
+                conn, user_id=user_id, task_id=task_id, versions=versions_matching(if_match)
+            )
+            if row is None:
+                await self._raise_missing_or_stale(conn, user_id, task_id)
+        return to_task(row), {"ETag": etag(row["version"])}
 
-    async def _update(self, user_id: str, task_id: int, changes: dict[str, Any]) -> Task:
+    async def delete_task(self, *, user_id: str, task_id: int, if_match: str | None) -> None:
         async with self.engine.begin() as conn:
-            row = await repository.update_task(conn, user_id=user_id, task_id=task_id, changes=changes)
-        if row is None:
-            raise task_not_found(task_id)
-        return to_task(row)
+            versions = versions_matching(if_match)
+            if not await repository.delete_task(conn, user_id=user_id, task_id=task_id, versions=versions):
+                await self._raise_missing_or_stale(conn, user_id, task_id)
+
+    async def _update(
+        self, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
+    ) -> tuple[Task, UpdateTaskHeaders]:
+        async with self.engine.begin() as conn:
+            row = await repository.update_task(
+                conn, user_id=user_id, task_id=task_id, changes=changes, versions=versions
+            )
+            if row is None:
+                await self._raise_missing_or_stale(conn, user_id, task_id)
+        return to_task(row), {"ETag": etag(row["version"])}
+
+    @staticmethod
+    async def _raise_missing_or_stale(conn: AsyncConnection, user_id: str, task_id: int) -> NoReturn:
+        if await repository.task_exists(conn, user_id=user_id, task_id=task_id):
+            raise stale(task_id)
+        raise task_not_found(task_id)

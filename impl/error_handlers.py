@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -84,10 +84,38 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, detail, headers, **extensions)
 
 
+# SQLSTATE classes that blame the database, not the request: 08 connection exception (such as "connection
+# was closed in the middle of operation"), 53 insufficient resources (too many connections, out of memory,
+# disk full), 57 operator intervention (shutting down, starting up, in recovery, crashed, query cancelled).
+# The asyncpg dialect reports all of these as a plain DBAPIError, neither operational nor invalidated.
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def driver_errors(exc: BaseException) -> Iterator[BaseException]:
+    """The error and, for a DBAPIError, the driver errors it wraps (the dialect's, then asyncpg's)."""
+    yield exc
+    cause: BaseException | None = exc.orig if isinstance(exc, DBAPIError) else None
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = cause.__cause__
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    for error in driver_errors(exc):
+        if isinstance(error, (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if (state := sqlstate(error)) is not None and state[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+            return True
+    return False
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     contract.install(app)
     error_handlers.install(app)
+    app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     return app

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from impl.contract_paths import allowed_methods
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem
@@ -130,6 +131,36 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http_error)
-    # Registered by class so they are answered here, not re-raised by Starlette's last-resort handler.
-    for error_class in (DBAPIError, PoolTimeoutError, OSError, TimeoutError, Exception):
+    # Registered by class so that an outage is answered where the request's context still is.
+    for error_class in (DBAPIError, PoolTimeoutError, OSError, TimeoutError):
         app.add_exception_handler(error_class, on_unexpected)
+
+
+class LastResort:
+    """ASGI middleware: any other error becomes a 500 problem, answered inside the request log middleware.
+
+    Starlette's own last resort sits outside every middleware, so its answer would lack the request
+    id header and its traceback would bypass our logging.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await on_unexpected(Request(scope, receive), exc)
+            await response(scope, receive, send)

@@ -1,0 +1,35 @@
+"""An error nothing else handles is still a problem document with the request id, never a stack trace."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from impl import error_handlers
+from impl.observability import RequestLogMiddleware
+
+
+def failing_app() -> FastAPI:
+    app = FastAPI()
+
+    async def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/broken", broken, methods=["GET"])
+    error_handlers.install(app)
+    app.add_middleware(error_handlers.LastResort)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+async def test_an_unhandled_error_is_a_500_problem_with_the_request_id() -> None:
+    transport = httpx.ASGITransport(app=failing_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/broken", headers={"X-Request-ID": "bug-report-7"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "bug-report-7"
+    body = response.json()
+    assert (body["status"], body["request_id"]) == (500, "bug-report-7")
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text

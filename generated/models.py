@@ -209,5 +209,9 @@ class Order(StrEnum):
 
 class ValidationProblem(Problem):
     errors: Annotated[
-        List[InvalidParam], Field(description='One entry per invalid input.')
+        List[InvalidParam],
+        Field(
+            description='One entry per invalid input, at most the first 20 (`detail` says how many there were).',
+            max_length=20,
+        ),
     ]

@@ -23,6 +23,8 @@ LOCATION_KINDS = {"path", "query", "header", "cookie"}
 # RFC 3986 path characters besides the unreserved ones, which quote() never escapes.
 PATH_SAFE = "/:@!$&'()*+,;="
 MALFORMED_BODY = "The request body is not valid JSON."
+# A 60 KiB body of 6,000 unknown keys would otherwise answer ~380 KB: the answer stays small.
+MAX_LISTED_ERRORS = 20
 DATABASE_DOWN = ServiceUnavailable("The database is unavailable; retry later.")
 
 
@@ -58,7 +60,10 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = [dict(e) for e in exc.errors()]
     malformed = any(e.get("type") == "json_invalid" for e in errors)
     status, detail = (400, MALFORMED_BODY) if malformed else (422, "The request is invalid.")
-    return problem_response(request, status, detail, errors=[invalid_input(e) for e in errors])
+    if len(errors) > MAX_LISTED_ERRORS:
+        detail += f" The first {MAX_LISTED_ERRORS} of {len(errors)} invalid inputs are listed."
+    listed = [invalid_input(e) for e in errors[:MAX_LISTED_ERRORS]]
+    return problem_response(request, status, detail, errors=listed)
 
 
 async def on_problem(request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,11 @@ import re
 from impl.problems import PreconditionFailed
 
 ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*')
+# Exactly the spellings etag() issues: ASCII decimal without leading zeros, within the version column.
+# Strong comparison is character by character, so "01" is not "1"; and str.isdigit() would accept
+# "¹", which int() then refuses.
+ISSUED_VERSION = re.compile(r"[1-9][0-9]{0,9}")
+MAX_VERSION = 2**31 - 1
 
 
 def etag(version: int) -> str:
@@ -24,9 +29,9 @@ def versions_matching(if_match: str | None) -> list[int] | None:
     versions = []
     for entry in if_match.split(","):
         match = ENTITY_TAG.fullmatch(entry)
-        if match and not match.group(1) and match.group(2).isdigit() and len(match.group(2)) < 10:
+        if match and not match.group(1) and ISSUED_VERSION.fullmatch(match.group(2)):
             versions.append(int(match.group(2)))
-    return versions
+    return [version for version in versions if version <= MAX_VERSION]
 
 
 def stale(task_id: int) -> PreconditionFailed:

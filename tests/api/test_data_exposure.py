@@ -1,0 +1,384 @@
+"""Answers carry only the contract's fields, and nothing of another user's data, on every route and status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import User
+from tests.support.live_server import ROOT
+
+SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
+HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
+INTERNAL_FIELDS = {"user_id", "version", "request_hash", "response", "key", "password", "token"}
+# Statuses no request of a healthy service can provoke.
+UNPROVOKABLE = {"503"}
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        section, kind, name = node["$ref"].removeprefix("#/").split("/")
+        node = SPEC[section][kind][name]
+    return node
+
+
+def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Every operation in the spec by operationId, as (method, path template, operation)."""
+    return {
+        operation["operationId"]: (method.upper(), path, operation)
+        for path, item in SPEC["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def documented_response(operation_id: str, status: int) -> dict[str, Any]:
+    responses = operations()[operation_id][2]["responses"]
+    assert str(status) in responses, f"{operation_id} does not document {status}"
+    return resolve(responses[str(status)])
+
+
+def properties(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The properties a schema allows and the ones it requires (allOf merged)."""
+    schema = resolve(schema)
+    allowed: dict[str, Any] = dict(schema.get("properties", {}))
+    required: set[str] = set(schema.get("required", []))
+    for part in schema.get("allOf", []):
+        more, needed = properties(part)
+        allowed.update(more)
+        required |= needed
+    return allowed, required
+
+
+def assert_shape(value: Any, schema: dict[str, Any], where: str, *, exact: bool) -> None:
+    """Objects have only the schema's properties (all of them when exact), recursively."""
+    schema = resolve(schema)
+    if isinstance(value, dict):
+        allowed, required = properties(schema)
+        assert allowed, f"{where}: the spec gives no properties for an object"
+        if exact:
+            assert set(value) == set(allowed), f"{where}: {sorted(value)} != {sorted(allowed)}"
+        else:
+            assert set(value) <= set(allowed), f"{where}: {sorted(set(value) - set(allowed))} not in the contract"
+            assert required <= set(value), f"{where}: {sorted(required - set(value))} missing"
+        for name, item in value.items():
+            assert_shape(item, allowed[name], f"{where}/{name}", exact=exact)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            assert_shape(item, schema.get("items", {}), f"{where}/{index}", exact=exact)
+
+
+def keys_anywhere(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield name
+            yield from keys_anywhere(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from keys_anywhere(item)
+
+
+def ids_anywhere(value: Any) -> Iterator[int]:
+    if isinstance(value, dict):
+        if isinstance(value.get("id"), int):
+            yield value["id"]
+        for item in value.values():
+            yield from ids_anywhere(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from ids_anywhere(item)
+
+
+# --- Every operation, every status it documents ----------------------------------------------------
+
+
+@dataclass
+class World:
+    """Alice with tasks of her own, and Bob with marked tasks she must never see."""
+
+    alice: User
+    bob: User
+    http: httpx.Client
+    alice_tasks: list[dict[str, Any]]
+    bob_tasks: list[dict[str, Any]]
+    marker: str
+
+    @property
+    def task(self) -> dict[str, Any]:
+        return self.alice_tasks[0]
+
+    def path(self, suffix: str = "") -> str:
+        return self.alice.task_path(self.task["id"]) + suffix
+
+    def bobs_path(self, suffix: str = "") -> str:
+        return self.bob.task_path(self.bob_tasks[0]["id"]) + suffix
+
+
+@pytest.fixture
+def world(alice: User, bob: User, http: httpx.Client) -> World:
+    marker = f"bob-secret-{uuid.uuid4().hex}"
+    bob_tasks = [bob.create(f"{marker} title {i}", description=f"{marker} details {i}") for i in range(3)]
+    bob.request("PATCH", bob.task_path(bob_tasks[0]["id"]) + "/complete")
+    alice_tasks = [alice.create("Alice's first", description="hers"), alice.create("Alice's second")]
+    alice.request("PATCH", alice.task_path(alice_tasks[1]["id"]) + "/complete")
+    return World(alice, bob, http, alice_tasks, bob_tasks, marker)
+
+
+def as_alice(method: str, path: Callable[[World], str], **kwargs: Any) -> Callable[[World], httpx.Response]:
+    return lambda w: w.alice.request(method, path(w), **kwargs)
+
+
+def anonymous(method: str, path: Callable[[World], str], **kwargs: Any) -> Callable[[World], httpx.Response]:
+    return lambda w: w.http.request(method, path(w), **kwargs)
+
+
+JSON = {"Content-Type": "application/json"}
+TOO_LARGE = b'{"title": "x"}' + b" " * 65536
+MALFORMED = b'{"title": '
+
+
+def collection(w: World) -> str:
+    return w.alice.tasks_path
+
+
+def bobs_collection(w: World) -> str:
+    return w.bob.tasks_path
+
+
+def missing(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: w.alice.task_path(987_654_321) + suffix
+
+
+def own(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: w.path(suffix)
+
+
+def bobs(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: w.bobs_path(suffix)
+
+
+def bobs_id_under_alice(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: w.alice.task_path(w.bob_tasks[0]["id"]) + suffix
+
+
+def invalid_id(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"{w.alice.tasks_path}/not-an-id{suffix}"
+
+
+def replayed_create(w: World) -> httpx.Response:
+    headers = {"Idempotency-Key": f"replay-{w.alice.id}"}
+    w.alice.request("POST", w.alice.tasks_path, json={"title": "Once"}, headers=headers)
+    return w.alice.request("POST", w.alice.tasks_path, json={"title": "Once"}, headers=headers)
+
+
+STALE = {"If-Match": '"999"'}
+
+SCENARIOS: dict[str, tuple[str, int, Callable[[World], httpx.Response]]] = {
+    "list": ("listTasks", 200, as_alice("GET", collection)),
+    "list-completed": ("listTasks", 200, as_alice("GET", collection, params={"status": "completed"})),
+    "list-past-the-end": ("listTasks", 200, as_alice("GET", collection, params={"offset": 50})),
+    "list-401": ("listTasks", 401, anonymous("GET", collection)),
+    "list-403": ("listTasks", 403, as_alice("GET", bobs_collection)),
+    "list-422": ("listTasks", 422, as_alice("GET", collection, params={"limit": 0})),
+    "create": ("createTask", 201, as_alice("POST", collection, json={"title": "New"})),
+    "create-replayed": ("createTask", 201, replayed_create),
+    "create-400": ("createTask", 400, as_alice("POST", collection, content=MALFORMED, headers=JSON)),
+    "create-401": ("createTask", 401, anonymous("POST", collection, json={"title": "New"})),
+    "create-403": ("createTask", 403, as_alice("POST", bobs_collection, json={"title": "New"})),
+    "create-413": ("createTask", 413, as_alice("POST", collection, content=TOO_LARGE, headers=JSON)),
+    "create-415": ("createTask", 415, as_alice("POST", collection, content=b'{"title": "New"}')),
+    "create-422": ("createTask", 422, as_alice("POST", collection, json={"title": ""})),
+    "get": ("getTask", 200, as_alice("GET", own())),
+    "get-401": ("getTask", 401, anonymous("GET", own())),
+    "get-403": ("getTask", 403, as_alice("GET", bobs())),
+    "get-404": ("getTask", 404, as_alice("GET", missing())),
+    "get-404-bobs-id": ("getTask", 404, as_alice("GET", bobs_id_under_alice())),
+    "get-422": ("getTask", 422, as_alice("GET", invalid_id())),
+}
+for name, method, operation_id, body in [
+    ("put", "PUT", "replaceTask", {"title": "Replaced"}),
+    ("patch", "PATCH", "updateTask", {"title": "Patched"}),
+]:
+    SCENARIOS |= {
+        name: (operation_id, 200, as_alice(method, own(), json=body)),
+        f"{name}-400": (operation_id, 400, as_alice(method, own(), content=MALFORMED, headers=JSON)),
+        f"{name}-401": (operation_id, 401, anonymous(method, own(), json=body)),
+        f"{name}-403": (operation_id, 403, as_alice(method, bobs(), json=body)),
+        f"{name}-404": (operation_id, 404, as_alice(method, missing(), json=body)),
+        f"{name}-404-bobs-id": (operation_id, 404, as_alice(method, bobs_id_under_alice(), json=body, headers=STALE)),
+        f"{name}-412": (operation_id, 412, as_alice(method, own(), json=body, headers=STALE)),
+        f"{name}-413": (operation_id, 413, as_alice(method, own(), content=TOO_LARGE, headers=JSON)),
+        f"{name}-415": (
+            operation_id,
+            415,
+            as_alice(method, own(), content=b"{}", headers={"Content-Type": "text/plain"}),
+        ),
+        f"{name}-422": (operation_id, 422, as_alice(method, own(), json={"title": "", "user_id": "x", "version": 1})),
+    }
+for name, method, operation_id, suffix, status in [
+    ("delete", "DELETE", "deleteTask", "", 204),
+    ("toggle", "PATCH", "toggleTaskCompletion", "/complete", 200),
+]:
+    SCENARIOS |= {
+        name: (operation_id, status, as_alice(method, own(suffix))),
+        f"{name}-401": (operation_id, 401, anonymous(method, own(suffix))),
+        f"{name}-403": (operation_id, 403, as_alice(method, bobs(suffix))),
+        f"{name}-404": (operation_id, 404, as_alice(method, missing(suffix))),
+        f"{name}-404-bobs-id": (operation_id, 404, as_alice(method, bobs_id_under_alice(suffix), headers=STALE)),
+        f"{name}-412": (operation_id, 412, as_alice(method, own(suffix), headers=STALE)),
+        f"{name}-422": (operation_id, 422, as_alice(method, invalid_id(suffix))),
+    }
+SCENARIOS |= {
+    "health": ("getHealth", 200, anonymous("GET", lambda w: "/healthz")),
+    "readiness": ("getReadiness", 200, anonymous("GET", lambda w: "/readyz")),
+}
+
+
+def test_the_scenarios_cover_every_status_of_every_operation_in_the_spec() -> None:
+    documented = {
+        (operation_id, int(status))
+        for operation_id, (_, _, operation) in operations().items()
+        for status in operation["responses"]
+        if status not in UNPROVOKABLE
+    }
+    covered = {(operation_id, status) for operation_id, status, _ in SCENARIOS.values()}
+    assert documented == covered, {"not covered": documented - covered, "not in the spec": covered - documented}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_answer_has_exactly_the_contracts_fields(world: World, scenario: str) -> None:
+    operation_id, status, send = SCENARIOS[scenario]
+    response = send(world)
+    assert response.status_code == status, response.text
+    documented = documented_response(operation_id, status)
+    if "content" not in documented:
+        assert response.content == b""
+        return
+    [(media_type, media)] = documented["content"].items()
+    assert response.headers["content-type"] == media_type
+    assert_shape(response.json(), media["schema"], scenario, exact=status < 400)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_no_internal_field_is_ever_answered(world: World, scenario: str) -> None:
+    response = SCENARIOS[scenario][2](world)
+    if response.content:
+        assert not INTERNAL_FIELDS & set(keys_anywhere(response.json())), response.text
+        assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_bobs_data_never_reaches_alice(world: World, scenario: str) -> None:
+    response = SCENARIOS[scenario][2](world)
+    assert world.marker not in response.text
+    assert world.marker not in str(response.headers)
+    if response.content:
+        bobs_ids = {task["id"] for task in world.bob_tasks}
+        assert not bobs_ids & set(ids_anywhere(response.json())), response.text
+    if world.bob.id not in str(response.request.url):
+        assert world.bob.id not in response.text
+
+
+# --- Bob's data, from every angle Alice has ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["all", "pending", "completed"])
+@pytest.mark.parametrize("sort", ["created", "updated", "title"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_alices_lists_and_counts_are_hers_alone(world: World, status: str, sort: str, order: str) -> None:
+    completed = {world.alice_tasks[1]["id"]}
+    hers = sorted(
+        task["id"]
+        for task in world.alice_tasks
+        if status == "all" or (task["id"] in completed) == (status == "completed")
+    )
+    page = world.alice.request("GET", world.alice.tasks_path, params={"status": status, "sort": sort, "order": order})
+    assert sorted(task["id"] for task in page.json()["items"]) == hers
+    assert page.json()["total"] == len(hers)
+    assert world.marker not in page.text
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(1, 0), (1, 1), (1, 2), (1, 5), (100, 3), (100, 2147483647)])
+def test_alices_counts_past_her_own_tasks_never_include_bobs(world: World, limit: int, offset: int) -> None:
+    page = world.alice.request("GET", world.alice.tasks_path, params={"limit": limit, "offset": offset}).json()
+    assert page["total"] == len(world.alice_tasks)
+    assert not {task["id"] for task in world.bob_tasks} & set(ids_anywhere(page))
+
+
+TASK_ROUTES = [
+    ("GET", "", None),
+    ("PUT", "", {"title": "x"}),
+    ("PATCH", "", {"title": "x"}),
+    ("PATCH", "", {}),
+    ("DELETE", "", None),
+    ("PATCH", "/complete", None),
+]
+
+
+def without_request_id(response: httpx.Response) -> tuple[int, dict[str, str], dict[str, Any]]:
+    headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name not in {"x-request-id", "date", "content-length"}
+    }
+    problem: dict[str, Any] = response.json()
+    problem.pop("request_id", None)
+    return response.status_code, headers, problem
+
+
+@pytest.mark.parametrize("if_match", [None, "*", '"1"', '"2"', 'W/"1"', '"999"'])
+@pytest.mark.parametrize(("method", "suffix", "body"), TASK_ROUTES)
+def test_bobs_task_id_answers_alice_exactly_like_an_id_that_never_existed(
+    world: World, method: str, suffix: str, body: Any, if_match: str | None
+) -> None:
+    """No status, detail or header tells Alice whether Bob has a task with that id, or at which version."""
+    headers = {} if if_match is None else {"If-Match": if_match}
+    bobs_id, never = world.bob_tasks[0]["id"], 987_654_321
+    bobs_task = world.bob.request("GET", world.bob.task_path(bobs_id)).json()
+
+    def answer(task_id: int) -> httpx.Response:
+        return world.alice.request(method, world.alice.task_path(task_id) + suffix, json=body, headers=headers)
+
+    status, shown, problem = without_request_id(answer(bobs_id))
+    never_status, never_shown, never_problem = without_request_id(answer(never))
+    assert status == never_status == 404
+    assert shown == never_shown
+    assert problem == {
+        name: value.replace(str(never), str(bobs_id)) if isinstance(value, str) else value
+        for name, value in never_problem.items()
+    }
+    assert world.bob.request("GET", world.bob.task_path(bobs_id)).json() == bobs_task
+
+
+@pytest.mark.parametrize("same_body", [True, False])
+def test_a_key_bob_used_tells_alice_nothing(world: World, same_body: bool) -> None:
+    key = f"shared-{uuid.uuid4().hex}"
+    bobs = world.bob.request(
+        "POST", world.bob.tasks_path, json={"title": world.marker}, headers={"Idempotency-Key": key}
+    )
+    assert bobs.status_code == 201
+    body = {"title": world.marker if same_body else "Alice's own"}
+    response = world.alice.request("POST", world.alice.tasks_path, json=body, headers={"Idempotency-Key": key})
+    assert response.status_code == 201, response.text
+    assert "idempotent-replayed" not in response.headers
+    assert response.json()["id"] != bobs.json()["id"]
+    assert response.headers["location"] == world.alice.task_path(response.json()["id"])
+    assert response.headers["etag"] == '"1"'
+
+
+def test_alices_writes_never_touch_bobs_tasks(world: World) -> None:
+    before = [world.bob.request("GET", world.bob.task_path(task["id"])).json() for task in world.bob_tasks]
+    for task in world.bob_tasks:
+        for method, suffix, body in TASK_ROUTES:
+            for if_match in (None, "*", '"1"', '"2"'):
+                headers = {} if if_match is None else {"If-Match": if_match}
+                world.alice.request(method, world.alice.task_path(task["id"]) + suffix, json=body, headers=headers)
+    after = [world.bob.request("GET", world.bob.task_path(task["id"])).json() for task in world.bob_tasks]
+    assert after == before
+    assert world.bob.request("GET", world.bob.tasks_path).json()["total"] == len(world.bob_tasks)

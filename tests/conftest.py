@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,3 +105,15 @@ def alice(http: httpx.Client) -> User:
 @pytest.fixture
 def bob(http: httpx.Client) -> User:
     return User(new_user_id(), http)
+
+
+SESSION_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show the figures the load and fault tests wrote during this run (they assert, these inform)."""
+    summaries = [path for path in sorted(REPORTS.glob("*-summary.txt")) if path.stat().st_mtime >= SESSION_STARTED]
+    if summaries:
+        terminalreporter.write_sep("-", "load and fault summaries")
+        for path in summaries:
+            terminalreporter.write(path.read_text())

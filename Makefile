@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install run token regen check-generated lint typecheck test fuzz clean
+.PHONY: install run token regen check-generated lint typecheck lint-spec contract-check docs test fuzz clean
 
 install: .venv/.synced
 
@@ -30,11 +30,27 @@ lint: install
 typecheck: install
 	.venv/bin/mypy
 
-test: install check-generated lint typecheck ## Everything CI runs
+lint-spec: ## Lint openapi/tasks.yaml with Redocly CLI and redocly.yaml: zero errors, zero warnings
+	scripts/lint-spec.sh
+
+contract-check: install ## Fail on a breaking contract change unless info.version's major was bumped
+	scripts/npm-ci.sh tools/node
+	$(PYTHON) -m devtools.contract_check
+
+docs: ## Static reference docs from the spec, one HTML file: build/docs/tasks-api.html
+	scripts/npm-ci.sh tools/node
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true tools/node/node_modules/.bin/redocly \
+	  build-docs openapi/tasks.yaml --config redocly.yaml --inlineBundle -o build/docs/tasks-api.html
+
+test: install check-generated lint typecheck lint-spec contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
 fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see README)
 	$(PYTHON) -m devtools.fuzz
 
+.PHONY: bench
+bench: install ## The service against its limits (bench/README.md); more options: make bench BENCH_ARGS="--help"
+	$(PYTHON) -m bench $(BENCH_ARGS)
+
 clean:
-	rm -rf .venv .tools .data reports .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv .tools .data reports build .mypy_cache .ruff_cache .pytest_cache tools/node/node_modules clients/typescript/node_modules

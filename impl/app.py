@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
-from generated.api import build_router
+from generated.api import ALLOWED_METHODS, build_router
 from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
@@ -17,6 +18,11 @@ from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
 from impl.settings import Settings, get_settings
 from impl.tasks.service import TasksService
+
+# The spec's methods, the request headers its operations take, and the response headers it promises.
+CORS_METHODS = sorted({method for methods in ALLOWED_METHODS.values() for method in methods})
+CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
+CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,5 +47,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     error_handlers.install(app)
     app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
+    if settings.cors_origin_list:
+        # Outside the body limits (a browser may read its 413/415) and auth, inside the request log.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=CORS_METHODS,
+            allow_headers=list(CORS_REQUEST_HEADERS),
+            expose_headers=list(CORS_EXPOSED_HEADERS),
+            allow_credentials=False,
+            max_age=600,
+        )
     app.add_middleware(RequestLogMiddleware)
     return app

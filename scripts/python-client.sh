@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Generate a Python client from openapi/tasks.yaml with openapi-python-client, in its own pinned tool
+# environment (.tools/clientgen, which also holds what the generated client imports). The client is a
+# scratch artifact, never committed. Usage: scripts/python-client.sh OUTPUT_DIR
+# Writes OUTPUT_DIR/tasks_api_client/ and prints the tool environment's python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: scripts/python-client.sh OUTPUT_DIR}
+
+tool_env=.tools/clientgen
+stamp="$tool_env/.lock-sha"
+lock_sha=$(sha256sum clientgen/requirements.lock | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
+  rm -rf "$tool_env"
+  scripts/uv.sh venv --quiet --python python3 "$tool_env" >&2
+  VIRTUAL_ENV="$tool_env" scripts/uv.sh pip sync --quiet --require-hashes clientgen/requirements.lock >&2
+  echo "$lock_sha" > "$stamp"
+fi
+
+rm -rf "$out/tasks_api_client"
+mkdir -p "$out"
+"$tool_env/bin/openapi-python-client" generate --path openapi/tasks.yaml --meta none \
+  --output-path "$out/tasks_api_client" --config clientgen/config.yaml >&2
+echo "$PWD/$tool_env/bin/python"

@@ -1,0 +1,112 @@
+"""CORS for the configured browser origins, against a real server started with CORS_ORIGINS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from impl.settings import Settings
+from tests.conftest import REPORTS, new_user_id, shared_secret_env
+from tests.support.live_server import LiveServer
+from tests.support.tokens import SHARED_SECRET, bearer, shared_secret_token
+
+APP = "http://localhost:3000"
+OTHER_APP = "https://app.tasks.test"
+EVIL = "https://evil.example"
+REQUEST_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
+EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after"]
+
+
+@pytest.fixture(scope="module")
+def cors_http(database_url: str) -> Iterator[httpx.Client]:
+    env = {**shared_secret_env(database_url), "CORS_ORIGINS": f"{APP}, {OTHER_APP}/"}
+    live = LiveServer(env, log_path=REPORTS / "server-cors.log")
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        yield client
+    live.stop()
+
+
+def preflight(http: httpx.Client, origin: str, method: str, path: str, headers: str) -> httpx.Response:
+    return http.options(
+        path,
+        headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers},
+    )
+
+
+def listed(value: str) -> list[str]:
+    return [item.strip().lower() for item in value.split(",") if item.strip()]
+
+
+@pytest.mark.parametrize("origin", [APP, OTHER_APP])
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_an_allowed_origins_preflight_is_answered_before_auth(
+    cors_http: httpx.Client, origin: str, method: str
+) -> None:
+    response = preflight(cors_http, origin, method, f"/api/{new_user_id()}/tasks/1", ", ".join(REQUEST_HEADERS))
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == origin
+    assert method.lower() in listed(response.headers["access-control-allow-methods"])
+    assert set(REQUEST_HEADERS) <= set(listed(response.headers["access-control-allow-headers"]))
+    assert "access-control-allow-credentials" not in response.headers
+    assert response.headers["vary"].lower().count("origin") == 1
+
+
+def test_an_allowed_origins_request_exposes_the_headers_clients_need(cors_http: httpx.Client) -> None:
+    user = new_user_id()
+    response = cors_http.post(
+        f"/api/{user}/tasks",
+        json={"title": "Buy milk"},
+        headers={"Origin": APP, "Idempotency-Key": "cors-1", **bearer(shared_secret_token(user))},
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["access-control-allow-origin"] == APP
+    assert set(EXPOSED_HEADERS) <= set(listed(response.headers["access-control-expose-headers"]))
+    assert "access-control-allow-credentials" not in response.headers
+    assert {"etag", "location", "x-request-id"} <= set(response.headers)
+
+
+def test_an_allowed_origin_can_read_a_problem(cors_http: httpx.Client) -> None:
+    response = cors_http.get(f"/api/{new_user_id()}/tasks", headers={"Origin": APP})
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["access-control-allow-origin"] == APP
+
+
+def test_a_refused_origins_preflight_gets_no_cors_grant(cors_http: httpx.Client) -> None:
+    response = preflight(cors_http, EVIL, "DELETE", f"/api/{new_user_id()}/tasks/1", "authorization, if-match")
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers  # so the browser never sends the DELETE
+
+
+def test_a_refused_origins_request_gets_no_cors_headers(cors_http: httpx.Client) -> None:
+    user = new_user_id()
+    response = cors_http.get(f"/api/{user}/tasks", headers={"Origin": EVIL, **bearer(shared_secret_token(user))})
+    assert response.status_code == 200  # the browser, not the service, withholds the answer from the page
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_an_origin_that_only_looks_allowed_is_refused(cors_http: httpx.Client) -> None:
+    for origin in [f"{APP}.evil.example", "http://localhost:3001", "https://localhost:3000", "null"]:
+        response = preflight(cors_http, origin, "GET", f"/api/{new_user_id()}/tasks", "authorization")
+        assert "access-control-allow-origin" not in response.headers, origin
+
+
+def test_without_cors_origins_there_are_no_cors_headers(http: httpx.Client) -> None:
+    response = preflight(http, APP, "GET", f"/api/{new_user_id()}/tasks", "authorization")
+    assert "access-control-allow-origin" not in response.headers
+    user = new_user_id()
+    response = http.get(f"/api/{user}/tasks", headers={"Origin": APP, **bearer(shared_secret_token(user))})
+    assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize("value", ["*", "https://*.example.com", "localhost:3000", "https://app.example.com/path"])
+def test_a_wildcard_or_malformed_origin_is_refused_at_startup(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    for name in ("BETTER_AUTH_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JWT_SECRET", SHARED_SECRET)
+    monkeypatch.setenv("CORS_ORIGINS", f"{APP},{value}")
+    with pytest.raises(ValidationError, match="CORS_ORIGINS"):
+        Settings()

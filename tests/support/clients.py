@@ -1,0 +1,52 @@
+"""Runs the client scenarios (clients/typescript, clients/python) against a live service."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Any
+
+from tests.support.live_server import ROOT
+from tests.support.node import npm_ci
+
+TYPESCRIPT = ROOT / "clients" / "typescript"
+TYPESCRIPT_BIN = TYPESCRIPT / "node_modules" / ".bin"
+SCENARIO_STEPS = [
+    ("create", 201),
+    ("create retry", 201),
+    ("update", 200),
+    ("update with a stale ETag", 412),
+    ("toggle", 200),
+    ("list", 200),
+    ("delete", 204),
+    ("get deleted task", 404),
+    ("list without a token", 401),
+    ("list another user's tasks", 403),
+    ("create with an empty title", 422),
+    ("list with limit 500", 422),
+    ("done", 0),
+]
+
+
+def run_in_typescript_client(command: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=TYPESCRIPT, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+
+
+def generate_typescript_types() -> None:
+    """Install the pinned packages and generate src/schema.gen.ts from the spec, as a frontend build would."""
+    npm_ci("clients/typescript")
+    command = [str(TYPESCRIPT_BIN / "openapi-typescript"), "../../openapi/tasks.yaml", "--output", "src/schema.gen.ts"]
+    result = run_in_typescript_client(command)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def scenario_env(url: str, user: str, token: str, other_user: str) -> dict[str, str]:
+    return {"TASKS_API_URL": url, "TASKS_API_USER": user, "TASKS_API_TOKEN": token, "TASKS_API_OTHER_USER": other_user}
+
+
+def run_typescript_scenario(env: dict[str, str]) -> list[dict[str, Any]]:
+    """Run src/scenario.ts with tsx; its steps, after asserting it succeeded."""
+    result = run_in_typescript_client([str(TYPESCRIPT_BIN / "tsx"), "src/scenario.ts"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]

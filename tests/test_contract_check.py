@@ -1,0 +1,152 @@
+"""The breaking-change guard (`make contract-check`) on deliberately changed copies of the spec."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devtools import contract_check
+from tests.support.live_server import ROOT
+from tests.support.node import npm_ci
+
+SPEC = ROOT / "openapi" / "tasks.yaml"
+Spec = dict[str, Any]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def oasdiff_installed() -> None:
+    npm_ci("tools/node")
+
+
+def spec() -> Spec:
+    loaded: Spec = yaml.safe_load(SPEC.read_text())
+    return copy.deepcopy(loaded)
+
+
+def list_parameter(document: Spec, name: str) -> Spec:
+    parameters: list[Spec] = document["paths"]["/api/{user_id}/tasks"]["get"]["parameters"]
+    return next(parameter for parameter in parameters if parameter.get("name") == name)
+
+
+def remove_operation(document: Spec) -> None:
+    del document["paths"]["/api/{user_id}/tasks/{task_id}/complete"]["patch"]
+
+
+def remove_response_field(document: Spec) -> None:
+    task = document["components"]["schemas"]["Task"]
+    del task["properties"]["updated_at"]
+    task["required"].remove("updated_at")
+
+
+def add_required_request_field(document: Spec) -> None:
+    create = document["components"]["schemas"]["TaskCreate"]
+    create["properties"]["due_at"] = {"type": "string", "format": "date-time", "description": "Due date."}
+    create["required"].append("due_at")
+
+
+def add_required_parameter(document: Spec) -> None:
+    parameters = document["paths"]["/api/{user_id}/tasks"]["get"]["parameters"]
+    parameters.append(
+        {"name": "q", "in": "query", "required": True, "description": "Search.", "schema": {"type": "string"}}
+    )
+
+
+def narrow_enum(document: Spec) -> None:
+    list_parameter(document, "sort")["schema"]["enum"].remove("title")
+
+
+def narrow_type(document: Spec) -> None:
+    document["components"]["schemas"]["TaskCreate"]["properties"]["description"] = {
+        "type": "string",
+        "description": "No longer nullable.",
+    }
+
+
+def remove_success_status(document: Spec) -> None:
+    responses = document["paths"]["/api/{user_id}/tasks"]["post"]["responses"]
+    responses["200"] = responses.pop("201")
+
+
+def add_optional_things(document: Spec) -> None:
+    """Additions a client generated from the base keeps working with."""
+    parameters = document["paths"]["/api/{user_id}/tasks"]["get"]["parameters"]
+    parameters.append({"name": "q", "in": "query", "description": "Search.", "schema": {"type": "string"}})
+    list_parameter(document, "sort")["schema"]["enum"].append("due")
+    document["components"]["schemas"]["TaskCreate"]["properties"]["due_at"] = {
+        "type": "string",
+        "format": "date-time",
+        "description": "Due date.",
+    }
+
+
+def check(tmp_path: Path, change: Callable[[Spec], None], version: str | None = None) -> tuple[int, str]:
+    document = spec()
+    change(document)
+    if version:
+        document["info"]["version"] = version
+    revision = tmp_path / "revision.yaml"
+    revision.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return contract_check.main(["--base", str(SPEC), "--revision", str(revision)]), str(revision)
+
+
+BREAKING = {
+    "removed operation": (remove_operation, "api-removed-without-deprecation"),
+    "removed response field": (remove_response_field, "response-required-property-removed"),
+    "new required request field": (add_required_request_field, "new-required-request-property"),
+    "new required parameter": (add_required_parameter, "new-required-request-parameter"),
+    "narrowed enum": (narrow_enum, "request-parameter-enum-value-removed"),
+    "narrowed type": (narrow_type, "request-property-became-not-nullable"),
+    "removed success status": (remove_success_status, "response-success-status-removed"),
+}
+
+
+@pytest.mark.parametrize("name", BREAKING)
+def test_a_breaking_change_fails_without_a_major_bump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    change, rule = BREAKING[name]
+    status, _ = check(tmp_path, change)
+    output = capsys.readouterr().out
+    assert status == 1, output
+    assert rule in output, output
+
+
+@pytest.mark.parametrize("name", BREAKING)
+def test_a_breaking_change_passes_with_a_major_bump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    change, rule = BREAKING[name]
+    major = int(spec()["info"]["version"].split(".")[0])
+    status, _ = check(tmp_path, change, version=f"{major + 1}.0.0")
+    output = capsys.readouterr().out
+    assert status == 0, output
+    assert "allowed by the major bump" in output, output
+    assert rule in output, output
+
+
+def test_additions_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = check(tmp_path, add_optional_things)
+    output = capsys.readouterr().out
+    assert status == 0, output
+    assert "no breaking change" in output, output
+
+
+def test_a_version_that_is_not_semver_fails(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="not semver"):
+        check(tmp_path, lambda document: None, version="1.1")
+
+
+def test_the_spec_has_a_semver_version_recorded_in_the_changelog() -> None:
+    version = spec()["info"]["version"]
+    contract_check.version(SPEC.read_text(), str(SPEC))
+    assert f"## {version}" in (ROOT / "openapi" / "CHANGELOG.md").read_text()
+
+
+def test_the_spec_has_no_breaking_change_against_its_base(capsys: pytest.CaptureFixture[str]) -> None:
+    status = contract_check.main([])
+    assert status == 0, capsys.readouterr().out

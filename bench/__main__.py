@@ -1,0 +1,424 @@
+"""`make bench`: the service against its two limits, measured in the same run on the same data.
+
+Starts PostgreSQL (embedded, or DATABASE_URL with --wipe-database), seeds it with SQL, starts the
+service and the raw ASGI app (bench/raw_app.py) under uvicorn as production would run them, drives
+each workload with wrk (HTTP) and pgbench (the same SQL straight at PostgreSQL), prints a table and
+writes it as JSON to bench/results/. Everything it starts, it stops. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from jose import jwt
+
+from bench import report
+from bench.database import Database, Layout, open_database, seed
+from bench.loadgen import (
+    Measurement,
+    connections_for,
+    ensure_wrk,
+    find_pgbench,
+    growth_script,
+    pgbench_scripts,
+    pgbench_variables,
+    run_pgbench,
+    run_wrk,
+)
+from bench.noise import OtherCpu
+from bench.servers import ROOT, UvicornServer
+from bench.statements import service_sql
+
+WORKLOADS = ("mixed", "list", "get", "create", "update", "delete")
+SHAPES = ("saturation", "realistic")
+TARGETS = ("service", "raw", "database")
+# Deletes per second the delete pool must cover in a saturation run (pgbench reached 28,000 here).
+DELETE_POOL_RATE = 40_000
+
+
+@dataclass(frozen=True)
+class Growth:
+    key: str
+    label: str
+    layout: Layout
+    heavy: bool  # every connection is the one user holding layout.heavy_tasks tasks
+    limit: int
+    offset: int
+
+
+# The heavy user among the 10^6 rows: alone in a small table it would be most of it, and PostgreSQL
+# would rightly read the whole table for it, which says nothing about a power user in production.
+HEAVY = Layout(100_000, 10, heavy_tasks=100_000)
+GROWTH = (
+    # Ten tasks per user and pages of ten: every page is full, so each list also counts (as the service does).
+    Growth("rows_1e3", "10^3 tasks: 10 each for 100 users", Layout(100, 10), False, 10, 0),
+    Growth("rows_1e5", "10^5 tasks: 10 each for 10^4 users", Layout(10_000, 10), False, 10, 0),
+    Growth("rows_1e6", "10^6 tasks: 10 each for 10^5 users", Layout(100_000, 10), False, 10, 0),
+    Growth("one_user_first_page", "+ one user of 10^5 tasks: first page", HEAVY, True, 20, 0),
+    Growth("one_user_deep_page", "+ one user of 10^5 tasks: offset 99,980", HEAVY, True, 20, 99_980),
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--duration", type=float, default=8, help="seconds per measured run (default 8)")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of mixed load per server before measuring")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: CPUs)")
+    parser.add_argument("--connections", type=int, default=100, help="concurrent connections, one user each")
+    parser.add_argument("--users", type=int, default=100, help="users in the main data set")
+    parser.add_argument("--tasks", type=int, default=10_000, help="tasks in the main data set, spread evenly")
+    parser.add_argument("--pause-ms", type=int, default=100, help="mean pause per connection, realistic shape")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help=f"subset of {','.join(WORKLOADS)}")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help=f"subset of {','.join(SHAPES)}")
+    parser.add_argument("--targets", default=",".join(TARGETS), help=f"subset of {','.join(TARGETS)}")
+    parser.add_argument(
+        "--growth", action=argparse.BooleanOptionalAction, default=True, help="list latency as the table grows"
+    )
+    parser.add_argument("--growth-duration", type=float, default=8, help="seconds per growth run")
+    parser.add_argument(
+        "--growth-connections", type=int, default=10, help="connections in growth runs (realistic shape)"
+    )
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--wipe-database", action="store_true", help="allow emptying the database at DATABASE_URL")
+    args = parser.parse_args(argv)
+    for name, allowed in (("workloads", WORKLOADS), ("shapes", SHAPES), ("targets", TARGETS)):
+        chosen = [item for item in getattr(args, name).split(",") if item]
+        if unknown := set(chosen) - set(allowed):
+            parser.error(f"--{name}: unknown {sorted(unknown)}")
+        setattr(args, name, [item for item in allowed if item in chosen])
+    if args.connections > args.users:
+        parser.error("each connection is a distinct user: --connections may not exceed --users")
+    if args.tasks % args.users:
+        parser.error("--tasks must be a multiple of --users")
+    return args
+
+
+def exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def other_test_runs() -> int:
+    """Processes of other people's test runs on this machine (pytest, schemathesis): noise for the numbers."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"pytest" in command or b"schemathesis" in command:
+                count += 1
+    return count
+
+
+def tool_version(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, database: Database, *, wrk: str, pgbench: str) -> None:
+        self.args = args
+        self.database = database
+        self.wrk = wrk
+        self.pgbench = pgbench
+        self.sql = service_sql()
+        self.secret = secrets.token_urlsafe(48)
+        self.tokens: dict[str, str] = {}
+        self.servers: dict[str, UvicornServer] = {}
+        self.log_dir = ROOT / ".data" / "bench-logs"
+        self.current: Layout | None = None
+        postmaster = database.postmaster_pid()
+        self.other_cpu = OtherCpu({os.getpid()} | ({postmaster} if postmaster else set()))
+
+    def token(self, uid: str) -> str:
+        if uid not in self.tokens:
+            now = int(time.time())
+            self.tokens[uid] = jwt.encode({"sub": uid, "iat": now, "exp": now + 6 * 3600}, self.secret, "HS256")
+        return self.tokens[uid]
+
+    def environment(self) -> dict[str, str]:
+        # Exactly one auth mode (shared secret); no issuer/audience checks; nothing inherited that changes them.
+        return {
+            "DATABASE_URL": self.database.url,
+            "JWT_SECRET": self.secret,
+            "JWT_ISSUER": "",
+            "JWT_AUDIENCE": "",
+            "JWKS_URL": "",
+            "BETTER_AUTH_SECRET": "",
+        }
+
+    def start_servers(self) -> None:
+        apps = {"service": ["impl.app:create_app", "--factory"], "raw": ["bench.raw_app:app"]}
+        for name in ("service", "raw"):
+            if name in self.args.targets:
+                self.servers[name] = UvicornServer(
+                    name,
+                    apps[name],
+                    self.environment(),
+                    workers=self.args.workers,
+                    log_path=self.log_dir / f"{name}.log",
+                )
+
+    def stop_server(self, name: str) -> None:
+        server = self.servers.pop(name, None)
+        if server is not None:
+            server.stop()
+
+    def stop_all(self) -> None:
+        for name in list(self.servers):
+            self.stop_server(name)
+
+    def seed(self, layout: Layout) -> None:
+        seconds = asyncio.run(seed(self.database, layout))
+        self.current = layout
+        if seconds > 3:
+            print(f"  (seeded {layout.total_tasks:,} tasks in {seconds:.1f} s)", flush=True)
+
+    def main_layout(self, workload: str, shape: str) -> Layout:
+        per_user = self.args.tasks // self.args.users
+        if workload != "delete":
+            return Layout(self.args.users, per_user)
+        offered = 2 * self.args.connections * 1000 / self.args.pause_ms
+        per_second = DELETE_POOL_RATE if shape == "saturation" else offered
+        pool = math.ceil(self.args.duration * per_second / self.args.connections) + 10
+        return Layout(self.args.users, per_user, pool=pool)
+
+    def warm_up(self) -> None:
+        if self.args.warmup <= 0:
+            return
+        layout = Layout(self.args.users, self.args.tasks // self.args.users)
+        self.seed(layout)
+        connections = connections_for(layout, self.token, self.args.connections)
+        for name, server in self.servers.items():
+            run_wrk(self.wrk, server.url, connections, target=name, mode="mixed", seconds=self.args.warmup)
+
+    def task_count(self) -> int:
+        async def count() -> int:
+            conn = await self.database.connect()
+            try:
+                return int(await conn.fetchval("SELECT count(*) FROM tasks"))
+            finally:
+                await conn.close()
+
+        return asyncio.run(count())
+
+    def measure(self, target: str, workload: str, shape: str, layout: Layout) -> Measurement:
+        pause = self.args.pause_ms if shape == "realistic" else 0
+        if target == "database":
+            constants: dict[str, str] = {}
+            scripts = pgbench_scripts(self.sql, workload, constants)
+            variables = {**pgbench_variables(layout, self.args.connections), **constants}
+            rate = self.args.connections * 1000 / pause if pause else None
+            before = self.task_count()
+            measurement = run_pgbench(
+                self.pgbench,
+                self.database.conninfo,
+                scripts,
+                variables,
+                target=target,
+                clients=self.args.connections,
+                seconds=self.args.duration,
+                threads=os.cpu_count() or 1,
+                rate=rate,
+            )
+            # pgbench cannot see whether a DELETE matched: count what went, from the table itself.
+            ops = measurement.operations
+            deleted = before + ops.get("create", 0) - self.task_count()
+            if (missed := ops.get("delete", 0) - deleted) > 0:
+                measurement.notes.append(
+                    f"{missed} of {ops['delete']} deletes matched no row (the client had no task left to delete)"
+                )
+            return measurement
+        connections = connections_for(layout, self.token, self.args.connections)
+        return run_wrk(
+            self.wrk,
+            self.servers[target].url,
+            connections,
+            target=target,
+            mode=workload,
+            seconds=self.args.duration,
+            pause_ms=pause,
+        )
+
+    def main_runs(self) -> list[dict[str, Any]]:
+        runs = []
+        for shape in self.args.shapes:
+            for workload in self.args.workloads:
+                layout = self.main_layout(workload, shape)
+                measurements: dict[str, Measurement] = {}
+                loads: dict[str, str] = {}
+                for target in self.args.targets:
+                    self.seed(layout)
+                    loads[target] = load_average()
+                    self.other_cpu.start()
+                    measurements[target] = self.measure(target, workload, shape, layout)
+                    measurements[target].other_cpu = self.other_cpu.stop()
+                run = {
+                    "shape": shape,
+                    "workload": workload,
+                    "tasks": layout.total_tasks,
+                    "load_average_before": loads,
+                    "measurements": measurements,
+                    "ratios": {
+                        limit: report.ratios(measurements.get("service"), measurements.get(limit))
+                        for limit in ("raw", "database")
+                        if limit in measurements
+                    },
+                }
+                runs.append(run)
+                summary = ", ".join(
+                    f"{name} {m.rps:,.0f}/s p99 {m.p99_ms:.1f} ms err {m.errors} (others' CPU {m.other_cpu:.0%})"
+                    for name, m in measurements.items()
+                )
+                print(f"{shape:<10} {workload:<7} {summary}", flush=True)
+        return runs
+
+    def growth_runs(self) -> list[dict[str, Any]]:
+        entries = []
+        clients = self.args.growth_connections
+        pause = self.args.pause_ms
+        for scenario in GROWTH:
+            layout, heavy, limit, offset = scenario.layout, scenario.heavy, scenario.limit, scenario.offset
+            if layout != self.current:
+                self.seed(layout)
+            measurements: dict[str, Measurement] = {}
+            self.other_cpu.start()
+            if "service" in self.servers:
+                connections = connections_for(layout, self.token, clients, heavy=heavy)
+                measurements["service"] = run_wrk(
+                    self.wrk,
+                    self.servers["service"].url,
+                    connections,
+                    target="service",
+                    mode="list",
+                    seconds=self.args.growth_duration,
+                    pause_ms=pause,
+                    list_query=f"?limit={limit}&offset={offset}",
+                )
+            if "database" in self.args.targets:
+                constants: dict[str, str] = {}
+                scripts = growth_script(self.sql, constants)
+                variables = {
+                    **pgbench_variables(layout, clients, heavy=heavy, limit=limit, offset=offset),
+                    **constants,
+                }
+                measurements["database"] = run_pgbench(
+                    self.pgbench,
+                    self.database.conninfo,
+                    scripts,
+                    variables,
+                    target="database",
+                    clients=clients,
+                    seconds=self.args.growth_duration,
+                    threads=os.cpu_count() or 1,
+                    # The rate the service sustained, so both see the same offered load.
+                    rate=measurements["service"].rps if "service" in measurements else clients * 1000 / pause,
+                )
+            other_cpu = self.other_cpu.stop()
+            for measurement in measurements.values():
+                measurement.other_cpu = other_cpu
+            rows = layout.total_tasks
+            entries.append({"key": scenario.key, "label": scenario.label, "rows": rows, "measurements": measurements})
+            summary = ", ".join(
+                f"{name} p50 {m.p50_ms:.2f} p99 {m.p99_ms:.2f} ms err {m.errors}" for name, m in measurements.items()
+            )
+            print(f"growth     {scenario.label}: {summary}", flush=True)
+        return entries
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    started, started_at = time.monotonic(), datetime.now(UTC)
+    document: dict[str, Any] = {
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "config": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_start": load_average(),
+            "other_test_processes_start": other_test_runs(),
+        },
+    }
+    print(
+        f"bench: {args.connections} connections, {args.workers} workers, {args.tasks:,} tasks over {args.users} "
+        f"users, {args.duration:g} s per run; load average {load_average()}",
+        flush=True,
+    )
+    wrk, pgbench = ensure_wrk(), find_pgbench()
+    document["tools"] = {"wrk": tool_version([wrk, "--version"]), "pgbench": tool_version([pgbench, "--version"])}
+    database = open_database(wipe_external=args.wipe_database)
+    bench: Bench | None = None
+    runs: list[dict[str, Any]] = []
+    growth: list[dict[str, Any]] = []
+    peak_rss: dict[str, dict[str, float]] = {}
+    interrupted = True
+    try:
+        document["database"] = database.settings()
+        bench = Bench(args, database, wrk=wrk, pgbench=pgbench)
+        bench.start_servers()
+        bench.warm_up()
+        runs = bench.main_runs()
+        for name, server in bench.servers.items():
+            peak_rss[name] = server.peak_rss_mib()
+        if args.growth:
+            bench.stop_server("raw")
+            growth = bench.growth_runs()
+            if "service" in bench.servers:
+                peak_rss["service_after_growth"] = bench.servers["service"].peak_rss_mib()
+        interrupted = False
+    finally:
+        if interrupted:
+            print("bench: stopped early; stopping the servers and PostgreSQL it started", file=sys.stderr)
+        if bench is not None:
+            bench.stop_all()
+        database.stop()
+    wall = time.monotonic() - started
+    document["machine"] |= {"load_average_end": load_average(), "other_test_processes_end": other_test_runs()}
+    document |= {"wall_seconds": round(wall, 1), "runs": runs, "peak_rss_mib": peak_rss, "growth": growth}
+    checks = report.target_checks(runs, growth)
+    document["targets"] = checks
+
+    print()
+    print(report.run_table(runs))
+    print("\n÷raw / ÷db: the service's figure divided by the Python stack limit's / the database limit's.")
+    print("Peak RSS per worker (VmHWM, MiB): " + "; ".join(f"{k} {v}" for k, v in peak_rss.items()))
+    if growth:
+        print(f"\nGrowth: list latency in ms, {args.growth_connections} connections, realistic shape")
+        print(report.growth_table(growth))
+    print("\nTargets (issue 4):")
+    for check in checks:
+        print(f"  {check}")
+    notes = report.notes(runs, growth)
+    if notes:
+        print("\nNotes:")
+        for note in notes:
+            print(f"  {note}")
+    path = report.write_json(args.results_dir, document)
+    print(f"\nWall time {wall:.0f} s. Results: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)

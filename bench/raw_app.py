@@ -1,0 +1,244 @@
+"""The Python stack limit: the service's operations as a bare ASGI app, no framework.
+
+Run by the bench under the same server stack as the service (uvicorn, uvloop, httptools, same
+workers). Per request it does what the service cannot avoid: parse the path and query, verify the
+HS256 bearer token with python-jose and check `sub` against the path's user id, run the service's
+own SQL (bench.statements, compiled from impl.tasks.repository) through an asyncpg pool, and write
+JSON. It skips everything else: validation beyond what the SQL needs, problem documents, request ids,
+logging, ETag preconditions, idempotency keys, and explicit transactions (each statement commits on
+its own; the list's page and count run back to back, as the service's two statements would under
+READ COMMITTED).
+
+Environment: DATABASE_URL, JWT_SECRET, and optionally DB_POOL_SIZE / DB_MAX_OVERFLOW (the service's
+pool bounds, so both hold the same number of connections).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import asyncpg  # type: ignore[import-untyped]
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from bench.statements import ORDERS, SORTS, STATUSES, ServiceSql, Statement, service_sql
+from impl.database import asyncpg_url
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def task_json(row: asyncpg.Record) -> dict[str, Any]:
+    created: datetime = row["created_at"]
+    updated: datetime = row["updated_at"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "description": row["description"],
+        "completed": row["completed"],
+        "created_at": created.isoformat(),
+        "updated_at": updated.isoformat(),
+    }
+
+
+def choice(query: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = query.get(name, default)
+    if value not in allowed:
+        raise HttpError(422, f"{name} must be one of {allowed}")
+    return value
+
+
+def integer(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise HttpError(422, f"{name} must be an integer in {low}..{high}")
+    return int(raw)
+
+
+class RawApp:
+    def __init__(self) -> None:
+        self.sql: ServiceSql = service_sql()
+        self.secret = os.environ["JWT_SECRET"]
+        self.pool: asyncpg.Pool | None = None
+        self.known_users: set[str] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+        elif scope["type"] == "http":
+            try:
+                status, body, headers = await self.handle(scope, receive)
+            except HttpError as error:
+                status, body, headers = error.status, {"detail": error.detail}, []
+            await self.respond(send, status, body, headers)
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                url, connect_args = asyncpg_url(os.environ["DATABASE_URL"])
+                dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+                pool_size = int(os.environ.get("DB_POOL_SIZE", "20"))
+                overflow = int(os.environ.get("DB_MAX_OVERFLOW", "40"))
+                self.pool = await asyncpg.create_pool(
+                    dsn, min_size=pool_size, max_size=pool_size + overflow, command_timeout=10, **connect_args
+                )
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.pool is not None:
+                    await self.pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    @staticmethod
+    async def respond(send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]]) -> None:
+        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        response_headers = [(b"content-length", str(len(payload)).encode()), *headers]
+        if payload:
+            response_headers.append((b"content-type", b"application/json"))
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def authenticate(self, scope: Scope, user_id: str) -> None:
+        authorization = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HttpError(401, "missing bearer token")
+        try:
+            claims = jwt.decode(
+                token.strip(), self.secret, algorithms=["HS256"], options={"require_exp": True, "require_sub": True}
+            )
+        except JOSEError:
+            raise HttpError(401, "invalid token") from None
+        if claims.get("sub") != user_id:
+            raise HttpError(403, "the token's subject may not access this user's tasks")
+
+    async def handle(self, scope: Scope, receive: Receive) -> tuple[int, object, list[tuple[bytes, bytes]]]:
+        parts = scope["path"].strip("/").split("/")
+        method = scope["method"]
+        if parts == ["healthz"]:
+            return 200, {"status": "ok"}, []
+        if len(parts) < 3 or parts[0] != "api" or parts[2] != "tasks" or len(parts) > 5:
+            raise HttpError(404, "no such route")
+        user_id = parts[1]
+        self.authenticate(scope, user_id)
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            if user_id not in self.known_users:
+                await self.run(conn, self.sql.ensure_user, user_id=user_id)
+                self.known_users.add(user_id)
+            if len(parts) == 3:
+                if method == "GET":
+                    return await self.list_tasks(conn, user_id, scope)
+                if method == "POST":
+                    return await self.create_task(conn, user_id, await read_json(receive))
+                raise HttpError(405, "method not allowed")
+            if not parts[3].isdigit():
+                raise HttpError(422, "task_id must be an integer")
+            task_id = int(parts[3])
+            if len(parts) == 5:
+                if parts[4] != "complete" or method != "PATCH":
+                    raise HttpError(404, "no such route")
+                return self.task_response(await self.fetch(conn, self.sql.toggle, user_id=user_id, task_id=task_id))
+            if method == "GET":
+                return self.task_response(await self.fetch(conn, self.sql.get, user_id=user_id, task_id=task_id))
+            if method == "PATCH":
+                body = await read_json(receive)
+                title = body.get("title")
+                if not isinstance(title, str) or not title.strip() or len(title) > 200:
+                    raise HttpError(422, "the bench's raw app updates titles only")
+                row = await self.fetch(conn, self.sql.update_title, user_id=user_id, task_id=task_id, title=title)
+                return self.task_response(row)
+            if method == "DELETE":
+                status = await self.run(conn, self.sql.delete, user_id=user_id, task_id=task_id)
+                if status != "DELETE 1":
+                    raise HttpError(404, "no such task")
+                return 204, None, []
+            raise HttpError(405, "method not allowed")
+
+    async def list_tasks(
+        self, conn: asyncpg.Connection, user_id: str, scope: Scope
+    ) -> tuple[int, object, list[tuple[bytes, bytes]]]:
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        status = choice(query, "status", STATUSES, "all")
+        sort = choice(query, "sort", SORTS, "created")
+        order = choice(query, "order", ORDERS, "desc")
+        limit = integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset = integer(query, "offset", 0, 0, 2**31 - 1)
+        page_sql, count_sql = self.sql.list_page[(status, sort, order)]
+        values = {"user_id": user_id, "limit": limit, "offset": offset}
+        rows = await conn.fetch(page_sql.sql, *page_sql.arguments(values))
+        if len(rows) < limit and (rows or offset == 0):
+            total = offset + len(rows)
+        else:
+            total = await conn.fetchval(count_sql.sql, *count_sql.arguments(values))
+        body = {"items": [task_json(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+        return 200, body, []
+
+    async def create_task(
+        self, conn: asyncpg.Connection, user_id: str, body: dict[str, Any]
+    ) -> tuple[int, object, list[tuple[bytes, bytes]]]:
+        title = body.get("title")
+        description = body.get("description")
+        if not isinstance(title, str) or not title.strip() or len(title) > 200:
+            raise HttpError(422, "title must be 1 to 200 characters")
+        if description is not None and not isinstance(description, str):
+            raise HttpError(422, "description must be a string or null")
+        row = await self.fetch(conn, self.sql.insert, user_id=user_id, title=title, description=description)
+        assert row is not None
+        location = f"/api/{user_id}/tasks/{row['id']}".encode()
+        return 201, task_json(row), [(b"location", location), (b"etag", f'"{row["version"]}"'.encode())]
+
+    @staticmethod
+    def task_response(row: asyncpg.Record | None) -> tuple[int, object, list[tuple[bytes, bytes]]]:
+        if row is None:
+            raise HttpError(404, "no such task")
+        return 200, task_json(row), [(b"etag", f'"{row["version"]}"'.encode())]
+
+    @staticmethod
+    async def fetch(conn: asyncpg.Connection, statement: Statement, **values: object) -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await conn.fetchrow(statement.sql, *statement.arguments(values))
+        return row
+
+    @staticmethod
+    async def run(conn: asyncpg.Connection, statement: Statement, **values: object) -> str:
+        status: str = await conn.execute(statement.sql, *statement.arguments(values))
+        return status
+
+
+async def read_json(receive: Receive) -> dict[str, Any]:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    try:
+        body = json.loads(b"".join(chunks))
+    except ValueError:
+        raise HttpError(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise HttpError(422, "the body must be a JSON object")
+    return body
+
+
+app = RawApp()

@@ -1,0 +1,188 @@
+"""The printed table, the targets of issue 4, and the JSON file under bench/results/."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.loadgen import Measurement
+
+# Issue 4's targets: reported, never asserted.
+SATURATION_RPS_RATIO = 0.7
+SATURATION_P99_RATIO = 1.5
+REALISTIC_P99_MS = 25.0
+GROWTH_FLATNESS = 2.0
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def ratios(service: Measurement | None, limit: Measurement | None) -> dict[str, float | None]:
+    if service is None or limit is None:
+        return {}
+    return {
+        "rps": ratio(service.rps, limit.rps),
+        "p50": ratio(service.p50_ms, limit.p50_ms),
+        "p99": ratio(service.p99_ms, limit.p99_ms),
+    }
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def run_table(runs: list[dict[str, Any]]) -> str:
+    header = (
+        f"{'shape':<11}{'workload':<9}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}  {'÷raw req/s':>10}{'÷raw p99':>9}  {'÷db req/s':>9}{'÷db p99':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for run in runs:
+        first = True
+        for target in ("service", "raw", "database"):
+            m: Measurement | None = run["measurements"].get(target)
+            if m is None:
+                continue
+            label = f"{run['shape']:<11}{run['workload']:<9}" if first else " " * 20
+            first = False
+            line = (
+                f"{label}{target:<10}{fmt(m.rps):>9}{fmt(m.p50_ms, 2):>9}{fmt(m.p90_ms, 2):>9}{fmt(m.p99_ms, 2):>9}"
+                f"{m.errors:>8}"
+            )
+            if target == "service":
+                to_raw, to_db = run["ratios"].get("raw", {}), run["ratios"].get("database", {})
+                line += (
+                    f"  {fmt(to_raw.get('rps'), 3):>10}{fmt(to_raw.get('p99'), 2):>9}"
+                    f"  {fmt(to_db.get('rps'), 3):>9}{fmt(to_db.get('p99'), 2):>8}"
+                )
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def growth_table(growth: list[dict[str, Any]]) -> str:
+    header = (
+        f"{'growth scenario':<44}{'rows':>10}{'svc req/s':>10}{'svc p50':>9}{'svc p99':>9}{'err':>5}"
+        f"{'db p50':>9}{'db p99':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for entry in growth:
+        service: Measurement | None = entry["measurements"].get("service")
+        database: Measurement | None = entry["measurements"].get("database")
+        line = f"{entry['label']:<44}{entry['rows']:>10,}"
+        line += (
+            f"{fmt(service.rps):>10}{fmt(service.p50_ms, 2):>9}{fmt(service.p99_ms, 2):>9}{service.errors:>5}"
+            if service
+            else " " * 33
+        )
+        line += f"{fmt(database.p50_ms, 2):>9}{fmt(database.p99_ms, 2):>9}" if database else ""
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def target_checks(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
+    """Issue 4's targets, each as 'met' or 'NOT met' with the numbers behind it."""
+    checks = []
+    errors = {
+        f"{r['shape']}/{r['workload']}": r["measurements"]["service"].errors
+        for r in runs
+        if "service" in r["measurements"]
+    }
+    failing = {name: count for name, count in errors.items() if count}
+    checks.append(f"{'met' if not failing else 'NOT met'}: zero service errors in every workload {failing or ''}")
+    for run in runs:
+        to_raw = run["ratios"].get("raw", {})
+        if run["shape"] == "saturation" and run["workload"] in ("list", "mixed") and to_raw:
+            ok = (to_raw["rps"] or 0) >= SATURATION_RPS_RATIO and (to_raw["p99"] or 99) <= SATURATION_P99_RATIO
+            checks.append(
+                f"{'met' if ok else 'NOT met'}: saturation {run['workload']}: "
+                f"{to_raw['rps']} of the Python stack limit's req/s (want >= {SATURATION_RPS_RATIO}), "
+                f"p99 {to_raw['p99']}x its p99 (want <= {SATURATION_P99_RATIO}x)"
+            )
+    realistic = {
+        r["workload"]: r["measurements"]["service"].p99_ms
+        for r in runs
+        if r["shape"] == "realistic" and "service" in r["measurements"]
+    }
+    if realistic:
+        slow = {name: p99 for name, p99 in realistic.items() if p99 >= REALISTIC_P99_MS}
+        checks.append(
+            f"{'met' if not slow else 'NOT met'}: realistic p99 under {REALISTIC_P99_MS:g} ms for every operation "
+            f"(p99 ms: {', '.join(f'{k} {v:g}' for k, v in realistic.items())})"
+        )
+    by_key = {entry["key"]: entry["measurements"].get("service") for entry in growth}
+    small, large = by_key.get("rows_1e3"), by_key.get("rows_1e6")
+    if small and large:
+        p50, p99 = ratio(large.p50_ms, small.p50_ms), ratio(large.p99_ms, small.p99_ms)
+        ok = (p50 or 99) <= GROWTH_FLATNESS and (p99 or 99) <= GROWTH_FLATNESS
+        checks.append(
+            f"{'met' if ok else 'NOT met'}: list latency flat from 10^3 to 10^6 rows "
+            f"(p50 x{p50}, p99 x{p99}; want <= {GROWTH_FLATNESS:g}x)"
+        )
+    first, deep = by_key.get("one_user_first_page"), by_key.get("one_user_deep_page")
+    if first and deep:
+        p50, p99 = ratio(deep.p50_ms, first.p50_ms), ratio(deep.p99_ms, first.p99_ms)
+        ok = (p50 or 99) <= GROWTH_FLATNESS and (p99 or 99) <= GROWTH_FLATNESS
+        checks.append(
+            f"{'met' if ok else 'NOT met'}: deep page no slower than {GROWTH_FLATNESS:g}x the first page "
+            f"(p50 x{p50}, p99 x{p99})"
+        )
+    return checks
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, Measurement):
+        return value.as_dict()
+    if isinstance(value, dict):
+        return {key: to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def write_json(results_dir: Path, document: dict[str, Any]) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = results_dir / f"{stamp}.json"
+    path.write_text(json.dumps(to_jsonable(document), indent=2) + "\n")
+    return path
+
+
+NOISY_SHARE = 0.1
+KEPT_UP = 0.9  # realistic shape: below this share of the offered load, a target was saturated
+
+
+def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
+    """What a reader needs to trust the table: other people's CPU use, and anything a run noted."""
+    lines = []
+    measured = [
+        (f"{entry.get('shape', 'growth')}/{entry.get('workload', entry.get('key'))}/{m.target}", m)
+        for entry in runs + growth
+        for m in entry["measurements"].values()
+    ]
+    shares = [m.other_cpu for _, m in measured if m.other_cpu is not None]
+    if shares:
+        worst_name, worst = max(((name, m) for name, m in measured), key=lambda item: item[1].other_cpu or 0)
+        mean = sum(shares) / len(shares)
+        lines.append(
+            f"Other processes on this machine used {mean:.0%} of its CPUs on average during the runs, "
+            f"at most {worst.other_cpu or 0:.0%} ({worst_name})."
+        )
+        noisy = [name for name, m in measured if (m.other_cpu or 0) >= NOISY_SHARE]
+        if noisy:
+            lines.append(
+                f"{len(noisy)} runs shared the machine with {NOISY_SHARE:.0%} or more of other load: "
+                "their absolute numbers are noisy; compare ratios, and run again on a quiet machine."
+            )
+    for run in runs:
+        service, raw = run["measurements"].get("service"), run["measurements"].get("raw")
+        if run["shape"] == "realistic" and service and raw and service.rps < KEPT_UP * raw.rps:
+            lines.append(
+                f"realistic/{run['workload']}: the service served {service.rps:,.0f}/s of the load the raw app "
+                f"served at {raw.rps:,.0f}/s: it was saturated, so its latencies include queueing."
+            )
+    for name, m in measured:
+        lines += [f"{name}: {note}" for note in m.notes if "left out of the latencies" not in note]
+    return lines

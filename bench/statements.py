@@ -1,0 +1,180 @@
+"""The service's own SQL, taken from impl.tasks.repository, for the two limits to run.
+
+Each repository function is called with a recording connection that captures the SQLAlchemy
+statements it would execute; they are compiled with the asyncpg dialect, exactly as the service
+sends them (`$1::VARCHAR` and all). Arguments are passed as sentinel values, so each bound parameter
+is named by what it carries (user id, task id, ...) or, when it matches no sentinel, kept as the
+constant the repository put there (the `version + 1`). Nothing here edits or re-implements a query:
+when repository.py changes, the limits change with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from impl.tasks import repository
+
+# Sentinels: values no real request carries, each different, so a bound value names its role.
+USER = "__bench_user__"
+TASK_ID = 987_654_321_987
+TITLE = "__bench_title__"
+DESCRIPTION = "__bench_description__"
+LIMIT = 7_919
+OFFSET = 104_729
+SENTINELS: dict[object, str] = {
+    USER: "user_id",
+    TASK_ID: "task_id",
+    TITLE: "title",
+    DESCRIPTION: "description",
+    LIMIT: "limit",
+    OFFSET: "offset",
+}
+
+STATUSES = ("all", "pending", "completed")
+SORTS = ("created", "updated", "title")
+ORDERS = ("asc", "desc")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement as asyncpg receives it; params[i] is a role name or a constant."""
+
+    sql: str
+    params: tuple[tuple[str | None, object], ...]  # per $n: (role, None) or (None, constant)
+
+    def arguments(self, values: dict[str, object]) -> list[object]:
+        return [values[role] if role else constant for role, constant in self.params]
+
+
+class _Result:
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.rowcount = 1
+
+    def mappings(self) -> _Result:
+        return self
+
+    def all(self) -> list[dict[str, Any]]:
+        return [{"id": index} for index in range(self.rows)]
+
+    def one(self) -> dict[str, Any]:
+        return {"id": 1, "version": 1}
+
+    def one_or_none(self) -> dict[str, Any]:
+        return self.one()
+
+    def first(self) -> tuple[int]:
+        return (1,)
+
+
+class RecordingConnection:
+    """Stands in for AsyncConnection: records statements; a page query answers `page_rows` rows."""
+
+    def __init__(self, page_rows: int = 0) -> None:
+        self.page_rows = page_rows
+        self.statements: list[ClauseElement] = []
+
+    async def execute(self, statement: ClauseElement, *_: Any, **__: Any) -> _Result:
+        self.statements.append(statement)
+        return _Result(self.page_rows)
+
+    async def scalar(self, statement: ClauseElement, *_: Any, **__: Any) -> int:
+        self.statements.append(statement)
+        return 0
+
+
+def compile_statement(statement: ClauseElement) -> Statement:
+    compiled = cast(SQLCompiler, statement.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
+    values = compiled.construct_params()
+    params: list[tuple[str | None, object]] = []
+    for name in compiled.positiontup or ():
+        value = values[name]
+        role = SENTINELS.get(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+        params.append((role, None) if role else (None, value))
+    return Statement(sql=compiled.string, params=tuple(params))
+
+
+def record(call: Callable[[AsyncConnection], Coroutine[Any, Any, object]], *, page_rows: int = 0) -> list[Statement]:
+    """Run a repository call to completion without an event loop: the recorder never suspends."""
+    connection = RecordingConnection(page_rows)
+    coroutine = call(cast(AsyncConnection, connection))
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return [compile_statement(statement) for statement in connection.statements]
+    coroutine.close()
+    raise RuntimeError("a repository call awaited something other than its connection")
+
+
+@dataclass(frozen=True)
+class ServiceSql:
+    """Every statement a steady-state request of each operation runs (the user upsert runs once per user)."""
+
+    list_page: dict[tuple[str, str, str], tuple[Statement, Statement]]  # (status, sort, order) -> page, count
+    get: Statement
+    insert: Statement
+    update_title: Statement
+    toggle: Statement
+    delete: Statement
+    ensure_user: Statement
+
+
+def list_statements(status: str, sort: str, order: str) -> tuple[Statement, Statement]:
+    """The page query and the count query, as list_page runs them when the page comes back full."""
+
+    async def call(conn: AsyncConnection) -> object:
+        return await repository.list_page(
+            conn,
+            user_id=USER,
+            status=status,  # type: ignore[arg-type]
+            sort=sort,  # type: ignore[arg-type]
+            order=order,  # type: ignore[arg-type]
+            limit=LIMIT,
+            offset=OFFSET,
+        )
+
+    statements = record(call, page_rows=LIMIT)
+    if len(statements) != 2:
+        raise RuntimeError(f"list_page ran {len(statements)} statements for a full page; the bench expects 2")
+    return statements[0], statements[1]
+
+
+def only(statements: list[Statement], what: str) -> Statement:
+    if len(statements) != 1:
+        raise RuntimeError(f"{what} ran {len(statements)} statements; the bench expects 1")
+    return statements[0]
+
+
+def service_sql() -> ServiceSql:
+    lists = {(s, k, o): list_statements(s, k, o) for s in STATUSES for k in SORTS for o in ORDERS}
+    return ServiceSql(
+        list_page=lists,
+        get=only(record(lambda c: repository.get_task(c, user_id=USER, task_id=TASK_ID)), "get_task"),
+        insert=only(
+            record(lambda c: repository.insert_task(c, user_id=USER, title=TITLE, description=DESCRIPTION)),
+            "insert_task",
+        ),
+        update_title=only(
+            record(
+                lambda c: repository.update_task(
+                    c, user_id=USER, task_id=TASK_ID, changes={"title": TITLE}, versions=None
+                )
+            ),
+            "update_task",
+        ),
+        toggle=only(
+            record(lambda c: repository.toggle_completion(c, user_id=USER, task_id=TASK_ID, versions=None)),
+            "toggle_completion",
+        ),
+        delete=only(
+            record(lambda c: repository.delete_task(c, user_id=USER, task_id=TASK_ID, versions=None)), "delete_task"
+        ),
+        ensure_user=only(record(lambda c: repository.ensure_user(c, USER)), "ensure_user"),
+    )

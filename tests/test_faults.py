@@ -25,8 +25,8 @@ import httpx
 import pytest
 
 from devtools import embedded_db, migrate
-from impl.database import asyncpg_url
 from tests.conftest import REPORTS, shared_secret_env
+from tests.support.database import plain_dsn, wait_for_lock_waiter
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 
@@ -128,11 +128,6 @@ async def take_down(server: embedded_db.PostgresServer, mode: str) -> None:
 
 async def bring_up(server: embedded_db.PostgresServer) -> None:
     await asyncio.to_thread(embedded_db.restart, server)
-
-
-def plain_dsn(database_url: str) -> str:
-    url, _ = asyncpg_url(database_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def fetch(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
@@ -488,13 +483,6 @@ async def test_create_retried_with_its_idempotency_key_after_a_restart_is_replay
 
 # ---------------------------------------------------------------------------------------------------
 # 4. A request waiting inside the database when it dies answers 503 at once
-
-
-async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
-    async with asyncio.timeout(10):
-        # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
-        while not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 async def test_request_in_flight_when_the_database_crashes_answers_503(

@@ -9,22 +9,10 @@ import asyncpg
 import httpx
 import pytest
 
-from impl.database import asyncpg_url
 from tests.conftest import REPORTS, shared_secret_env
+from tests.support.database import plain_dsn, wait_for_lock_waiter
 from tests.support.live_server import LiveServer
 from tests.support.tokens import bearer, shared_secret_token
-
-
-def plain_dsn(database_url: str) -> str:
-    url, _ = asyncpg_url(database_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
-    async with asyncio.timeout(10):
-        # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
-        while not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 async def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(database_url: str) -> None:

@@ -23,9 +23,9 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from devtools import embedded_db, migrate
-from impl.database import asyncpg_url
 from impl.tasks import repository
 from tests.conftest import fresh_database
+from tests.support.database import plain_dsn
 
 USERS = 200
 TASKS_PER_USER = 100
@@ -96,11 +96,6 @@ def plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     for child in plan.get("Plans", []):
         nodes += plan_nodes(child)
     return nodes
-
-
-def plain_dsn(database_url: str) -> str:
-    url, _ = asyncpg_url(database_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")

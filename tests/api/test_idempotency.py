@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 import pytest
 
-from impl.database import asyncpg_url
 from tests.conftest import REPORTS, User, shared_secret_env
+from tests.support.database import plain_dsn
 from tests.support.live_server import LiveServer
 
 PROBLEM_JSON = "application/problem+json"
@@ -50,10 +50,9 @@ def assert_key_invalid(response: httpx.Response, message: str | None = None) -> 
 
 def shift_key_age(database_url: str, user_id: str, key: str, hours: float) -> None:
     """Move the key's creation back in time, as if it had been stored `hours` earlier."""
-    url, _ = asyncpg_url(database_url)
 
     async def shift() -> None:
-        conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        conn = await asyncpg.connect(plain_dsn(database_url))
         try:
             status = await conn.execute(
                 "UPDATE idempotency_keys SET created_at = created_at - make_interval(hours => $3)"

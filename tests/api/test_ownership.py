@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import User
+from tests.support.database import plain_dsn
 
 TASK_ROUTES = [
     ("GET", "", None),
@@ -57,13 +58,10 @@ def test_the_first_valid_token_records_the_user(alice: User, database_url: str) 
 
     import asyncpg
 
-    from impl.database import asyncpg_url
-
     alice.request("GET", alice.tasks_path)
-    url, _ = asyncpg_url(database_url)
 
     async def count() -> int:
-        conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        conn = await asyncpg.connect(plain_dsn(database_url))
         try:
             return int(await conn.fetchval("SELECT count(*) FROM users WHERE id = $1", alice.id))
         finally:

@@ -26,7 +26,7 @@ import pytest
 
 from devtools import embedded_db, migrate
 from tests.conftest import REPORTS, shared_secret_env
-from tests.support.database import plain_dsn, wait_for_lock_waiter
+from tests.support.database import plain_dsn, task_row_locked
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 
@@ -500,19 +500,13 @@ async def test_request_in_flight_when_the_database_crashes_answers_503(
             created = await client.post(base, json={"title": "held"})
             assert created.status_code == 201, created.text
             task_path = created.headers["location"]
-            blocker = await asyncpg.connect(plain_dsn(fault_database))
-            try:
-                transaction = blocker.transaction()
-                await transaction.start()
-                await blocker.execute("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", created.json()["id"])
+            async with task_row_locked(fault_database, created.json()["id"]) as lock:
                 in_flight = asyncio.create_task(client.patch(task_path, json={"completed": True}))
-                await wait_for_lock_waiter(blocker)
+                await lock.until_a_request_waits()
                 crashing = time.monotonic()
                 await take_down(fault_postgres, "immediate")
                 response = await in_flight
                 answered = time.monotonic() - crashing
-            finally:
-                blocker.terminate()
             await bring_up(fault_postgres)
             up = time.monotonic()
             ready = await wait_until_ready(client, RECOVERY_BOUND)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import signal
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import REPORTS, shared_secret_env
-from tests.support.database import plain_dsn, wait_for_lock_waiter
+from tests.support.database import task_row_locked
 from tests.support.live_server import LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 
@@ -22,24 +21,18 @@ async def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(datab
         async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
             created = await client.post("/api/graceful_user/tasks", json={"title": "slow"})
             task_path = created.headers["location"]
-            blocker = await asyncpg.connect(plain_dsn(database_url))
-            try:
-                # Hold the task's row lock so the next update is provably in flight inside the server.
-                transaction = blocker.transaction()
-                await transaction.start()
-                await blocker.execute("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", created.json()["id"])
+            # Hold the task's row lock so the next update is provably in flight inside the server.
+            async with task_row_locked(database_url, created.json()["id"]) as lock:
                 in_flight = asyncio.create_task(client.patch(task_path, json={"completed": True}))
-                await wait_for_lock_waiter(blocker)
+                await lock.until_a_request_waits()
 
                 server.process.send_signal(signal.SIGTERM)
                 await asyncio.sleep(0.5)
                 with pytest.raises(httpx.ConnectError):
                     await httpx.AsyncClient(base_url=server.url, headers=headers).get("/healthz")
 
-                await transaction.commit()
+                await lock.release()
                 response = await in_flight
-            finally:
-                await blocker.close()
         assert response.status_code == 200
         assert response.json()["completed"] is True
         # uvicorn re-raises the signal once it has shut down cleanly, so the exit status says SIGTERM.

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
+from asyncpg.transaction import Transaction
 
 from impl.database import asyncpg_url
 
@@ -21,3 +25,30 @@ async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
         # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
         while not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+
+
+@dataclass
+class RowLock:
+    """A task's row lock held by another connection: the next write to it waits inside PostgreSQL."""
+
+    connection: asyncpg.Connection
+    transaction: Transaction
+
+    async def until_a_request_waits(self) -> None:
+        await wait_for_lock_waiter(self.connection)
+
+    async def release(self) -> None:
+        await self.transaction.commit()
+
+
+@asynccontextmanager
+async def task_row_locked(database_url: str, task_id: int) -> AsyncIterator[RowLock]:
+    """Hold the task's row lock until release() or the end of the block (which may follow a crash)."""
+    connection = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+        yield RowLock(connection, transaction)
+    finally:
+        connection.terminate()

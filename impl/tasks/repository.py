@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, RowMapping, and_, func, select, update
+from sqlalchemy import ColumnElement, RowMapping, UnaryExpression, and_, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from impl.tables import idempotency_keys_table, tasks_table, users_table
+from impl.tasks.list_filters import StatusFilter, list_conditions
 
-StatusFilter = Literal["all", "pending", "completed"]
-SortKey = Literal["created", "updated", "title"]
+SortKey = Literal["created", "updated", "title", "due", "priority"]
 Direction = Literal["asc", "desc"]
 
 SORT_COLUMNS = {
     "created": tasks_table.c.created_at,
     "updated": tasks_table.c.updated_at,
     "title": tasks_table.c.title,
+    "due": tasks_table.c.due_at,
+    "priority": tasks_table.c.priority,
 }
+# The only nullable sort key; tasks without a due date come last in both directions.
+NULLS_LAST_SORT_KEYS = {"due"}
 TASK_COLUMNS = (
     tasks_table.c.id,
     tasks_table.c.title,
     tasks_table.c.description,
     tasks_table.c.completed,
+    tasks_table.c.priority,
+    tasks_table.c.due_at,
+    tasks_table.c.tags,
     tasks_table.c.created_at,
     tasks_table.c.updated_at,
 )
@@ -41,6 +49,13 @@ async def ensure_user(conn: AsyncConnection, user_id: str) -> None:
     await conn.execute(insert(users_table).values(id=user_id).on_conflict_do_nothing(index_elements=["id"]))
 
 
+def ordering(sort: SortKey, order: Direction) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
+    key, tiebreak = SORT_COLUMNS[sort], tasks_table.c.id
+    if order == "desc":
+        return (key.desc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.desc()), tiebreak.desc()
+    return (key.asc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.asc()), tiebreak.asc()
+
+
 async def list_page(
     conn: AsyncConnection,
     *,
@@ -50,13 +65,23 @@ async def list_page(
     order: Direction,
     limit: int,
     offset: int,
+    text: str | None = None,
+    tags: Sequence[str] = (),
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue: bool | None = None,
 ) -> tuple[Sequence[RowMapping], int]:
-    where: list[ColumnElement[bool]] = [tasks_table.c.user_id == user_id]
-    if status != "all":
-        where.append(tasks_table.c.completed.is_(status == "completed"))
-    key, tiebreak = SORT_COLUMNS[sort], tasks_table.c.id
-    ordering = (key.desc(), tiebreak.desc()) if order == "desc" else (key.asc(), tiebreak.asc())
-    rows = await conn.execute(select(*TASK_COLUMNS).where(*where).order_by(*ordering).limit(limit).offset(offset))
+    where = list_conditions(
+        user_id=user_id,
+        status=status,
+        text=text,
+        tags=tags,
+        due_before=due_before,
+        due_after=due_after,
+        overdue=overdue,
+    )
+    statement = select(*TASK_COLUMNS).where(*where).order_by(*ordering(sort, order)).limit(limit).offset(offset)
+    rows = await conn.execute(statement)
     page = rows.mappings().all()
     if len(page) < limit and (page or offset == 0):
         return page, offset + len(page)
@@ -64,10 +89,33 @@ async def list_page(
     return page, int(total or 0)
 
 
-async def insert_task(conn: AsyncConnection, *, user_id: str, title: str, description: str | None) -> RowMapping:
+async def list_tags(conn: AsyncConnection, *, user_id: str) -> Sequence[RowMapping]:
+    """The user's tags with how many of the user's tasks carry each, by name in code point order."""
+    tag = func.unnest(tasks_table.c.tags).table_valued("name").lateral("tag")
+    statement = (
+        select(tag.c.name, func.count().label("task_count"))
+        .select_from(tasks_table)
+        .join(tag, true())
+        .where(tasks_table.c.user_id == user_id)
+        .group_by(tag.c.name)
+        .order_by(tag.c.name.collate("C"))
+    )
+    return (await conn.execute(statement)).mappings().all()
+
+
+async def insert_task(
+    conn: AsyncConnection,
+    *,
+    user_id: str,
+    title: str,
+    description: str | None,
+    priority: str = "medium",
+    due_at: datetime | None = None,
+    tags: Sequence[str] = (),
+) -> RowMapping:
     statement = (
         insert(tasks_table)
-        .values(user_id=user_id, title=title, description=description)
+        .values(user_id=user_id, title=title, description=description, priority=priority, due_at=due_at, tags=tags)
         .returning(*VERSIONED_TASK_COLUMNS)
     )
     return (await conn.execute(statement)).mappings().one()

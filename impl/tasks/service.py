@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import RowMapping
@@ -18,13 +19,17 @@ from generated.api import (
     ToggleTaskCompletionHeaders,
     UpdateTaskHeaders,
 )
-from generated.models import Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.problems import NotFound, UnprocessableParameter
 from impl.tasks import repository
+from impl.tasks.list_filters import StatusFilter
 from impl.tasks.preconditions import etag, stale, versions_matching
-from impl.tasks.repository import Direction, SortKey, StatusFilter
+from impl.tasks.repository import Direction, SortKey
+from impl.tasks.tags import tag_key, task_tags
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
+# Fields added in contract 1.2.0, with the values a task had before it had them.
+FIELDS_SINCE_1_2: dict[str, Any] = {"priority": "medium", "due_at": None, "tags": []}
 
 
 def to_task(row: RowMapping) -> Task:
@@ -36,9 +41,22 @@ def task_not_found(task_id: int) -> NotFound:
 
 
 def request_fingerprint(body: TaskCreate) -> str:
-    """Equal for the same create however the JSON was spelled (key order, omitted nulls)."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Equal for the same create however the JSON was spelled (key order, omitted nulls and defaults)."""
+    fields = body.model_dump(mode="json")
+    # Left out at their defaults, so a retry of a create first sent before 1.2.0 still matches its key.
+    for name, default in FIELDS_SINCE_1_2.items():
+        if fields[name] == default:
+            del fields[name]
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stored_fields(body: TaskCreate | TaskReplace | TaskUpdate, *, exclude_unset: bool = False) -> dict[str, Any]:
+    """The body's fields as the tasks table stores them (tags in their stored spelling, each once)."""
+    fields = body.model_dump(exclude_unset=exclude_unset)
+    if "tags" in fields:
+        fields["tags"] = task_tags(fields["tags"])
+    return fields
 
 
 class TasksService(TasksApi):
@@ -54,16 +72,38 @@ class TasksService(TasksApi):
         order: Direction,
         limit: int,
         offset: int,
+        q: str | None,
+        tag: list[str] | None,
+        due_before: datetime | None,
+        due_after: datetime | None,
+        overdue: bool | None,
     ) -> TaskPage:
         async with self.engine.begin() as conn:
             rows, total = await repository.list_page(
-                conn, user_id=user_id, status=status, sort=sort, order=order, limit=limit, offset=offset
+                conn,
+                user_id=user_id,
+                status=status,
+                sort=sort,
+                order=order,
+                limit=limit,
+                offset=offset,
+                text=q,
+                tags=[tag_key(name) for name in tag or ()],
+                due_before=due_before,
+                due_after=due_after,
+                overdue=overdue,
             )
         return TaskPage(items=[to_task(row) for row in rows], total=total, limit=limit, offset=offset)
+
+    async def list_tags(self, *, user_id: str) -> TagList:
+        async with self.engine.begin() as conn:
+            rows = await repository.list_tags(conn, user_id=user_id)
+        return TagList(items=[TagCount(name=row["name"], task_count=row["task_count"]) for row in rows])
 
     async def create_task(
         self, *, user_id: str, idempotency_key: str | None, body: TaskCreate
     ) -> tuple[Task, CreateTaskHeaders]:
+        fields = stored_fields(body)
         async with self.engine.begin() as conn:
             if idempotency_key is not None:
                 earlier = await repository.claim_idempotency_key(
@@ -75,7 +115,7 @@ class TasksService(TasksApi):
                 )
                 if earlier is not None:
                     return self._replay(earlier, request_fingerprint(body))
-            row = await repository.insert_task(conn, user_id=user_id, title=body.title, description=body.description)
+            row = await repository.insert_task(conn, user_id=user_id, **fields)
             task = to_task(row)
             headers: CreateTaskHeaders = {"Location": f"/api/{user_id}/tasks/{task.id}", "ETag": etag(row["version"])}
             if idempotency_key is not None:
@@ -92,7 +132,8 @@ class TasksService(TasksApi):
                 message="Already used with a different request body",
             )
         stored: dict[str, Any] = earlier["response"]
-        task = Task.model_validate(stored["task"], strict=False)
+        # Answers stored before 1.2.0 lack the newer fields; the task had their defaults then.
+        task = Task.model_validate({**FIELDS_SINCE_1_2, **stored["task"]}, strict=False)
         headers = stored["headers"]
         return task, {"Location": headers["Location"], "ETag": headers["ETag"], "Idempotent-Replayed": "true"}
 
@@ -106,12 +147,12 @@ class TasksService(TasksApi):
     async def replace_task(
         self, *, user_id: str, task_id: int, if_match: str | None, body: TaskReplace
     ) -> tuple[Task, ReplaceTaskHeaders]:
-        return await self._update(user_id, task_id, body.model_dump(), versions_matching(if_match))
+        return await self._update(user_id, task_id, stored_fields(body), versions_matching(if_match))
 
     async def update_task(
         self, *, user_id: str, task_id: int, if_match: str | None, body: TaskUpdate
     ) -> tuple[Task, UpdateTaskHeaders]:
-        changes = body.model_dump(exclude_unset=True)
+        changes = stored_fields(body, exclude_unset=True)
         versions = versions_matching(if_match)
         if changes:
             return await self._update(user_id, task_id, changes, versions)

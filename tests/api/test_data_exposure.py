@@ -169,8 +169,6 @@ def tags_of_an_invalid_user_id(w: World) -> httpx.Response:
     return User("has.dot", w.http).request("GET", "/api/has.dot/tags")
 
 
-
-
 def missing(suffix: str = "") -> Callable[[World], str]:
     return lambda w: w.alice.task_path(987_654_321) + suffix
 

@@ -17,8 +17,8 @@ LIKE_ESCAPE = "\\"
 def contains_pattern(text: str) -> str:
     """A LIKE pattern that finds text literally, anywhere: its wildcards and the escape character are escaped.
 
-    The escape character is LIKE's default, backslash, because pg_trgm reads patterns with that one
-    when it picks trigrams from the index; any other escape character would make it miss rows.
+    Backslash is LIKE's default escape character, so the statement needs no ESCAPE clause; pg_trgm
+    reads the same escapes when it picks the pattern's trigrams.
     """
     escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"

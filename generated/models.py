@@ -107,7 +107,7 @@ class TaskCreate(BaseModel):
     priority: Annotated[
         Literal['low', 'medium', 'high'],
         Field(description='How important the task is; `medium` when omitted.'),
-    ] = 'medium'
+    ] = Field(default=None)
     due_at: Annotated[
         Optional[Rfc3339DateTime],
         Field(
@@ -120,9 +120,8 @@ class TaskCreate(BaseModel):
         Field(
             description='Up to 10 tags; none when omitted. Tags ignore case: they are stored in lower case, and two\ntags that differ only in case are a duplicate (422).\n',
             max_length=10,
-            validate_default=True,
         ),
-    ] = []
+    ] = Field(default=None)
 
 
 from .wire_types import Rfc3339DateTime
@@ -158,7 +157,7 @@ class TaskReplace(BaseModel):
     priority: Annotated[
         Literal['low', 'medium', 'high'],
         Field(description='How important the task is; `medium` when omitted.'),
-    ] = 'medium'
+    ] = Field(default=None)
     due_at: Annotated[
         Optional[Rfc3339DateTime],
         Field(
@@ -171,9 +170,8 @@ class TaskReplace(BaseModel):
         Field(
             description='Up to 10 tags; none when omitted. Tags ignore case: they are stored in lower case, and two\ntags that differ only in case are a duplicate (422).\n',
             max_length=10,
-            validate_default=True,
         ),
-    ] = []
+    ] = Field(default=None)
 
 
 from .wire_types import Rfc3339DateTime

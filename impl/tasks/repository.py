@@ -115,7 +115,9 @@ async def insert_task(
 ) -> RowMapping:
     statement = (
         insert(tasks_table)
-        .values(user_id=user_id, title=title, description=description, priority=priority, due_at=due_at, tags=tags)
+        .values(
+            user_id=user_id, title=title, description=description, priority=priority, due_at=due_at, tags=list(tags)
+        )
         .returning(*VERSIONED_TASK_COLUMNS)
     )
     return (await conn.execute(statement)).mappings().one()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NoReturn
@@ -22,14 +20,13 @@ from generated.api import (
 from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.problems import NotFound, UnprocessableParameter
 from impl.tasks import repository
+from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.list_filters import StatusFilter
 from impl.tasks.preconditions import etag, stale, versions_matching
 from impl.tasks.repository import Direction, SortKey
-from impl.tasks.tags import tag_key, task_tags
+from impl.tasks.tags import tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
-# Fields added in contract 1.2.0, with the values a task had before it had them.
-FIELDS_SINCE_1_2: dict[str, Any] = {"priority": "medium", "due_at": None, "tags": []}
 
 
 def to_task(row: RowMapping) -> Task:
@@ -38,25 +35,6 @@ def to_task(row: RowMapping) -> Task:
 
 def task_not_found(task_id: int) -> NotFound:
     return NotFound(f"Task {task_id} does not exist.")
-
-
-def request_fingerprint(body: TaskCreate) -> str:
-    """Equal for the same create however the JSON was spelled (key order, omitted nulls and defaults)."""
-    fields = body.model_dump(mode="json")
-    # Left out at their defaults, so a retry of a create first sent before 1.2.0 still matches its key.
-    for name, default in FIELDS_SINCE_1_2.items():
-        if fields[name] == default:
-            del fields[name]
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def stored_fields(body: TaskCreate | TaskReplace | TaskUpdate, *, exclude_unset: bool = False) -> dict[str, Any]:
-    """The body's fields as the tasks table stores them (tags in their stored spelling, each once)."""
-    fields = body.model_dump(exclude_unset=exclude_unset)
-    if "tags" in fields:
-        fields["tags"] = task_tags(fields["tags"])
-    return fields
 
 
 class TasksService(TasksApi):
@@ -103,18 +81,18 @@ class TasksService(TasksApi):
     async def create_task(
         self, *, user_id: str, idempotency_key: str | None, body: TaskCreate
     ) -> tuple[Task, CreateTaskHeaders]:
-        fields = stored_fields(body)
+        fields = new_task_fields(body)
         async with self.engine.begin() as conn:
             if idempotency_key is not None:
                 earlier = await repository.claim_idempotency_key(
                     conn,
                     user_id=user_id,
                     key=idempotency_key,
-                    request_hash=request_fingerprint(body),
+                    request_hash=request_fingerprint(fields),
                     ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
                 )
                 if earlier is not None:
-                    return self._replay(earlier, request_fingerprint(body))
+                    return self._replay(earlier, request_fingerprint(fields))
             row = await repository.insert_task(conn, user_id=user_id, **fields)
             task = to_task(row)
             headers: CreateTaskHeaders = {"Location": f"/api/{user_id}/tasks/{task.id}", "ETag": etag(row["version"])}
@@ -147,12 +125,12 @@ class TasksService(TasksApi):
     async def replace_task(
         self, *, user_id: str, task_id: int, if_match: str | None, body: TaskReplace
     ) -> tuple[Task, ReplaceTaskHeaders]:
-        return await self._update(user_id, task_id, stored_fields(body), versions_matching(if_match))
+        return await self._update(user_id, task_id, new_task_fields(body), versions_matching(if_match))
 
     async def update_task(
         self, *, user_id: str, task_id: int, if_match: str | None, body: TaskUpdate
     ) -> tuple[Task, UpdateTaskHeaders]:
-        changes = stored_fields(body, exclude_unset=True)
+        changes = changed_fields(body)
         versions = versions_matching(if_match)
         if changes:
             return await self._update(user_id, task_id, changes, versions)

@@ -334,7 +334,7 @@ class TagList(BaseModel):
     items: Annotated[
         List[TagCount],
         Field(
-            description="Every tag on at least one of the user's tasks, in alphabetical order."
+            description="Every tag on at least one of the user's tasks, ordered by name (Unicode code point order)."
         ),
     ]
 

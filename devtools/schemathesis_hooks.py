@@ -79,7 +79,7 @@ def filter_body(context: schemathesis.HookContext, body: Any) -> bool:
     """Leave out bodies whose tags differ only in case (["a", "A"]), which JSON Schema cannot forbid.
 
     `uniqueItems` rules out exact repeats only, so such a body is schema-valid yet rightly 422: tags
-    ignore case (decision 0013, tests/api/test_tags.py). Every other body is generated as usual.
+    ignore case (decision 0014, tests/api/test_tags.py). Every other body is generated as usual.
     """
     tags = body.get("tags") if isinstance(body, dict) else None
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):

@@ -33,7 +33,7 @@ IDEMPOTENCY_KEY_LENGTH = 255
 PRIORITIES = ("low", "medium", "high")
 priority_type = Enum(*PRIORITIES, name="task_priority")
 # Case folding for search with a collation that every PostgreSQL 17+ has and that does not depend on
-# the server's locale, so the index and the query fold alike everywhere (decision 0014).
+# the server's locale, so the index and the query fold alike everywhere (decision 0015).
 SEARCH_COLLATION = "pg_c_utf8"
 
 
@@ -82,7 +82,7 @@ class Task(SQLModel, table=True):
         default="medium", sa_column=Column(priority_type, nullable=False, server_default=text("'medium'"))
     )
     due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    # Lower-cased by the service; a column of the row, so listing returns them without a join (decision 0013).
+    # Lower-cased by the service; a column of the row, so listing returns them without a join (decision 0014).
     tags: list[str] = Field(
         default_factory=list, sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
     )

@@ -1,4 +1,4 @@
-"""Trigram indexes for searching tasks by title and description (decision 0014).
+"""Trigram indexes for searching tasks by title and description (decision 0015).
 
 Each indexes the lower-cased text under the pg_c_utf8 collation, the same expression the search
 query matches with LIKE. pg_trgm ships with PostgreSQL (and is available on Neon); downgrading leaves

@@ -3,8 +3,8 @@
 Each repository function is called with a recording connection that captures the SQL and arguments
 it would send to asyncpg, exactly as the service sends them (`$1::VARCHAR` and all). Arguments are
 passed as sentinel values, so each bound parameter is named by what it carries (user id, task id, ...)
-or, when it matches no sentinel, kept as the constant the repository put there (the `version + 1`). Nothing here edits or re-implements a query:
-when repository.py changes, the limits change with it.
+or, when it matches no sentinel, kept as the constant the repository put there (the `version + 1`).
+Nothing here edits or re-implements a query: when repository.py changes, the limits change with it.
 """
 
 from __future__ import annotations

@@ -58,11 +58,22 @@ def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
     }
 
 
+async def keep_session(_: asyncpg.Connection) -> None:
+    """Replaces asyncpg's reset on release (RESET ALL, UNLISTEN *, CLOSE ALL, advisory unlock): a round
+    trip per request for session state this service never sets. asyncpg still rolls back an open
+    transaction on release before calling this."""
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    dsn, arguments = pool_arguments(settings)
+    return await asyncpg.create_pool(dsn, reset=keep_session, **arguments)
+
+
 class Database:
     """The process's connection pool, created on first use (so the service starts while PostgreSQL is down)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.dsn, self.pool_arguments = pool_arguments(settings)
+        self.settings = settings
         self.acquire_timeout = settings.db_pool_timeout
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()
@@ -71,7 +82,7 @@ class Database:
         if self._pool is None:
             async with self._creating:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(self.dsn, **self.pool_arguments)
+                    self._pool = await create_pool(self.settings)
         return self._pool
 
     @asynccontextmanager

@@ -82,7 +82,9 @@ class TasksService(TasksApi):
             rows, total = await repository.list_page(
                 conn, user_id=user_id, status=status, sort=sort, order=order, limit=limit, offset=offset
             )
-        return TaskPage(items=[to_task(row) for row in rows], total=total, limit=limit, offset=offset)
+        # One validation of the whole page in pydantic-core, rather than one model construction per task.
+        items = [dict(row) for row in rows]
+        return TaskPage.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})
 
     async def create_task(
         self, *, user_id: str, idempotency_key: str | None, body: TaskCreate

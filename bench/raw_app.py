@@ -3,14 +3,12 @@
 Run by the bench under the same server stack as the service (uvicorn, uvloop, httptools, same
 workers). Per request it does what the service cannot avoid: parse the path and query, verify the
 HS256 bearer token with python-jose and check `sub` against the path's user id, run the service's
-own SQL (bench.statements, compiled from impl.tasks.repository) through an asyncpg pool, and write
-JSON. It skips everything else: validation beyond what the SQL needs, problem documents, request ids,
-logging, ETag preconditions, idempotency keys, and explicit transactions (each statement commits on
-its own; the list's page and count run back to back, as the service's two statements would under
-READ COMMITTED).
+own SQL (bench.statements, recorded from impl.tasks.repository) through the service's own asyncpg
+pool (impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
+everything else: validation beyond what the SQL needs, problem documents, request ids, logging, ETag
+preconditions and idempotency keys.
 
-Environment: DATABASE_URL, JWT_SECRET, and optionally DB_POOL_SIZE / DB_MAX_OVERFLOW (the service's
-pool bounds, so both hold the same number of connections).
+Environment: the service's (DATABASE_URL, JWT_SECRET, DB_* pool settings).
 """
 
 from __future__ import annotations
@@ -27,7 +25,8 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from bench.statements import ORDERS, SORTS, STATUSES, ServiceSql, Statement, service_sql
-from impl.database import asyncpg_url
+from impl.database import create_pool
+from impl.settings import get_settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -95,13 +94,8 @@ class RawApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                url, connect_args = asyncpg_url(os.environ["DATABASE_URL"])
-                dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-                pool_size = int(os.environ.get("DB_POOL_SIZE", "20"))
-                overflow = int(os.environ.get("DB_MAX_OVERFLOW", "40"))
-                self.pool = await asyncpg.create_pool(
-                    dsn, min_size=pool_size, max_size=pool_size + overflow, command_timeout=10, **connect_args
-                )
+                # The service's own pool: same size, timeouts and release behaviour.
+                self.pool = await create_pool(get_settings())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.pool is not None:

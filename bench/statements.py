@@ -1,11 +1,10 @@
 """The service's own SQL, taken from impl.tasks.repository, for the two limits to run.
 
-Each repository function is called with a recording connection that captures the SQLAlchemy
-statements it would execute; they are compiled with the asyncpg dialect, exactly as the service
-sends them (`$1::VARCHAR` and all). Arguments are passed as sentinel values, so each bound parameter
-is named by what it carries (user id, task id, ...) or, when it matches no sentinel, kept as the
-constant the repository put there (the `version + 1`). Nothing here edits or re-implements a query:
-when repository.py changes, the limits change with it.
+Each repository function is called with a recording connection that captures the SQL and arguments
+it would send to asyncpg, exactly as the service sends them (`$1::VARCHAR` and all). Arguments are
+passed as sentinel values, so each bound parameter is named by what it carries (user id, task id, ...)
+or, when it matches no sentinel, kept as the constant the repository put there (the `version + 1`).
+Nothing here edits or re-implements a query: when repository.py changes, the limits change with it.
 """
 
 from __future__ import annotations
@@ -14,11 +13,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
-
+from impl.sql import Connection
 from impl.tasks import repository
 
 # Sentinels: values no real request carries, each different, so a bound value names its role.
@@ -53,62 +48,41 @@ class Statement:
         return [values[role] if role else constant for role, constant in self.params]
 
 
-class _Result:
-    def __init__(self, rows: int) -> None:
-        self.rows = rows
-        self.rowcount = 1
-
-    def mappings(self) -> _Result:
-        return self
-
-    def all(self) -> list[dict[str, Any]]:
-        return [{"id": index} for index in range(self.rows)]
-
-    def one(self) -> dict[str, Any]:
-        return {"id": 1, "version": 1}
-
-    def one_or_none(self) -> dict[str, Any]:
-        return self.one()
-
-    def first(self) -> tuple[int]:
-        return (1,)
-
-
 class RecordingConnection:
-    """Stands in for AsyncConnection: records statements; a page query answers `page_rows` rows."""
+    """Stands in for an asyncpg connection: records each statement and its arguments.
+
+    A page query answers `page_rows` rows; any single-row query answers a row.
+    """
 
     def __init__(self, page_rows: int = 0) -> None:
         self.page_rows = page_rows
-        self.statements: list[ClauseElement] = []
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
-    async def execute(self, statement: ClauseElement, *_: Any, **__: Any) -> _Result:
-        self.statements.append(statement)
-        return _Result(self.page_rows)
+    async def fetch(self, query: str, *args: Any) -> list[dict[str, Any]]:
+        self.statements.append((query, args))
+        return [{"id": index} for index in range(self.page_rows)]
 
-    async def scalar(self, statement: ClauseElement, *_: Any, **__: Any) -> int:
-        self.statements.append(statement)
-        return 0
+    async def fetchrow(self, query: str, *args: Any) -> dict[str, Any]:
+        self.statements.append((query, args))
+        return {0: 0, "id": 1, "version": 1}
 
 
-def compile_statement(statement: ClauseElement) -> Statement:
-    compiled = cast(SQLCompiler, statement.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
-    values = compiled.construct_params()
+def recorded_statement(sql: str, args: tuple[Any, ...]) -> Statement:
     params: list[tuple[str | None, object]] = []
-    for name in compiled.positiontup or ():
-        value = values[name]
+    for value in args:
         role = SENTINELS.get(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
         params.append((role, None) if role else (None, value))
-    return Statement(sql=compiled.string, params=tuple(params))
+    return Statement(sql=sql, params=tuple(params))
 
 
-def record(call: Callable[[AsyncConnection], Coroutine[Any, Any, object]], *, page_rows: int = 0) -> list[Statement]:
+def record(call: Callable[[Connection], Coroutine[Any, Any, object]], *, page_rows: int = 0) -> list[Statement]:
     """Run a repository call to completion without an event loop: the recorder never suspends."""
     connection = RecordingConnection(page_rows)
-    coroutine = call(cast(AsyncConnection, connection))
+    coroutine = call(cast(Connection, connection))
     try:
         coroutine.send(None)
     except StopIteration:
-        return [compile_statement(statement) for statement in connection.statements]
+        return [recorded_statement(sql, args) for sql, args in connection.statements]
     coroutine.close()
     raise RuntimeError("a repository call awaited something other than its connection")
 
@@ -129,7 +103,7 @@ class ServiceSql:
 def list_statements(status: str, sort: str, order: str) -> tuple[Statement, Statement]:
     """The page query and the count query, as list_page runs them when the page comes back full."""
 
-    async def call(conn: AsyncConnection) -> object:
+    async def call(conn: Connection) -> object:
         return await repository.list_page(
             conn,
             user_id=USER,

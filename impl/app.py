@@ -12,7 +12,7 @@ from generated.api import ALLOWED_METHODS, build_router
 from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
-from impl.database import create_engine
+from impl.database import Database
 from impl.limits import RequestBodyLimits
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
@@ -27,20 +27,20 @@ CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = create_engine(settings)
+    database = Database(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        await engine.dispose()
+        await database.close()
 
     configure_logging()
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.include_router(
         build_router(
-            tasks=TasksService(engine),
-            operations=Probes(engine),
-            security={"bearerAuth": BearerAuth(TokenVerifier(settings), engine)},
+            tasks=TasksService(database),
+            operations=Probes(database),
+            security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
         )
     )
     contract.install(app)

@@ -1,12 +1,16 @@
-"""The async engine: asyncpg under SQLAlchemy, with bounded pool, connect and command timeouts."""
+"""The database: an asyncpg pool with bounded size, acquire, connect and command timeouts."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from impl.settings import Settings
 
@@ -36,26 +40,64 @@ def behind_transaction_pooler(url: URL) -> bool:
     return "-pooler" in (url.host or "")
 
 
-def engine_arguments(settings: Settings) -> tuple[URL, dict[str, Any]]:
-    """The URL and create_async_engine keyword arguments for the configured database."""
+def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The DSN and asyncpg.create_pool keyword arguments for the configured database."""
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
-    url, connect_args = asyncpg_url(settings.database_url)
-    connect_args |= {"timeout": settings.db_connect_timeout, "command_timeout": settings.db_command_timeout}
-    dialect_args: dict[str, Any] = {}
+    url, arguments = asyncpg_url(settings.database_url)
     if behind_transaction_pooler(url):
-        connect_args["statement_cache_size"] = 0
-        dialect_args["prepared_statement_cache_size"] = 0
-    url = url.update_query_dict({k: str(v) for k, v in dialect_args.items()})
-    return url, {
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
-        "pool_timeout": settings.db_pool_timeout,
-        "pool_pre_ping": True,
-        "connect_args": connect_args,
+        arguments["statement_cache_size"] = 0
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return dsn, arguments | {
+        # Connections open on demand and close after idling, so an idle service lets Neon scale to zero.
+        "min_size": 0,
+        "max_size": settings.db_pool_size + settings.db_max_overflow,
+        "max_inactive_connection_lifetime": settings.db_pool_idle_seconds,
+        "timeout": settings.db_connect_timeout,
+        "command_timeout": settings.db_command_timeout,
     }
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    url, arguments = engine_arguments(settings)
-    return create_async_engine(url, **arguments)
+async def keep_session(_: asyncpg.Connection) -> None:
+    """Replaces asyncpg's reset on release (RESET ALL, UNLISTEN *, CLOSE ALL, advisory unlock): a round
+    trip per request for session state this service never sets. asyncpg still rolls back an open
+    transaction on release before calling this."""
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    dsn, arguments = pool_arguments(settings)
+    return await asyncpg.create_pool(dsn, reset=keep_session, **arguments)
+
+
+class Database:
+    """The process's connection pool, created on first use (so the service starts while PostgreSQL is down)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.acquire_timeout = settings.db_pool_timeout
+        self._pool: asyncpg.Pool | None = None
+        self._creating = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._creating:
+                if self._pool is None:
+                    self._pool = await create_pool(self.settings)
+        return self._pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A connection in autocommit: each statement is its own transaction."""
+        pool = await self.pool()
+        async with pool.acquire(timeout=self.acquire_timeout) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A connection inside one transaction: committed when the block ends, rolled back on any error."""
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()

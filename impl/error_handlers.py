@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from asyncpg import ConnectionDoesNotExistError, InterfaceError, InternalClientError, PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,38 +89,27 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status_code, detail, headers, **extensions)
 
 
-# SQLSTATE classes that blame the database, not the request: 08 connection exception (such as "connection
-# was closed in the middle of operation"), 53 insufficient resources (too many connections, out of memory,
-# disk full), 57 operator intervention (shutting down, starting up, in recovery, crashed, query cancelled).
-# The asyncpg dialect reports all of these as a plain DBAPIError, neither operational nor invalidated.
+# SQLSTATE classes that blame the database, not the request: 08 connection exception, 53 insufficient
+# resources (too many connections, out of memory, disk full), 57 operator intervention (shutting down,
+# starting up, in recovery, crashed, query cancelled).
 UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
-    return state if isinstance(state, str) else None
-
-
-def driver_errors(exc: BaseException) -> Iterator[BaseException]:
-    """The error and, for a DBAPIError, the driver errors it wraps (the dialect's, then asyncpg's)."""
-    yield exc
-    cause: BaseException | None = exc.orig if isinstance(exc, DBAPIError) else None
-    seen: set[int] = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        yield cause
-        cause = cause.__cause__
-
-
 def is_database_unavailable(exc: BaseException) -> bool:
-    for error in driver_errors(exc):
-        if isinstance(error, (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)):
-            return True
-        if isinstance(error, DBAPIError) and error.connection_invalidated:
-            return True
-        if (state := sqlstate(error)) is not None and state[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
-            return True
-    return False
+    """Errors that say the database cannot be reached or cannot serve now, rather than that we erred.
+
+    OSError: refused or reset connections; TimeoutError: connect, statement or pool acquire timeouts;
+    asyncpg's ConnectionDoesNotExistError: the connection died mid-statement; its InterfaceError
+    "connection is closed": it died between the pool handing it out and its use; and its
+    InternalClientError, refusing a statement on a connection the server is terminating (the shutdown
+    notice arrived while it sat in the pool).
+    """
+    if isinstance(exc, (OSError, TimeoutError, ConnectionDoesNotExistError, InternalClientError)):
+        return True
+    if isinstance(exc, InterfaceError) and "connection is closed" in str(exc):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    return isinstance(exc, PostgresError) and isinstance(state, str) and state[:2] in UNAVAILABLE_SQLSTATE_CLASSES
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -137,7 +125,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http_error)
     # Registered by class so that an outage is answered where the request's context still is.
-    for error_class in (DBAPIError, PoolTimeoutError, OSError, TimeoutError):
+    for error_class in (PostgresError, InterfaceError, InternalClientError, OSError, TimeoutError):
         app.add_exception_handler(error_class, on_unexpected)
 
 

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 40
     db_pool_timeout: float = 5.0
+    db_pool_idle_seconds: float = 300.0
     db_connect_timeout: float = 5.0
     db_command_timeout: float = 10.0
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ssl
 
-from impl.database import asyncpg_url, behind_transaction_pooler, create_engine, engine_arguments
+from sqlalchemy.engine import make_url
+
+from impl.database import Database, asyncpg_url, behind_transaction_pooler, pool_arguments
 from impl.settings import Settings
 from tests.support.tokens import SHARED_SECRET
 
@@ -33,30 +35,33 @@ def test_a_url_without_sslmode_has_no_tls_arguments() -> None:
     assert connect_args == {}
 
 
-def test_neons_pooled_host_turns_both_statement_caches_off() -> None:
-    url, arguments = engine_arguments(Settings(database_url=NEON_POOLED, jwt_secret=SHARED_SECRET))
-    assert behind_transaction_pooler(url)
-    assert arguments["connect_args"]["statement_cache_size"] == 0
-    engine = create_engine(Settings(database_url=NEON_POOLED, jwt_secret=SHARED_SECRET))
-    assert engine.dialect.create_connect_args(engine.url)[1]["prepared_statement_cache_size"] == 0
+def test_neons_pooled_host_turns_the_statement_cache_off() -> None:
+    dsn, arguments = pool_arguments(Settings(database_url=NEON_POOLED, jwt_secret=SHARED_SECRET))
+    assert behind_transaction_pooler(make_url(dsn))
+    assert arguments["statement_cache_size"] == 0
 
 
-def test_neons_direct_host_keeps_the_statement_caches() -> None:
-    url, arguments = engine_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
-    assert not behind_transaction_pooler(url)
-    assert "statement_cache_size" not in arguments["connect_args"]
-    assert "prepared_statement_cache_size" not in url.query
+def test_neons_direct_host_keeps_the_statement_cache() -> None:
+    dsn, arguments = pool_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
+    assert not behind_transaction_pooler(make_url(dsn))
+    assert "statement_cache_size" not in arguments
 
 
-def test_connect_and_command_timeouts_are_bounded() -> None:
-    _, arguments = engine_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
-    assert arguments["connect_args"]["timeout"] == 5.0
-    assert arguments["connect_args"]["command_timeout"] == 10.0
-    assert arguments["pool_timeout"] == 5.0
-    assert arguments["pool_pre_ping"] is True
+def test_the_dsn_is_one_asyncpg_parses_with_the_password_kept() -> None:
+    dsn, _ = pool_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
+    assert dsn == "postgresql://app:secret@ep-cool-lake-123456.eu-central-1.aws.neon.tech/tasks"
 
 
-def test_the_pool_is_sized_as_the_design_notes_ask() -> None:
-    engine = create_engine(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
-    assert engine.pool.size() == 20  # type: ignore[attr-defined]
-    assert engine.pool._max_overflow == 40  # type: ignore[attr-defined]
+def test_connect_command_and_acquire_timeouts_are_bounded() -> None:
+    settings = Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET)
+    _, arguments = pool_arguments(settings)
+    assert arguments["timeout"] == 5.0
+    assert arguments["command_timeout"] == 10.0
+    assert Database(settings).acquire_timeout == 5.0
+
+
+def test_the_pool_is_sized_as_the_design_notes_ask_and_opens_connections_on_demand() -> None:
+    _, arguments = pool_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
+    assert arguments["max_size"] == 20 + 40
+    assert arguments["min_size"] == 0
+    assert arguments["max_inactive_connection_lifetime"] == 300.0

@@ -4,9 +4,9 @@ Search (`q`) is checked on a user with many tasks, where the trigram indexes are
 the plan must use them, and what they find must be exactly the tasks that contain the text, however
 odd the text (pg_trgm picks trigrams from the escaped LIKE pattern itself).
 
-The statements are the ones impl.tasks.repository.list_page builds: it is called with a connection
-that records what it would execute (answering a full page, so the count query is built too), and the
-statements are compiled for asyncpg as the service sends them. Both plans PostgreSQL may pick for a
+The statements are the ones impl.tasks.repository.list_page sends: it is called with a connection
+that records the SQL and arguments it would send to asyncpg (answering a full page, so the count query
+is sent too). Both plans PostgreSQL may pick for a
 prepared statement are checked: the custom plan (for these parameter values) and the generic plan
 (the one a long-lived pooled connection ends up with).
 """
@@ -21,12 +21,9 @@ from typing import Any, cast
 
 import asyncpg
 import pytest
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from devtools import embedded_db, migrate
+from impl.sql import Connection
 from impl.tasks import repository
 from tests.conftest import fresh_database
 from tests.support.database import plain_dsn
@@ -47,30 +44,19 @@ SEARCH_INDEXES = {"ix_tasks_title_search", "ix_tasks_description_search"}
 TRICKY_TITLES = ["100% sure", "snake_case", "C:\\temp", "50%_off", "odd \\% pair", "Bob's 'quote'", "Été à Zürich"]
 
 
-class RecordingResult:
-    def __init__(self, rows: int) -> None:
-        self.rows = rows
-
-    def mappings(self) -> RecordingResult:
-        return self
-
-    def all(self) -> list[dict[str, Any]]:
-        return [{} for _ in range(self.rows)]
-
-
 class RecordingConnection:
-    """Stands in for AsyncConnection: keeps the statements; every page comes back full."""
+    """Stands in for an asyncpg connection: keeps each statement and its arguments; every page comes back full."""
 
     def __init__(self) -> None:
-        self.statements: list[ClauseElement] = []
+        self.statements: list[tuple[str, list[Any]]] = []
 
-    async def execute(self, statement: ClauseElement) -> RecordingResult:
-        self.statements.append(statement)
-        return RecordingResult(PAGE)
+    async def fetch(self, query: str, *args: Any) -> list[dict[str, Any]]:
+        self.statements.append((query, list(args)))
+        return [{} for _ in range(PAGE)]
 
-    async def scalar(self, statement: ClauseElement) -> int:
-        self.statements.append(statement)
-        return USERS * TASKS_PER_USER
+    async def fetchrow(self, query: str, *args: Any) -> tuple[int]:
+        self.statements.append((query, list(args)))
+        return (USERS * TASKS_PER_USER,)
 
 
 def list_statements(
@@ -79,7 +65,7 @@ def list_statements(
     """list_page's statements (page, then count) as SQL with $n parameters, and their values."""
     recorder = RecordingConnection()
     call: Coroutine[Any, Any, object] = repository.list_page(
-        cast(AsyncConnection, recorder),
+        cast(Connection, recorder),
         user_id=user_id,
         status=status,  # type: ignore[arg-type]
         sort=sort,  # type: ignore[arg-type]
@@ -90,12 +76,7 @@ def list_statements(
     )
     with pytest.raises(StopIteration):
         call.send(None)  # nothing in it suspends: the recorder answers at once
-    compiled = []
-    for statement in recorder.statements:
-        sql = cast(SQLCompiler, statement.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
-        values = sql.construct_params()
-        compiled.append((sql.string, [values[name] for name in sql.positiontup or ()]))
-    return compiled
+    return recorder.statements
 
 
 def literal(value: Any) -> str:

@@ -6,9 +6,9 @@ import re
 from collections import OrderedDict
 
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from impl.auth.tokens import TokenVerifier
+from impl.database import Database
 from impl.problems import Forbidden, MissingCredentials, Unauthorized
 from impl.tasks import repository
 
@@ -33,9 +33,9 @@ class BearerAuth:
     the per-process memory of users already recorded only saves the round trip.
     """
 
-    def __init__(self, verifier: TokenVerifier, engine: AsyncEngine) -> None:
+    def __init__(self, verifier: TokenVerifier, database: Database) -> None:
         self.verifier = verifier
-        self.engine = engine
+        self.database = database
         self._recorded: OrderedDict[str, None] = OrderedDict()
 
     async def __call__(self, request: Request) -> str:
@@ -51,7 +51,7 @@ class BearerAuth:
         if user_id in self._recorded:
             self._recorded.move_to_end(user_id)
             return
-        async with self.engine.begin() as conn:
+        async with self.database.connection() as conn:
             await repository.ensure_user(conn, user_id)
         self._recorded[user_id] = None
         if len(self._recorded) > KNOWN_USERS_PER_PROCESS:

@@ -1,17 +1,24 @@
-"""Every task query. Each one is filtered by owner, so another user's task id simply does not exist."""
+"""Every task query. Each one is filtered by owner, so another user's task id simply does not exist.
+
+Statements are SQLAlchemy Core on the SQLModel tables with named bind parameters, compiled once per
+shape (impl.sql); the functions here pass the values and shape the rows.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, RowMapping, UnaryExpression, and_, func, select, true, update
+from asyncpg import Record
+from sqlalchemy import ARRAY, ColumnElement, Integer, UnaryExpression, and_, any_, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from impl.sql import Connection, Query
 from impl.tables import idempotency_keys_table, tasks_table, users_table
-from impl.tasks.list_filters import StatusFilter, list_conditions
+from impl.tasks.list_filters import NO_FILTERS, FilterShape, ListFilters, StatusFilter, list_conditions
 
 SortKey = Literal["created", "updated", "title", "due", "priority"]
 Direction = Literal["asc", "desc"]
@@ -37,27 +44,91 @@ TASK_COLUMNS = (
     tasks_table.c.updated_at,
 )
 VERSIONED_TASK_COLUMNS = (*TASK_COLUMNS, tasks_table.c.version)
+# Columns a replace or an update may set, in a fixed order so each set of changes compiles once.
+WRITABLE_COLUMNS = ("title", "description", "completed", "priority", "due_at", "tags")
 
 
-def owned(user_id: str, task_id: int, versions: Sequence[int] | None = None) -> ColumnElement[bool]:
-    """This user's task with this id; at one of these versions, when versions are given."""
-    condition = and_(tasks_table.c.user_id == user_id, tasks_table.c.id == task_id)
-    return condition if versions is None else and_(condition, tasks_table.c.version.in_(versions))
+def owned(*, versioned: bool) -> ColumnElement[bool]:
+    """This user's task with this id; at one of the given versions, when versioned."""
+    condition = and_(tasks_table.c.user_id == bindparam("user_id"), tasks_table.c.id == bindparam("task_id"))
+    if not versioned:
+        return condition
+    return and_(condition, tasks_table.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
 
 
-async def ensure_user(conn: AsyncConnection, user_id: str) -> None:
-    await conn.execute(insert(users_table).values(id=user_id).on_conflict_do_nothing(index_elements=["id"]))
+ENSURE_USER = Query.of(
+    insert(users_table).values(id=bindparam("user_id")).on_conflict_do_nothing(index_elements=["id"])
+)
+INSERT_TASK = Query.of(
+    insert(tasks_table)
+    .values({name: bindparam(name) for name in ("user_id", "title", "description", "priority", "due_at", "tags")})
+    .returning(*VERSIONED_TASK_COLUMNS)
+)
+_tag = func.unnest(tasks_table.c.tags).table_valued("name").lateral("tag")
+LIST_TAGS = Query.of(
+    select(_tag.c.name, func.count().label("task_count"))
+    .select_from(tasks_table)
+    .join(_tag, true())
+    .where(tasks_table.c.user_id == bindparam("user_id"))
+    .group_by(_tag.c.name)
+    .order_by(_tag.c.name.collate("C"))
+)
+GET_TASK = Query.of(select(*VERSIONED_TASK_COLUMNS).where(owned(versioned=False)))
+TASK_EXISTS = Query.of(select(tasks_table.c.id).where(owned(versioned=False)))
+DELETE_TASK = {
+    versioned: Query.of(tasks_table.delete().where(owned(versioned=versioned)).returning(tasks_table.c.id))
+    for versioned in (False, True)
+}
 
 
-def ordering(sort: SortKey, order: Direction) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
+def list_queries(
+    status: StatusFilter, sort: SortKey, order: Direction, filters: FilterShape = NO_FILTERS
+) -> tuple[Query, Query]:
+    """The page query and the count query for one shape of list request."""
+    return _list_queries(status, sort, order, filters)
+
+
+def ordering(sort: str, order: str) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
     key, tiebreak = SORT_COLUMNS[sort], tasks_table.c.id
     if order == "desc":
         return (key.desc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.desc()), tiebreak.desc()
     return (key.asc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.asc()), tiebreak.asc()
 
 
+@cache
+def _list_queries(status: StatusFilter, sort: str, order: str, filters: FilterShape) -> tuple[Query, Query]:
+    where = list_conditions(status, filters)
+    page = (
+        select(*TASK_COLUMNS)
+        .where(*where)
+        .order_by(*ordering(sort, order))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    count = select(func.count()).select_from(tasks_table).where(*where)
+    return Query.of(page), Query.of(count)
+
+
+@cache
+def _update_query(columns: tuple[str, ...], *, toggle: bool, versioned: bool) -> Query:
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    if toggle:
+        values["completed"] = ~tasks_table.c.completed
+    statement = (
+        update(tasks_table)
+        .where(owned(versioned=versioned))
+        .values(**values, updated_at=func.now(), version=tasks_table.c.version + 1)
+        .returning(*VERSIONED_TASK_COLUMNS)
+    )
+    return Query.of(statement)
+
+
+async def ensure_user(conn: Connection, user_id: str) -> None:
+    await ENSURE_USER.all(conn, user_id=user_id)
+
+
 async def list_page(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     user_id: str,
     status: StatusFilter,
@@ -70,41 +141,24 @@ async def list_page(
     due_before: datetime | None = None,
     due_after: datetime | None = None,
     overdue: bool | None = None,
-) -> tuple[Sequence[RowMapping], int]:
-    where = list_conditions(
-        user_id=user_id,
-        status=status,
-        text=text,
-        tags=tags,
-        due_before=due_before,
-        due_after=due_after,
-        overdue=overdue,
-    )
-    statement = select(*TASK_COLUMNS).where(*where).order_by(*ordering(sort, order)).limit(limit).offset(offset)
-    rows = await conn.execute(statement)
-    page = rows.mappings().all()
+) -> tuple[Sequence[Record], int]:
+    filters = ListFilters(text, tuple(tags), due_before, due_after, overdue)
+    page_query, count_query = list_queries(status, sort, order, filters.shape)
+    values = filters.bind_values()
+    page = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset, **values)
     if len(page) < limit and (page or offset == 0):
         return page, offset + len(page)
-    total = await conn.scalar(select(func.count()).select_from(tasks_table).where(*where))
-    return page, int(total or 0)
+    counted = await count_query.one_or_none(conn, user_id=user_id, **values)
+    return page, int(counted[0]) if counted else 0
 
 
-async def list_tags(conn: AsyncConnection, *, user_id: str) -> Sequence[RowMapping]:
+async def list_tags(conn: Connection, *, user_id: str) -> Sequence[Record]:
     """The user's tags with how many of the user's tasks carry each, by name in code point order."""
-    tag = func.unnest(tasks_table.c.tags).table_valued("name").lateral("tag")
-    statement = (
-        select(tag.c.name, func.count().label("task_count"))
-        .select_from(tasks_table)
-        .join(tag, true())
-        .where(tasks_table.c.user_id == user_id)
-        .group_by(tag.c.name)
-        .order_by(tag.c.name.collate("C"))
-    )
-    return (await conn.execute(statement)).mappings().all()
+    return await LIST_TAGS.all(conn, user_id=user_id)
 
 
 async def insert_task(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     user_id: str,
     title: str,
@@ -112,78 +166,94 @@ async def insert_task(
     priority: str = "medium",
     due_at: datetime | None = None,
     tags: Sequence[str] = (),
-) -> RowMapping:
-    statement = (
-        insert(tasks_table)
-        .values(
-            user_id=user_id, title=title, description=description, priority=priority, due_at=due_at, tags=list(tags)
-        )
-        .returning(*VERSIONED_TASK_COLUMNS)
+) -> Record:
+    row = await INSERT_TASK.one_or_none(
+        conn,
+        user_id=user_id,
+        title=title,
+        description=description,
+        priority=priority,
+        due_at=due_at,
+        tags=list(tags),
     )
-    return (await conn.execute(statement)).mappings().one()
+    assert row is not None  # INSERT ... RETURNING always returns the row
+    return row
 
 
-async def get_task(conn: AsyncConnection, *, user_id: str, task_id: int) -> RowMapping | None:
-    statement = select(*VERSIONED_TASK_COLUMNS).where(owned(user_id, task_id))
-    return (await conn.execute(statement)).mappings().one_or_none()
+async def get_task(conn: Connection, *, user_id: str, task_id: int) -> Record | None:
+    return await GET_TASK.one_or_none(conn, user_id=user_id, task_id=task_id)
 
 
-async def task_exists(conn: AsyncConnection, *, user_id: str, task_id: int) -> bool:
-    return bool(await conn.scalar(select(tasks_table.c.id).where(owned(user_id, task_id))))
+async def task_exists(conn: Connection, *, user_id: str, task_id: int) -> bool:
+    return await TASK_EXISTS.one_or_none(conn, user_id=user_id, task_id=task_id) is not None
 
 
 async def update_task(
-    conn: AsyncConnection, *, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
-) -> RowMapping | None:
+    conn: Connection, *, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
+) -> Record | None:
     """Apply changes and bump the version; None when no task matched (absent, or not at those versions)."""
-    statement = (
-        update(tasks_table)
-        .where(owned(user_id, task_id, versions))
-        .values(**changes, updated_at=func.now(), version=tasks_table.c.version + 1)
-        .returning(*VERSIONED_TASK_COLUMNS)
-    )
-    return (await conn.execute(statement)).mappings().one_or_none()
+    unknown = changes.keys() - set(WRITABLE_COLUMNS)
+    if unknown:
+        raise ValueError(f"not writable: {sorted(unknown)}")
+    columns = tuple(name for name in WRITABLE_COLUMNS if name in changes)
+    query = _update_query(columns, toggle=False, versioned=versions is not None)
+    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, **changes)
 
 
 async def toggle_completion(
-    conn: AsyncConnection, *, user_id: str, task_id: int, versions: Sequence[int] | None
-) -> RowMapping | None:
-    changes = {"completed": ~tasks_table.c.completed}
-    return await update_task(conn, user_id=user_id, task_id=task_id, changes=changes, versions=versions)
+    conn: Connection, *, user_id: str, task_id: int, versions: Sequence[int] | None
+) -> Record | None:
+    query = _update_query((), toggle=True, versioned=versions is not None)
+    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions)
 
 
-async def delete_task(conn: AsyncConnection, *, user_id: str, task_id: int, versions: Sequence[int] | None) -> bool:
-    result = await conn.execute(tasks_table.delete().where(owned(user_id, task_id, versions)))
-    return bool(result.rowcount)
+async def delete_task(conn: Connection, *, user_id: str, task_id: int, versions: Sequence[int] | None) -> bool:
+    query = DELETE_TASK[versions is not None]
+    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions) is not None
+
+
+_keys = idempotency_keys_table.c
+DELETE_EXPIRED_KEYS = Query.of(
+    idempotency_keys_table.delete().where(
+        _keys.user_id == bindparam("user_id"),
+        _keys.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("ttl_seconds")),
+    )
+)
+CLAIM_KEY = Query.of(
+    insert(idempotency_keys_table)
+    .values(user_id=bindparam("user_id"), key=bindparam("key"), request_hash=bindparam("request_hash"))
+    .on_conflict_do_nothing(index_elements=["user_id", "key"])
+    .returning(_keys.key)
+)
+EARLIER_ANSWER = Query.of(
+    select(_keys.request_hash, _keys.response).where(
+        _keys.user_id == bindparam("user_id"), _keys.key == bindparam("key")
+    )
+)
+RECORD_ANSWER = Query.of(
+    update(idempotency_keys_table)
+    .where(_keys.user_id == bindparam("user_id"), _keys.key == bindparam("key"))
+    .values(response=func.cast(bindparam("response"), idempotency_keys_table.c.response.type))
+)
 
 
 async def claim_idempotency_key(
-    conn: AsyncConnection, *, user_id: str, key: str, request_hash: str, ttl_seconds: float
-) -> RowMapping | None:
+    conn: Connection, *, user_id: str, key: str, request_hash: str, ttl_seconds: float
+) -> tuple[str, dict[str, Any] | None] | None:
     """Claim the key for this request: None when claimed, else the earlier request's hash and answer.
 
-    A concurrent request with the same key waits here on the primary key until the first one
-    commits (then sees its answer) or rolls back (then claims the key itself). Expired keys of the
-    user are removed first, so an expired key is claimed afresh.
+    Runs inside the create's transaction. A concurrent request with the same key waits here on the
+    primary key until the first one commits (then sees its answer) or rolls back (then claims the key
+    itself). Expired keys of the user are removed first, so an expired key is claimed afresh.
     """
-    keys = idempotency_keys_table.c
-    expired = keys.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, ttl_seconds)
-    await conn.execute(idempotency_keys_table.delete().where(keys.user_id == user_id, expired))
-    claim = (
-        insert(idempotency_keys_table)
-        .values(user_id=user_id, key=key, request_hash=request_hash)
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(keys.key)
-    )
-    if (await conn.execute(claim)).first() is not None:
+    await DELETE_EXPIRED_KEYS.all(conn, user_id=user_id, ttl_seconds=ttl_seconds)
+    if await CLAIM_KEY.one_or_none(conn, user_id=user_id, key=key, request_hash=request_hash) is not None:
         return None
-    earlier = select(keys.request_hash, keys.response).where(keys.user_id == user_id, keys.key == key)
-    return (await conn.execute(earlier)).mappings().one()
+    earlier = await EARLIER_ANSWER.one_or_none(conn, user_id=user_id, key=key)
+    assert earlier is not None  # the conflict that refused the claim is this row
+    response = earlier["response"]
+    return earlier["request_hash"], json.loads(response) if response is not None else None
 
 
-async def record_idempotent_response(
-    conn: AsyncConnection, *, user_id: str, key: str, response: dict[str, Any]
-) -> None:
-    keys = idempotency_keys_table.c
-    statement = update(idempotency_keys_table).where(keys.user_id == user_id, keys.key == key).values(response=response)
-    await conn.execute(statement)
+async def record_idempotent_response(conn: Connection, *, user_id: str, key: str, response: dict[str, Any]) -> None:
+    await RECORD_ANSWER.all(conn, user_id=user_id, key=key, response=json.dumps(response))

@@ -22,7 +22,12 @@ CONSTRAINTS = {
     "minLength": "min_length",
     "maxLength": "max_length",
     "pattern": "pattern",
+    "minItems": "min_length",
+    "maxItems": "max_length",
 }
+# Parameters arrive as text; these types (generated/wire_types.py) read them as strictly as the spec
+# says, where FastAPI would take "1" as true or "1700000000" as a date-time.
+WIRE_TYPES = {("string", "date-time"): ("datetime", "Rfc3339DateTime"), ("boolean", None): ("bool", "TrueOrFalse")}
 
 
 def snake(name: str) -> str:
@@ -50,13 +55,30 @@ def ref_name(node: dict[str, Any]) -> str:
     return str(node["$ref"]).rsplit("/", 1)[-1]
 
 
-def scalar_annotation(schema: dict[str, Any]) -> str:
+def constraint_options(schema: dict[str, Any]) -> list[str]:
+    return [f"{CONSTRAINTS[key]}={schema[key]!r}" for key in CONSTRAINTS if key in schema]
+
+
+def value_annotations(spec: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str]:
+    """The parameter's type for the interface, and the type that validates it in the routing.
+
+    An array's item constraints go on the item type; the array's own (maxItems) go on the parameter.
+    """
     if "enum" in schema:
-        return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
+        literal = "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
+        return literal, literal
     kind = schema.get("type")
+    if kind == "array":
+        items = resolve(spec, schema.get("items", {}))
+        item_type, item_wire_type = value_annotations(spec, items)
+        if options := constraint_options(items):
+            item_wire_type = f"Annotated[{item_wire_type}, Field({', '.join(options)})]"
+        return f"list[{item_type}]", f"list[{item_wire_type}]"
+    if (kind, schema.get("format")) in WIRE_TYPES:
+        return WIRE_TYPES[(kind, schema.get("format"))]
     if kind not in SCALAR_TYPES:
         raise ValueError(f"unsupported parameter schema: {schema}")
-    return SCALAR_TYPES[kind]
+    return SCALAR_TYPES[kind], SCALAR_TYPES[kind]
 
 
 def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
@@ -67,14 +89,14 @@ def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unsupported parameter location: {location}")
     name = param["name"]
     python_name = snake(name)
-    options = [f"{CONSTRAINTS[key]}={schema[key]!r}" for key in CONSTRAINTS if key in schema]
+    options = constraint_options(schema)
     if python_name != name:
         options.insert(0, f"alias={name!r}")
     required = bool(param.get("required", location == "path"))
-    annotation = scalar_annotation(schema)
+    annotation, wire_annotation = value_annotations(spec, schema)
     if not required and "default" not in schema:
-        annotation = f"{annotation} | None"
-    declaration = f"Annotated[{annotation}, {PARAM_CLASS[location]}({', '.join(options)})]"
+        annotation, wire_annotation = f"{annotation} | None", f"{wire_annotation} | None"
+    declaration = f"Annotated[{wire_annotation}, {PARAM_CLASS[location]}({', '.join(options)})]"
     if not required:
         declaration += f" = {schema.get('default')!r}"
     return {"name": python_name, "annotation": annotation, "declaration": declaration}

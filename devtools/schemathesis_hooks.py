@@ -72,3 +72,16 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
     key = case.headers.get("Idempotency-Key") if case.headers else None
     if isinstance(key, str) and VALID_IDEMPOTENCY_KEY.fullmatch(key):
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
+
+
+@schemathesis.hook
+def filter_body(context: schemathesis.HookContext, body: Any) -> bool:
+    """Leave out bodies whose tags differ only in case (["a", "A"]), which JSON Schema cannot forbid.
+
+    `uniqueItems` rules out exact repeats only, so such a body is schema-valid yet rightly 422: tags
+    ignore case (decision 0014, tests/api/test_tags.py). Every other body is generated as usual.
+    """
+    tags = body.get("tags") if isinstance(body, dict) else None
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return True
+    return len({tag.lower() for tag in tags}) == len(set(tags))

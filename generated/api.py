@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Annotated, Any, Callable, Literal, NotRequired, TypedDict
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response, Security
+from pydantic import Field
 
-from .models import Health, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from .models import Health, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from .wire_types import Rfc3339DateTime, TrueOrFalse
 
 SecurityDependency = Callable[..., Any]
 
 ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
+    '/api/{user_id}/tags': ('GET',),
     '/api/{user_id}/tasks': (
         'GET',
         'POST',
@@ -108,10 +112,15 @@ class TasksApi(ABC):
         *,
         user_id: str,
         status: Literal['all', 'pending', 'completed'],
-        sort: Literal['created', 'updated', 'title'],
+        sort: Literal['created', 'updated', 'title', 'due', 'priority'],
         order: Literal['asc', 'desc'],
         limit: int,
         offset: int,
+        q: str | None,
+        tag: list[str] | None,
+        due_before: datetime | None,
+        due_after: datetime | None,
+        overdue: bool | None,
     ) -> TaskPage:
         """List the user's tasks (`listTasks`: GET /api/{user_id}/tasks)."""
 
@@ -124,6 +133,14 @@ class TasksApi(ABC):
         body: TaskCreate,
     ) -> tuple[Task, CreateTaskHeaders]:
         """Create a task (`createTask`: POST /api/{user_id}/tasks)."""
+
+    @abstractmethod
+    async def list_tags(
+        self,
+        *,
+        user_id: str,
+    ) -> TagList:
+        """List the user's tags (`listTags`: GET /api/{user_id}/tags)."""
 
     @abstractmethod
     async def get_task(
@@ -218,10 +235,32 @@ def build_router(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         status: Annotated[Literal['all', 'pending', 'completed'], Query()] = 'all',
-        sort: Annotated[Literal['created', 'updated', 'title'], Query()] = 'created',
+        sort: Annotated[
+            Literal['created', 'updated', 'title', 'due', 'priority'], Query()
+        ] = 'created',
         order: Annotated[Literal['asc', 'desc'], Query()] = 'desc',
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=2147483647)] = 0,
+        q: Annotated[
+            str | None, Query(min_length=1, max_length=200, pattern='^[^\\u0000]*$')
+        ] = None,
+        tag: Annotated[
+            list[
+                Annotated[
+                    str,
+                    Field(
+                        min_length=1,
+                        max_length=30,
+                        pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
+                    ),
+                ]
+            ]
+            | None,
+            Query(max_length=10),
+        ] = None,
+        due_before: Annotated[Rfc3339DateTime | None, Query()] = None,
+        due_after: Annotated[Rfc3339DateTime | None, Query()] = None,
+        overdue: Annotated[TrueOrFalse | None, Query()] = None,
     ) -> TaskPage:
         return await tasks.list_tasks(
             user_id=user_id,
@@ -230,6 +269,11 @@ def build_router(
             order=order,
             limit=limit,
             offset=offset,
+            q=q,
+            tag=tag,
+            due_before=due_before,
+            due_after=due_after,
+            overdue=overdue,
         )
 
     router.add_api_route(
@@ -275,6 +319,26 @@ def build_router(
         operation_id='createTask',
         status_code=201,
         response_model=Task,
+        dependencies=[Security(security['bearerAuth'])],
+    )
+
+    async def list_tags(
+        *,
+        user_id: Annotated[
+            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        ],
+    ) -> TagList:
+        return await tasks.list_tags(
+            user_id=user_id,
+        )
+
+    router.add_api_route(
+        '/api/{user_id}/tags',
+        list_tags,
+        methods=['GET'],
+        operation_id='listTags',
+        status_code=200,
+        response_model=TagList,
         dependencies=[Security(security['bearerAuth'])],
     )
 

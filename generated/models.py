@@ -6,7 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, List, Literal, Optional
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+
+from .wire_types import Rfc3339DateTime
 
 
 class Task(BaseModel):
@@ -37,13 +39,45 @@ class Task(BaseModel):
         ),
     ]
     completed: Annotated[bool, Field(description='Whether the task is done.')]
+    priority: Annotated[
+        Literal['low', 'medium', 'high'],
+        Field(description='How important the task is.'),
+    ]
+    due_at: Annotated[
+        Optional[Rfc3339DateTime],
+        Field(
+            description='When the task is due (RFC 3339, returned in UTC), or null when it has no due date.'
+        ),
+    ]
+    tags: Annotated[
+        List[str],
+        Field(
+            description="The task's tags in lower case, in the order they were given.",
+            max_length=10,
+        ),
+    ]
     created_at: Annotated[
-        AwareDatetime, Field(description='When the task was created (RFC 3339, UTC).')
+        Rfc3339DateTime, Field(description='When the task was created (RFC 3339, UTC).')
     ]
     updated_at: Annotated[
-        AwareDatetime,
+        Rfc3339DateTime,
         Field(description='When the task was last changed (RFC 3339, UTC).'),
     ]
+
+
+class Tag(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description='A tag; 1 to 30 characters, not only white space, without NUL (U+0000).',
+            max_length=30,
+            min_length=1,
+            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
+        ),
+    ]
+
+
+from .wire_types import Rfc3339DateTime
 
 
 class TaskCreate(BaseModel):
@@ -70,6 +104,27 @@ class TaskCreate(BaseModel):
             pattern='^[^\\u0000]*$',
         ),
     ] = None
+    priority: Annotated[
+        Literal['low', 'medium', 'high'],
+        Field(description='How important the task is; `medium` when omitted.'),
+    ] = Field(default=None)
+    due_at: Annotated[
+        Optional[Rfc3339DateTime],
+        Field(
+            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date.\n',
+            examples=['2026-12-31T17:00:00Z'],
+        ),
+    ] = None
+    tags: Annotated[
+        List[Tag],
+        Field(
+            description='Up to 10 tags; none when omitted. Tags ignore case: they are stored in lower case, and two\ntags that differ only in case are a duplicate (422).\n',
+            max_length=10,
+        ),
+    ] = Field(default=None)
+
+
+from .wire_types import Rfc3339DateTime
 
 
 class TaskReplace(BaseModel):
@@ -99,6 +154,27 @@ class TaskReplace(BaseModel):
     completed: Annotated[
         bool, Field(description='Whether the task is done; false when omitted.')
     ] = False
+    priority: Annotated[
+        Literal['low', 'medium', 'high'],
+        Field(description='How important the task is; `medium` when omitted.'),
+    ] = Field(default=None)
+    due_at: Annotated[
+        Optional[Rfc3339DateTime],
+        Field(
+            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date.\n',
+            examples=['2026-12-31T17:00:00Z'],
+        ),
+    ] = None
+    tags: Annotated[
+        List[Tag],
+        Field(
+            description='Up to 10 tags; none when omitted. Tags ignore case: they are stored in lower case, and two\ntags that differ only in case are a duplicate (422).\n',
+            max_length=10,
+        ),
+    ] = Field(default=None)
+
+
+from .wire_types import Rfc3339DateTime
 
 
 class TaskUpdate(BaseModel):
@@ -128,6 +204,24 @@ class TaskUpdate(BaseModel):
     completed: Annotated[bool, Field(description='Whether the task is done.')] = Field(
         default=None
     )
+    priority: Annotated[
+        Literal['low', 'medium', 'high'],
+        Field(description='How important the task is.'),
+    ] = Field(default=None)
+    due_at: Annotated[
+        Optional[Rfc3339DateTime],
+        Field(
+            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date.\n',
+            examples=['2026-12-31T17:00:00Z'],
+        ),
+    ] = None
+    tags: Annotated[
+        List[Tag],
+        Field(
+            description="The task's new set of tags, replacing the old one (`[]` removes them all). Up to 10; tags\nignore case: they are stored in lower case, and two tags that differ only in case are a\nduplicate (422).\n",
+            max_length=10,
+        ),
+    ] = Field(default=None)
 
 
 class TaskPage(BaseModel):
@@ -145,6 +239,17 @@ class TaskPage(BaseModel):
         int, Field(description='The page size that was applied.', ge=1, le=100)
     ]
     offset: Annotated[int, Field(description='The offset that was applied.', ge=0)]
+
+
+class TagCount(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        strict=True,
+    )
+    name: Annotated[str, Field(description='The tag, in lower case.')]
+    task_count: Annotated[
+        int, Field(description="How many of the user's tasks carry the tag.", ge=1)
+    ]
 
 
 class Health(BaseModel):
@@ -190,6 +295,18 @@ class InvalidParam(BaseModel):
     message: Annotated[str, Field(description='What is wrong with it.')]
 
 
+class TagItem(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description='A tag; 1 to 30 characters, not only white space, without NUL (U+0000).',
+            max_length=30,
+            min_length=1,
+            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
+        ),
+    ]
+
+
 class Status(StrEnum):
     all = 'all'
     pending = 'pending'
@@ -200,11 +317,26 @@ class Sort(StrEnum):
     created = 'created'
     updated = 'updated'
     title = 'title'
+    due = 'due'
+    priority = 'priority'
 
 
 class Order(StrEnum):
     asc = 'asc'
     desc = 'desc'
+
+
+class TagList(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        strict=True,
+    )
+    items: Annotated[
+        List[TagCount],
+        Field(
+            description="Every tag on at least one of the user's tasks, ordered by name (Unicode code point order)."
+        ),
+    ]
 
 
 class ValidationProblem(Problem):

@@ -60,6 +60,15 @@ class UnprocessableParameter(ProblemError):
         super().__init__(detail, extensions={"errors": [{"parameter": parameter, "message": message}]})
 
 
+class UnprocessableContent(ProblemError):
+    """A 422 about one part of the body (a JSON pointer), in the same shape as the framework's validation problems."""
+
+    status = 422
+
+    def __init__(self, detail: str, *, pointer: str, message: str) -> None:
+        super().__init__(detail, extensions={"errors": [{"pointer": pointer, "message": message}]})
+
+
 class ServiceUnavailable(ProblemError):
     status = 503
 

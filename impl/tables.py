@@ -9,7 +9,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
+    Enum,
     ForeignKey,
     Identity,
     Index,
@@ -17,15 +19,27 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 USER_ID_LENGTH = 128
 TITLE_LENGTH = 200
 DESCRIPTION_LENGTH = 1000
 IDEMPOTENCY_KEY_LENGTH = 255
+# Declared in this order so that PostgreSQL sorts them this way: `priority desc` is high first.
+PRIORITIES = ("low", "medium", "high")
+priority_type = Enum(*PRIORITIES, name="task_priority")
+# Case folding for search with a collation that every PostgreSQL 17+ has and that does not depend on
+# the server's locale, so the index and the query fold alike everywhere (decision 0015).
+SEARCH_COLLATION = "pg_c_utf8"
+
+
+def search_key(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """The lower-cased text that search matches, exactly as the trigram indexes store it."""
+    return func.lower(column.collate(SEARCH_COLLATION))
 
 
 class User(SQLModel, table=True):
@@ -43,6 +57,18 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at", "id"),
         Index("ix_tasks_user_completed_updated", "user_id", "completed", "updated_at", "id"),
         Index("ix_tasks_user_completed_title", "user_id", "completed", "title", "id"),
+        Index("ix_tasks_user_completed_priority", "user_id", "completed", "priority", "id"),
+        # Tasks without a due date come last in both directions: ascending is the index's own order,
+        # descending needs its own index with NULLS LAST (a backward scan would put them first).
+        Index("ix_tasks_user_completed_due", "user_id", "completed", "due_at", "id"),
+        Index(
+            "ix_tasks_user_completed_due_desc",
+            "user_id",
+            "completed",
+            text("due_at DESC NULLS LAST"),
+            text("id DESC"),
+        ),
+        Index("ix_tasks_tags", "tags", postgresql_using="gin"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True))
@@ -52,6 +78,14 @@ class Task(SQLModel, table=True):
     title: str = Field(sa_column=Column(String(TITLE_LENGTH), nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     completed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    priority: str = Field(
+        default="medium", sa_column=Column(priority_type, nullable=False, server_default=text("'medium'"))
+    )
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Lower-cased by the service; a column of the row, so listing returns them without a join (decision 0014).
+    tags: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
+    )
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
     created_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
@@ -79,5 +113,19 @@ class IdempotencyKey(SQLModel, table=True):
 
 users_table: Table = User.__table__  # type: ignore[attr-defined]
 tasks_table: Table = Task.__table__  # type: ignore[attr-defined]
+TITLE_SEARCH_KEY = search_key(tasks_table.c.title)
+DESCRIPTION_SEARCH_KEY = search_key(tasks_table.c.description)
+Index(
+    "ix_tasks_title_search",
+    TITLE_SEARCH_KEY.label("title_key"),
+    postgresql_using="gin",
+    postgresql_ops={"title_key": "gin_trgm_ops"},
+)
+Index(
+    "ix_tasks_description_search",
+    DESCRIPTION_SEARCH_KEY.label("description_key"),
+    postgresql_using="gin",
+    postgresql_ops={"description_key": "gin_trgm_ops"},
+)
 idempotency_keys_table: Table = IdempotencyKey.__table__  # type: ignore[attr-defined]
 metadata = SQLModel.metadata

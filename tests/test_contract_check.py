@@ -45,14 +45,20 @@ def remove_response_field(document: Spec) -> None:
 
 def add_required_request_field(document: Spec) -> None:
     create = document["components"]["schemas"]["TaskCreate"]
-    create["properties"]["due_at"] = {"type": "string", "format": "date-time", "description": "Due date."}
-    create["required"].append("due_at")
+    create["properties"]["estimate"] = {"type": "integer", "description": "Minutes it will take."}
+    create["required"].append("estimate")
 
 
 def add_required_parameter(document: Spec) -> None:
     parameters = document["paths"]["/api/{user_id}/tasks"]["get"]["parameters"]
     parameters.append(
-        {"name": "q", "in": "query", "required": True, "description": "Search.", "schema": {"type": "string"}}
+        {
+            "name": "assignee",
+            "in": "query",
+            "required": True,
+            "description": "Assigned to.",
+            "schema": {"type": "string"},
+        }
     )
 
 
@@ -75,12 +81,11 @@ def remove_success_status(document: Spec) -> None:
 def add_optional_things(document: Spec) -> None:
     """Additions a client generated from the base keeps working with."""
     parameters = document["paths"]["/api/{user_id}/tasks"]["get"]["parameters"]
-    parameters.append({"name": "q", "in": "query", "description": "Search.", "schema": {"type": "string"}})
-    list_parameter(document, "sort")["schema"]["enum"].append("due")
-    document["components"]["schemas"]["TaskCreate"]["properties"]["due_at"] = {
-        "type": "string",
-        "format": "date-time",
-        "description": "Due date.",
+    parameters.append({"name": "assignee", "in": "query", "description": "Assigned to.", "schema": {"type": "string"}})
+    list_parameter(document, "sort")["schema"]["enum"].append("estimate")
+    document["components"]["schemas"]["TaskCreate"]["properties"]["estimate"] = {
+        "type": "integer",
+        "description": "Minutes it will take.",
     }
 
 

@@ -1,5 +1,9 @@
 """The list query reads tasks through an index, never a sequential scan, for every filter and sort key.
 
+Search (`q`) is checked on a user with many tasks, where the trigram indexes are what makes it fast:
+the plan must use them, and what they find must be exactly the tasks that contain the text, however
+odd the text (pg_trgm picks trigrams from the escaped LIKE pattern itself).
+
 The statements are the ones impl.tasks.repository.list_page sends: it is called with a connection
 that records the SQL and arguments it would send to asyncpg (answering a full page, so the count query
 is sent too). Both plans PostgreSQL may pick for a
@@ -28,10 +32,16 @@ USERS = 200
 TASKS_PER_USER = 100
 PAGE = 20
 USER = "plan_user_7"
+# One user with many tasks: a search on a short list is served well enough by the user's own index.
+SEARCH_USER = "plan_searcher"
+SEARCH_USER_TASKS = 20_000
 STATUSES = ("all", "pending", "completed")
-SORTS = ("created", "updated", "title")
+SORTS = ("created", "updated", "title", "due", "priority")
 ORDERS = ("asc", "desc")
 INDEX_SCANS = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+SEARCH_INDEXES = {"ix_tasks_title_search", "ix_tasks_description_search"}
+# Titles the searcher also has, each with characters LIKE or pg_trgm could misread.
+TRICKY_TITLES = ["100% sure", "snake_case", "C:\\temp", "50%_off", "odd \\% pair", "Bob's 'quote'", "Été à Zürich"]
 
 
 class RecordingConnection:
@@ -49,17 +59,20 @@ class RecordingConnection:
         return (USERS * TASKS_PER_USER,)
 
 
-def list_statements(status: str, sort: str, order: str) -> list[tuple[str, list[Any]]]:
+def list_statements(
+    status: str, sort: str, order: str, *, user_id: str = USER, **filters: Any
+) -> list[tuple[str, list[Any]]]:
     """list_page's statements (page, then count) as SQL with $n parameters, and their values."""
     recorder = RecordingConnection()
     call: Coroutine[Any, Any, object] = repository.list_page(
         cast(Connection, recorder),
-        user_id=USER,
+        user_id=user_id,
         status=status,  # type: ignore[arg-type]
         sort=sort,  # type: ignore[arg-type]
         order=order,  # type: ignore[arg-type]
         limit=PAGE,
         offset=PAGE,
+        **filters,
     )
     with pytest.raises(StopIteration):
         call.send(None)  # nothing in it suspends: the recorder answers at once
@@ -90,13 +103,29 @@ async def seeded_database(postgres: embedded_db.PostgresServer) -> AsyncIterator
         )
         await conn.execute(
             """
-            INSERT INTO tasks (user_id, title, completed, created_at, updated_at)
+            INSERT INTO tasks (user_id, title, completed, created_at, updated_at, priority, due_at, tags)
             SELECT 'plan_user_' || (g % $1::int), 'Task ' || g, g % 3 = 0,
-                   now() - make_interval(secs => g), now() - make_interval(secs => g % 977)
+                   now() - make_interval(secs => g), now() - make_interval(secs => g % 977),
+                   (ARRAY['low', 'medium', 'high']::task_priority[])[1 + g % 3],
+                   CASE WHEN g % 4 = 0 THEN NULL ELSE now() + make_interval(hours => g % 500 - 250) END,
+                   CASE WHEN g % 2 = 0 THEN ARRAY['home'] ELSE ARRAY['work', 'tag' || g % 40] END
             FROM generate_series(1, $1::int * $2::int) AS g
             """,
             USERS,
             TASKS_PER_USER,
+        )
+        await conn.execute("INSERT INTO users (id) VALUES ($1)", SEARCH_USER)
+        await conn.execute(
+            """
+            INSERT INTO tasks (user_id, title, description, created_at)
+            SELECT $1, 'Errand ' || g, 'note ' || md5(g::text), now() - make_interval(secs => g)
+            FROM generate_series(1, $2::int) AS g
+            """,
+            SEARCH_USER,
+            SEARCH_USER_TASKS,
+        )
+        await conn.executemany(
+            "INSERT INTO tasks (user_id, title) VALUES ($1, $2)", [(SEARCH_USER, title) for title in TRICKY_TITLES]
         )
         await conn.execute("VACUUM ANALYZE users")
         await conn.execute("VACUUM ANALYZE tasks")
@@ -106,15 +135,10 @@ async def seeded_database(postgres: embedded_db.PostgresServer) -> AsyncIterator
     embedded_db.drop_database(postgres, f"tasks_plan_{os.getpid()}")
 
 
-@pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("sort", SORTS)
-@pytest.mark.parametrize("status", STATUSES)
-async def test_the_list_query_reads_tasks_through_an_index(
-    seeded_database: str, status: str, sort: str, order: str
-) -> None:
-    statements = list_statements(status, sort, order)
-    assert len(statements) == 2, "a full page is followed by the count query"
-    conn = await asyncpg.connect(plain_dsn(seeded_database))
+async def plans(database_url: str, statements: list[tuple[str, list[Any]]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each statement's plan nodes, as a custom and as a generic plan, with a description for failures."""
+    explained_plans = []
+    conn = await asyncpg.connect(plain_dsn(database_url))
     try:
         for plan_cache_mode in ("force_custom_plan", "force_generic_plan"):
             await conn.execute(f"SET plan_cache_mode = {plan_cache_mode}")
@@ -126,15 +150,76 @@ async def test_the_list_query_reads_tasks_through_an_index(
                     explained = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({arguments})")
                 finally:
                     await conn.execute(f"DEALLOCATE {name}")
-                nodes = plan_nodes(json.loads(explained)[0]["Plan"])
-                on_tasks = [node for node in nodes if node.get("Relation Name") == "tasks"]
-                index_scans = [
-                    node
-                    for node in nodes
-                    if node["Node Type"] in INDEX_SCANS and node.get("Index Name", "").startswith("ix_tasks_")
-                ]
                 where = f"{plan_cache_mode}, {'page' if number == 0 else 'count'} query:\n{sql}\n{explained}"
-                assert not [node for node in on_tasks if node["Node Type"] == "Seq Scan"], where
-                assert index_scans, where
+                explained_plans.append((where, plan_nodes(json.loads(explained)[0]["Plan"])))
     finally:
         await conn.close()
+    return explained_plans
+
+
+def index_scans(nodes: list[dict[str, Any]]) -> set[str]:
+    return {node.get("Index Name", "") for node in nodes if node["Node Type"] in INDEX_SCANS}
+
+
+def sequential_scans_of_tasks(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [node for node in nodes if node.get("Relation Name") == "tasks" and node["Node Type"] == "Seq Scan"]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("status", STATUSES)
+async def test_the_list_query_reads_tasks_through_an_index(
+    seeded_database: str, status: str, sort: str, order: str
+) -> None:
+    statements = list_statements(status, sort, order)
+    assert len(statements) == 2, "a full page is followed by the count query"
+    for where, nodes in await plans(seeded_database, statements):
+        assert not sequential_scans_of_tasks(nodes), where
+        assert {name for name in index_scans(nodes) if name.startswith("ix_tasks_")}, where
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("sort", SORTS)
+async def test_the_list_query_without_new_filters_only_reads_tasks(seeded_database: str, sort: str, order: str) -> None:
+    """Tags come with each row: no join, no aggregate beyond the count, whatever the sort."""
+    for where, nodes in await plans(seeded_database, list_statements("all", sort, order)):
+        assert {node.get("Relation Name") for node in nodes} <= {None, "tasks"}, where
+        assert not SEARCH_INDEXES & index_scans(nodes), where
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("sort", SORTS)
+async def test_search_reads_tasks_through_the_trigram_indexes(seeded_database: str, sort: str, order: str) -> None:
+    statements = list_statements("all", sort, order, user_id=SEARCH_USER, text="b6d767d2")  # in md5('2')
+    for where, nodes in await plans(seeded_database, statements):
+        assert not sequential_scans_of_tasks(nodes), where
+        assert index_scans(nodes) >= SEARCH_INDEXES, where
+
+
+@pytest.mark.parametrize("text", ["%", "_", "\\", "%_", "\\%", "'", "% s", "ÉTÉ", "zÜRICH", "snake_", "0%_o", "xyz"])
+async def test_the_trigram_indexes_find_exactly_the_tasks_containing_the_text(seeded_database: str, text: str) -> None:
+    """Counted through the trigram indexes alone, against Python's answer.
+
+    The other ways to the rows are taken away for the duration (in a transaction that is rolled back):
+    short texts give pg_trgm no trigram, and the planner would otherwise rightly prefer them.
+    """
+    expected = sum(text.lower() in title.lower() for title in TRICKY_TITLES)
+    [_, (count_sql, values)] = list_statements("all", "created", "desc", user_id=SEARCH_USER, text=text)
+    conn = await asyncpg.connect(plain_dsn(seeded_database))
+    try:
+        async with conn.transaction():
+            for sort_index in ("created", "updated", "title", "priority", "due", "due_desc"):
+                await conn.execute(f"DROP INDEX ix_tasks_user_completed_{sort_index}")
+            await conn.execute("SET LOCAL enable_seqscan = off")
+            explained = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {count_sql}", *values)
+            assert index_scans(plan_nodes(json.loads(explained)[0]["Plan"])) >= SEARCH_INDEXES, explained
+            assert await conn.fetchval(count_sql, *values) == expected
+            raise Rollback
+    except Rollback:
+        pass
+    finally:
+        await conn.close()
+
+
+class Rollback(Exception):
+    """Leaves a transaction that changed the schema for one check."""

@@ -80,7 +80,7 @@ def property_without_description(document: Spec) -> None:
 
 
 def example_that_does_not_match(document: Spec) -> None:
-    document["components"]["examples"]["Task"]["value"]["priority"] = "high"
+    document["components"]["examples"]["Task"]["value"]["assignee"] = "bob"
 
 
 BROKEN = {

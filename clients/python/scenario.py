@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import uuid
+from datetime import datetime
 from typing import Any
 
 from tasks_api_client import AuthenticatedClient, Client
@@ -19,6 +20,7 @@ from tasks_api_client.api.tasks import (
     create_task,
     delete_task,
     get_task,
+    list_tags,
     list_tasks,
     toggle_task_completion,
     update_task,
@@ -28,8 +30,10 @@ from tasks_api_client.models import (
     ListTasksSort,
     ListTasksStatus,
     Problem,
+    TagList,
     Task,
     TaskCreate,
+    TaskCreatePriority,
     TaskPage,
     TaskUpdate,
     ValidationProblem,
@@ -116,6 +120,21 @@ def main() -> None:
     assert isinstance(pending, TaskPage)
     expect(pending.total == 1 and pending.items[0].id == second.id, "list pending: items")
     step("list", 200, completed=completed.total, pending=pending.total)
+
+    # Priority, due date and tags; then the tag filter (repeated, any case), search, overdue and tag counts.
+    due = datetime.fromisoformat("2020-01-01T09:00:00+01:00")
+    tagged = TaskCreate("Book the vet", priority=TaskCreatePriority.HIGH, due_at=due, tags=["Pets", "urgent"])
+    vet = expect_task("create tagged", create_task.sync_detailed(user, client=api, body=tagged), 201)
+    expect(vet.tags == ["pets", "urgent"] and vet.due_at == due, "create tagged: fields")
+    found = list_tasks.sync(
+        user, client=api, tag=["PETS", "urgent"], q="VET", overdue=True, sort=ListTasksSort.PRIORITY
+    )
+    assert isinstance(found, TaskPage)
+    expect(found.total == 1 and found.items[0].id == vet.id, "tags and search: items")
+    tags = list_tags.sync(user, client=api)
+    assert isinstance(tags, TagList)
+    expect([(tag.name, tag.task_count) for tag in tags.items] == [("pets", 1), ("urgent", 1)], "tag counts")
+    step("tags and search", 200, found=found.total, tags=len(tags.items))
 
     deleted = delete_task.sync_detailed(user, milk.id, client=api)
     expect(deleted.status_code == 204 and deleted.parsed is None, f"delete: {deleted.status_code}")

@@ -8,36 +8,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
 from asyncpg import Record
-from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, func, select, update
+from sqlalchemy import ARRAY, ColumnElement, Integer, UnaryExpression, and_, any_, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from impl.sql import Connection, Query
 from impl.tables import idempotency_keys_table, tasks_table, users_table
+from impl.tasks.list_filters import NO_FILTERS, FilterShape, ListFilters, StatusFilter, list_conditions
 
-StatusFilter = Literal["all", "pending", "completed"]
-SortKey = Literal["created", "updated", "title"]
+SortKey = Literal["created", "updated", "title", "due", "priority"]
 Direction = Literal["asc", "desc"]
 
 SORT_COLUMNS = {
     "created": tasks_table.c.created_at,
     "updated": tasks_table.c.updated_at,
     "title": tasks_table.c.title,
+    "due": tasks_table.c.due_at,
+    "priority": tasks_table.c.priority,
 }
+# The only nullable sort key; tasks without a due date come last in both directions.
+NULLS_LAST_SORT_KEYS = {"due"}
 TASK_COLUMNS = (
     tasks_table.c.id,
     tasks_table.c.title,
     tasks_table.c.description,
     tasks_table.c.completed,
+    tasks_table.c.priority,
+    tasks_table.c.due_at,
+    tasks_table.c.tags,
     tasks_table.c.created_at,
     tasks_table.c.updated_at,
 )
 VERSIONED_TASK_COLUMNS = (*TASK_COLUMNS, tasks_table.c.version)
 # Columns a replace or an update may set, in a fixed order so each set of changes compiles once.
-WRITABLE_COLUMNS = ("title", "description", "completed")
+WRITABLE_COLUMNS = ("title", "description", "completed", "priority", "due_at", "tags")
 
 
 def owned(*, versioned: bool) -> ColumnElement[bool]:
@@ -53,8 +61,17 @@ ENSURE_USER = Query.of(
 )
 INSERT_TASK = Query.of(
     insert(tasks_table)
-    .values(user_id=bindparam("user_id"), title=bindparam("title"), description=bindparam("description"))
+    .values({name: bindparam(name) for name in ("user_id", "title", "description", "priority", "due_at", "tags")})
     .returning(*VERSIONED_TASK_COLUMNS)
+)
+_tag = func.unnest(tasks_table.c.tags).table_valued("name").lateral("tag")
+LIST_TAGS = Query.of(
+    select(_tag.c.name, func.count().label("task_count"))
+    .select_from(tasks_table)
+    .join(_tag, true())
+    .where(tasks_table.c.user_id == bindparam("user_id"))
+    .group_by(_tag.c.name)
+    .order_by(_tag.c.name.collate("C"))
 )
 GET_TASK = Query.of(select(*VERSIONED_TASK_COLUMNS).where(owned(versioned=False)))
 TASK_EXISTS = Query.of(select(tasks_table.c.id).where(owned(versioned=False)))
@@ -64,22 +81,27 @@ DELETE_TASK = {
 }
 
 
-def list_queries(status: StatusFilter, sort: SortKey, order: Direction) -> tuple[Query, Query]:
+def list_queries(
+    status: StatusFilter, sort: SortKey, order: Direction, filters: FilterShape = NO_FILTERS
+) -> tuple[Query, Query]:
     """The page query and the count query for one shape of list request."""
-    return _list_queries(status, sort, order)
+    return _list_queries(status, sort, order, filters)
+
+
+def ordering(sort: str, order: str) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
+    key, tiebreak = SORT_COLUMNS[sort], tasks_table.c.id
+    if order == "desc":
+        return (key.desc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.desc()), tiebreak.desc()
+    return (key.asc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.asc()), tiebreak.asc()
 
 
 @cache
-def _list_queries(status: str, sort: str, order: str) -> tuple[Query, Query]:
-    where: list[ColumnElement[bool]] = [tasks_table.c.user_id == bindparam("user_id")]
-    if status != "all":
-        where.append(tasks_table.c.completed.is_(status == "completed"))
-    key, tiebreak = SORT_COLUMNS[sort], tasks_table.c.id
-    ordering = (key.desc(), tiebreak.desc()) if order == "desc" else (key.asc(), tiebreak.asc())
+def _list_queries(status: StatusFilter, sort: str, order: str, filters: FilterShape) -> tuple[Query, Query]:
+    where = list_conditions(status, filters)
     page = (
         select(*TASK_COLUMNS)
         .where(*where)
-        .order_by(*ordering)
+        .order_by(*ordering(sort, order))
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
     )
@@ -114,17 +136,46 @@ async def list_page(
     order: Direction,
     limit: int,
     offset: int,
+    text: str | None = None,
+    tags: Sequence[str] = (),
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue: bool | None = None,
 ) -> tuple[Sequence[Record], int]:
-    page_query, count_query = list_queries(status, sort, order)
-    page = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset)
+    filters = ListFilters(text, tuple(tags), due_before, due_after, overdue)
+    page_query, count_query = list_queries(status, sort, order, filters.shape)
+    values = filters.bind_values()
+    page = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset, **values)
     if len(page) < limit and (page or offset == 0):
         return page, offset + len(page)
-    counted = await count_query.one_or_none(conn, user_id=user_id)
+    counted = await count_query.one_or_none(conn, user_id=user_id, **values)
     return page, int(counted[0]) if counted else 0
 
 
-async def insert_task(conn: Connection, *, user_id: str, title: str, description: str | None) -> Record:
-    row = await INSERT_TASK.one_or_none(conn, user_id=user_id, title=title, description=description)
+async def list_tags(conn: Connection, *, user_id: str) -> Sequence[Record]:
+    """The user's tags with how many of the user's tasks carry each, by name in code point order."""
+    return await LIST_TAGS.all(conn, user_id=user_id)
+
+
+async def insert_task(
+    conn: Connection,
+    *,
+    user_id: str,
+    title: str,
+    description: str | None,
+    priority: str = "medium",
+    due_at: datetime | None = None,
+    tags: Sequence[str] = (),
+) -> Record:
+    row = await INSERT_TASK.one_or_none(
+        conn,
+        user_id=user_id,
+        title=title,
+        description=description,
+        priority=priority,
+        due_at=due_at,
+        tags=list(tags),
+    )
     assert row is not None  # INSERT ... RETURNING always returns the row
     return row
 

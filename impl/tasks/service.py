@@ -6,9 +6,8 @@ runs them in one transaction, so an error leaves nothing half-written (decision 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NoReturn
 
 from asyncpg import Record
@@ -21,13 +20,16 @@ from generated.api import (
     ToggleTaskCompletionHeaders,
     UpdateTaskHeaders,
 )
-from generated.models import Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.database import Database
 from impl.problems import NotFound, UnprocessableParameter
 from impl.sql import Connection
 from impl.tasks import repository
+from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
+from impl.tasks.list_filters import StatusFilter
 from impl.tasks.preconditions import etag, stale, versions_matching
-from impl.tasks.repository import Direction, SortKey, StatusFilter
+from impl.tasks.repository import Direction, SortKey
+from impl.tasks.tags import tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 
@@ -38,12 +40,6 @@ def to_task(row: Record) -> Task:
 
 def task_not_found(task_id: int) -> NotFound:
     return NotFound(f"Task {task_id} does not exist.")
-
-
-def request_fingerprint(body: TaskCreate) -> str:
-    """Equal for the same create however the JSON was spelled (key order, omitted nulls)."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def created_headers(user_id: str, row: Record) -> CreateTaskHeaders:
@@ -59,7 +55,8 @@ def replay(earlier: tuple[str, dict[str, Any] | None], fingerprint: str) -> tupl
             parameter="Idempotency-Key",
             message="Already used with a different request body",
         )
-    task = Task.model_validate(stored["task"], strict=False)
+    # Answers stored before 1.2.0 lack the newer fields; the task had their defaults then.
+    task = Task.model_validate({**FIELDS_SINCE_1_2, **stored["task"]}, strict=False)
     headers = stored["headers"]
     return task, {"Location": headers["Location"], "ETag": headers["ETag"], "Idempotent-Replayed": "true"}
 
@@ -77,25 +74,45 @@ class TasksService(TasksApi):
         order: Direction,
         limit: int,
         offset: int,
+        q: str | None,
+        tag: list[str] | None,
+        due_before: datetime | None,
+        due_after: datetime | None,
+        overdue: bool | None,
     ) -> TaskPage:
         async with self.database.connection() as conn:
             rows, total = await repository.list_page(
-                conn, user_id=user_id, status=status, sort=sort, order=order, limit=limit, offset=offset
+                conn,
+                user_id=user_id,
+                status=status,
+                sort=sort,
+                order=order,
+                limit=limit,
+                offset=offset,
+                text=q,
+                tags=[tag_key(name) for name in tag or ()],
+                due_before=due_before,
+                due_after=due_after,
+                overdue=overdue,
             )
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         items = [dict(row) for row in rows]
         return TaskPage.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})
 
+    async def list_tags(self, *, user_id: str) -> TagList:
+        async with self.database.connection() as conn:
+            rows = await repository.list_tags(conn, user_id=user_id)
+        return TagList(items=[TagCount(name=row["name"], task_count=row["task_count"]) for row in rows])
+
     async def create_task(
         self, *, user_id: str, idempotency_key: str | None, body: TaskCreate
     ) -> tuple[Task, CreateTaskHeaders]:
+        fields = new_task_fields(body)
         if idempotency_key is None:
             async with self.database.connection() as conn:
-                row = await repository.insert_task(
-                    conn, user_id=user_id, title=body.title, description=body.description
-                )
+                row = await repository.insert_task(conn, user_id=user_id, **fields)
             return to_task(row), created_headers(user_id, row)
-        fingerprint = request_fingerprint(body)
+        fingerprint = request_fingerprint(fields)
         async with self.database.transaction() as conn:
             earlier = await repository.claim_idempotency_key(
                 conn,
@@ -106,7 +123,7 @@ class TasksService(TasksApi):
             )
             if earlier is not None:
                 return replay(earlier, fingerprint)
-            row = await repository.insert_task(conn, user_id=user_id, title=body.title, description=body.description)
+            row = await repository.insert_task(conn, user_id=user_id, **fields)
             task, headers = to_task(row), created_headers(user_id, row)
             answer = {"task": task.model_dump(mode="json"), "headers": dict(headers)}
             await repository.record_idempotent_response(conn, user_id=user_id, key=idempotency_key, response=answer)
@@ -122,12 +139,12 @@ class TasksService(TasksApi):
     async def replace_task(
         self, *, user_id: str, task_id: int, if_match: str | None, body: TaskReplace
     ) -> tuple[Task, ReplaceTaskHeaders]:
-        return await self._update(user_id, task_id, body.model_dump(), versions_matching(if_match))
+        return await self._update(user_id, task_id, new_task_fields(body), versions_matching(if_match))
 
     async def update_task(
         self, *, user_id: str, task_id: int, if_match: str | None, body: TaskUpdate
     ) -> tuple[Task, UpdateTaskHeaders]:
-        changes = body.model_dump(exclude_unset=True)
+        changes = changed_fields(body)
         versions = versions_matching(if_match)
         if changes:
             return await self._update(user_id, task_id, changes, versions)

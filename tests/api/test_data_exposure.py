@@ -122,10 +122,16 @@ class World:
 
 @pytest.fixture
 def world(alice: User, bob: User, http: httpx.Client) -> World:
-    marker = f"bob-secret-{uuid.uuid4().hex}"
-    bob_tasks = [bob.create(f"{marker} title {i}", description=f"{marker} details {i}") for i in range(3)]
+    marker = f"bob-secret-{uuid.uuid4().hex[:16]}"  # short enough to be a tag too
+    bob_tasks = [
+        bob.create(f"{marker} title {i}", description=f"{marker} details {i}", tags=[marker, "shared"])
+        for i in range(3)
+    ]
     bob.request("PATCH", bob.task_path(bob_tasks[0]["id"]) + "/complete")
-    alice_tasks = [alice.create("Alice's first", description="hers"), alice.create("Alice's second")]
+    alice_tasks = [
+        alice.create("Alice's first", description="hers", tags=["shared"]),
+        alice.create("Alice's second", priority="high", due_at="2026-01-01T00:00:00Z"),
+    ]
     alice.request("PATCH", alice.task_path(alice_tasks[1]["id"]) + "/complete")
     return World(alice, bob, http, alice_tasks, bob_tasks, marker)
 
@@ -149,6 +155,18 @@ def collection(w: World) -> str:
 
 def bobs_collection(w: World) -> str:
     return w.bob.tasks_path
+
+
+def tags(w: World) -> str:
+    return f"/api/{w.alice.id}/tags"
+
+
+def bobs_tags(w: World) -> str:
+    return f"/api/{w.bob.id}/tags"
+
+
+def tags_of_an_invalid_user_id(w: World) -> httpx.Response:
+    return User("has.dot", w.http).request("GET", "/api/has.dot/tags")
 
 
 def missing(suffix: str = "") -> Callable[[World], str]:
@@ -186,6 +204,21 @@ SCENARIOS: dict[str, tuple[str, int, Callable[[World], httpx.Response]]] = {
     "list-401": ("listTasks", 401, anonymous("GET", collection)),
     "list-403": ("listTasks", 403, as_alice("GET", bobs_collection)),
     "list-422": ("listTasks", 422, as_alice("GET", collection, params={"limit": 0})),
+    "list-search-bobs-words": (
+        "listTasks",
+        200,
+        lambda w: w.alice.request("GET", collection(w), params={"q": w.marker}),
+    ),
+    "list-tagged-as-bobs": (
+        "listTasks",
+        200,
+        lambda w: w.alice.request("GET", collection(w), params={"tag": [w.marker, "shared"]}),
+    ),
+    "list-overdue": ("listTasks", 200, as_alice("GET", collection, params={"overdue": "true", "sort": "due"})),
+    "tags": ("listTags", 200, as_alice("GET", tags)),
+    "tags-401": ("listTags", 401, anonymous("GET", tags)),
+    "tags-403": ("listTags", 403, as_alice("GET", bobs_tags)),
+    "tags-422": ("listTags", 422, tags_of_an_invalid_user_id),
     "create": ("createTask", 201, as_alice("POST", collection, json={"title": "New"})),
     "create-replayed": ("createTask", 201, replayed_create),
     "create-400": ("createTask", 400, as_alice("POST", collection, content=MALFORMED, headers=JSON)),
@@ -289,7 +322,7 @@ def test_bobs_data_never_reaches_alice(world: World, scenario: str) -> None:
 
 
 @pytest.mark.parametrize("status", ["all", "pending", "completed"])
-@pytest.mark.parametrize("sort", ["created", "updated", "title"])
+@pytest.mark.parametrize("sort", ["created", "updated", "title", "due", "priority"])
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_alices_lists_and_counts_are_hers_alone(world: World, status: str, sort: str, order: str) -> None:
     completed = {world.alice_tasks[1]["id"]}
@@ -309,6 +342,12 @@ def test_alices_counts_past_her_own_tasks_never_include_bobs(world: World, limit
     page = world.alice.request("GET", world.alice.tasks_path, params={"limit": limit, "offset": offset}).json()
     assert page["total"] == len(world.alice_tasks)
     assert not {task["id"] for task in world.bob_tasks} & set(ids_anywhere(page))
+
+
+def test_alices_tag_counts_count_her_tasks_alone(world: World) -> None:
+    """Bob's three tasks carry "shared" too; Alice sees only her one."""
+    answer = world.alice.request("GET", f"/api/{world.alice.id}/tags").json()
+    assert answer == {"items": [{"name": "shared", "task_count": 1}]}
 
 
 TASK_ROUTES = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import threading
 import uuid
 from typing import Any
@@ -111,6 +113,9 @@ def test_the_same_key_with_a_different_body_is_422_and_creates_nothing(alice: Us
         {"title": "Buy milk", "description": None},
         {"title": "Buy milk"},
         {"title": "Buy milk "},
+        {**BODY, "priority": "high"},
+        {**BODY, "due_at": "2026-12-01T00:00:00Z"},
+        {**BODY, "tags": ["home"]},
     ],
 )
 def test_any_change_of_the_body_counts_as_a_different_body(alice: User, other: dict[str, Any]) -> None:
@@ -137,6 +142,12 @@ def test_the_key_still_replays_after_a_rejected_different_body(alice: User) -> N
         ('{"title": "Buy milk", "description": null}', '{"title":"Buy milk"}'),
         ('{"title": "Buy milk"}', '\n {\n  "title" : "Buy milk"\n }\n'),
         ('{"title": "Caf\\u00e9"}', '{"title": "Café"}'),
+        ('{"title": "Buy milk"}', '{"title": "Buy milk", "priority": "medium", "due_at": null, "tags": []}'),
+        ('{"title": "Buy milk", "tags": ["Home"]}', '{"title": "Buy milk", "tags": ["home"]}'),
+        (
+            '{"title": "Buy milk", "due_at": "2026-12-01T09:30:00+01:00"}',
+            '{"title": "Buy milk", "due_at": "2026-12-01T08:30:00Z"}',
+        ),
     ],
 )
 def test_the_spelling_of_the_body_does_not_matter(alice: User, first: str, retry: str) -> None:
@@ -352,4 +363,36 @@ def test_a_key_of_1_to_255_visible_ascii_characters_is_accepted(alice: User, key
     first = create(alice, key)
     assert first.status_code == 201, first.text
     assert create(alice, key).json() == first.json()
+    assert total(alice) == 1
+
+
+def test_an_answer_stored_before_priority_due_dates_and_tags_replays_with_their_defaults(
+    alice: User, database_url: str
+) -> None:
+    """A key stored by a 1.1.0 service (its fingerprint and answer lack the new fields) still replays."""
+    key = new_key()
+    task = alice.create(**BODY)
+    old_answer = {
+        "task": {name: task[name] for name in ("id", "title", "description", "completed", "created_at", "updated_at")},
+        "headers": {"Location": alice.task_path(task["id"]), "ETag": '"1"'},
+    }
+    old_fingerprint = hashlib.sha256(json.dumps(BODY, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    async def store() -> None:
+        conn = await asyncpg.connect(plain_dsn(database_url))
+        try:
+            await conn.execute(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, response) VALUES ($1, $2, $3, $4::jsonb)",
+                alice.id,
+                key,
+                old_fingerprint,
+                json.dumps(old_answer),
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(store())
+    replayed = create(alice, key)
+    assert (replayed.status_code, replayed.headers["idempotent-replayed"]) == (201, "true")
+    assert replayed.json() == task
     assert total(alice) == 1

@@ -20,10 +20,13 @@ def test_create_returns_the_pending_task_with_its_location(alice: User) -> None:
     response = alice.request("POST", alice.tasks_path, json={"title": "Buy milk", "description": "Two litres"})
     assert response.status_code == 201
     task = response.json()
-    assert set(task) == {"id", "title", "description", "completed", "created_at", "updated_at"}
+    assert set(task) == {
+        *("id", "title", "description", "completed", "priority", "due_at", "tags", "created_at", "updated_at")
+    }
     assert task["title"] == "Buy milk"
     assert task["description"] == "Two litres"
     assert task["completed"] is False
+    assert (task["priority"], task["due_at"], task["tags"]) == ("medium", None, [])
     assert task["created_at"] == task["updated_at"]
     assert abs((parse_time(task["created_at"]) - datetime.now(UTC)).total_seconds()) < 60
     assert response.headers["location"] == f"{alice.tasks_path}/{task['id']}"

@@ -40,7 +40,7 @@ def assert_invalid(response: Any, *, pointer: str | None = None, parameter: str 
         ({"title": "ok", "user_id": "someone"}, "/user_id"),
         ({"title": "ok", "completed": True}, "/completed"),
         ({"title": "ok", "created_at": "2026-01-01T00:00:00Z"}, "/created_at"),
-        ({"title": "ok", "priority": "high"}, "/priority"),
+        ({"title": "ok", "assignee": "bob"}, "/assignee"),
     ],
 )
 def test_create_rejects_invalid_bodies_and_stores_nothing(alice: User, body: dict[str, Any], pointer: str) -> None:
@@ -101,7 +101,7 @@ def test_a_missing_body_is_422(alice: User) -> None:
         ("limit=1.5", "limit"),
         ("offset=-1", "offset"),
         ("status=done", "status"),
-        ("sort=priority", "sort"),
+        ("sort=assignee", "sort"),
         ("order=up", "order"),
     ],
 )

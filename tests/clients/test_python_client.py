@@ -39,6 +39,7 @@ def test_every_operation_is_generated(generated_client: tuple[Path, str]) -> Non
     modules = {path.stem for path in (package / "api").rglob("*.py")} - {"__init__"}
     assert modules == {
         "list_tasks",
+        "list_tags",
         "create_task",
         "get_task",
         "replace_task",

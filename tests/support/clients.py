@@ -19,6 +19,7 @@ SCENARIO_STEPS = [
     ("update with a stale ETag", 412),
     ("toggle", 200),
     ("list", 200),
+    ("tags and search", 200),
     ("delete", 204),
     ("get deleted task", 404),
     ("list without a token", 401),

@@ -20,6 +20,10 @@ export async function probes(task: Task): Promise<void> {
   await api.PUT("/api/{user_id}/tasks", { params: { path: { user_id } }, body: { title: "x" } });
   // @ts-expect-error title may not be null on update (only description may)
   await api.PATCH("/api/{user_id}/tasks/{task_id}", { params: { path: { user_id, task_id: 1 } }, body: { title: null } });
-  // @ts-expect-error a task has no due date
-  console.log(task.due_at);
+  // @ts-expect-error a task has no assignee
+  console.log(task.assignee);
+  // @ts-expect-error priority is low, medium or high
+  await api.PATCH("/api/{user_id}/tasks/{task_id}", { params: { path: { user_id, task_id: 1 } }, body: { priority: "urgent" } });
+  // @ts-expect-error tags are a list of strings
+  await api.POST("/api/{user_id}/tasks", { params: { path: { user_id } }, body: { title: "x", tags: "home" } });
 }

@@ -109,6 +109,24 @@ const pending = await api.GET("/api/{user_id}/tasks", {
 expect(pending.data?.total === 1 && pending.data.items[0]?.id === second.id, "list pending: items");
 step("list", 200, { completed: completed.data.total, pending: pending.data.total });
 
+// Priority, due date and tags; then the tag filter (repeated, any case), search, overdue and tag counts.
+const vet = await api.POST("/api/{user_id}/tasks", {
+  params: { path: { user_id } },
+  body: { title: "Book the vet", priority: "high", due_at: "2020-01-01T09:00:00+01:00", tags: ["Pets", "urgent"] },
+});
+const booked = expectTask("create tagged", vet.response, vet.data, 201);
+expect(booked.tags.join() === "pets,urgent" && booked.due_at === "2020-01-01T08:00:00Z", "create tagged: fields");
+const found = await api.GET("/api/{user_id}/tasks", {
+  params: {
+    path: { user_id },
+    query: { tag: ["PETS", "urgent"], q: "VET", overdue: true, sort: "priority", order: "desc" },
+  },
+});
+expect(found.data?.total === 1 && found.data.items[0]?.id === booked.id, "tags and search: items");
+const tags = await api.GET("/api/{user_id}/tags", { params: { path: { user_id } } });
+expect(tags.data?.items.map((tag) => `${tag.name}:${tag.task_count}`).join() === "pets:1,urgent:1", "tag counts");
+step("tags and search", 200, { found: found.data.total, tags: tags.data.items.length });
+
 // Delete; the task is gone afterwards.
 const deleted = await api.DELETE("/api/{user_id}/tasks/{task_id}", {
   params: { path: { user_id, task_id: milk.id } },

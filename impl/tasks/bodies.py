@@ -1,0 +1,50 @@
+"""What a request body means for the stored task: defaults for omitted fields, stored tags, a fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from generated.models import TaskCreate, TaskReplace, TaskUpdate
+from impl.tasks.tags import task_tags
+
+# What omitting a field added in contract 1.2.0 means on create and replace (the spec's descriptions say
+# so; it has no `default:` for them, see openapi/tasks.yaml). Tasks created before 1.2.0 got these too.
+FIELDS_SINCE_1_2: dict[str, Any] = {"priority": "medium", "due_at": None, "tags": []}
+
+
+def new_task_fields(body: TaskCreate | TaskReplace) -> dict[str, Any]:
+    """Every client-settable field of a created or replaced task: what the body says, else its default."""
+    fields = body.model_dump()
+    for name, default in FIELDS_SINCE_1_2.items():
+        if name not in body.model_fields_set:
+            fields[name] = default
+    fields["tags"] = task_tags(fields["tags"])
+    return fields
+
+
+def changed_fields(body: TaskUpdate) -> dict[str, Any]:
+    """The fields a partial update sets, and only those."""
+    fields = body.model_dump(exclude_unset=True)
+    if "tags" in fields:
+        fields["tags"] = task_tags(fields["tags"])
+    return fields
+
+
+def request_fingerprint(fields: dict[str, Any]) -> str:
+    """Equal for the same create however the JSON was spelled (key order, omitted nulls and defaults, case of tags).
+
+    Fields added in 1.2.0 are left out at their defaults, so that a retry of a create first sent before
+    1.2.0 still matches its stored key.
+    """
+    canonical_fields = {name: value for name, value in fields.items() if FIELDS_SINCE_1_2.get(name, ...) != value}
+    canonical = json.dumps(canonical_fields, sort_keys=True, separators=(",", ":"), default=_json_value)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    raise TypeError(f"no canonical JSON for {type(value).__name__}")

@@ -42,6 +42,8 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "INFO") -> None:
     """Send the service's own loggers to stdout as JSON lines (uvicorn keeps its own)."""
+    # Thread, process and multiprocessing names are never logged; skip looking them up on every record.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     JsonFormatter.converter = time.gmtime
@@ -83,18 +85,19 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
-            route = scope.get("route")
-            access_log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "method": scope["method"],
-                        "route": getattr(route, "path", None),
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "request_id": rid,
-                        "user_id": scope.get("state", {}).get("user_id"),
-                    }
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                route = scope.get("route")
+                fields = {
+                    "method": scope["method"],
+                    "route": getattr(route, "path", None),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": rid,
+                    "user_id": scope.get("state", {}).get("user_id"),
+                }
+                # makeRecord with no source location: Logger.info would walk the (deep, async) stack for it.
+                record = access_log.makeRecord(
+                    access_log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": fields}
+                )
+                access_log.handle(record)

@@ -116,6 +116,7 @@ class TasksApi(ABC):
         order: Literal['asc', 'desc'],
         limit: int,
         offset: int,
+        cursor: str | None,
         q: str | None,
         tag: list[str] | None,
         due_before: datetime | None,
@@ -241,6 +242,9 @@ def build_router(
         order: Annotated[Literal['asc', 'desc'], Query()] = 'desc',
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=2147483647)] = 0,
+        cursor: Annotated[
+            str | None, Query(min_length=1, max_length=1024, pattern='^[A-Za-z0-9_-]+$')
+        ] = None,
         q: Annotated[
             str | None, Query(min_length=1, max_length=200, pattern='^[^\\u0000]*$')
         ] = None,
@@ -269,6 +273,7 @@ def build_router(
             order=order,
             limit=limit,
             offset=offset,
+            cursor=cursor,
             q=q,
             tag=tag,
             due_before=due_before,

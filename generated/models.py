@@ -239,6 +239,12 @@ class TaskPage(BaseModel):
         int, Field(description='The page size that was applied.', ge=1, le=100)
     ]
     offset: Annotated[int, Field(description='The offset that was applied.', ge=0)]
+    next_cursor: Annotated[
+        Optional[str],
+        Field(
+            description='Pass as `cursor` (with the same filters, sort and order) for the next page; null when this\npage is the last.\n'
+        ),
+    ]
 
 
 class TagCount(BaseModel):

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Coroutine
+from datetime import datetime
 from typing import Any, cast
 
 import asyncpg
@@ -25,6 +26,7 @@ import pytest
 from devtools import embedded_db, migrate
 from impl.sql import Connection
 from impl.tasks import repository
+from impl.tasks.cursors import Position
 from tests.conftest import fresh_database
 from tests.support.database import plain_dsn
 
@@ -52,7 +54,7 @@ class RecordingConnection:
 
     async def fetch(self, query: str, *args: Any) -> list[dict[str, Any]]:
         self.statements.append((query, list(args)))
-        return [{} for _ in range(PAGE)]
+        return [{} for _ in range(PAGE + 1)]  # a full page and one more: the count follows
 
     async def fetchrow(self, query: str, *args: Any) -> tuple[int]:
         self.statements.append((query, list(args)))
@@ -60,7 +62,7 @@ class RecordingConnection:
 
 
 def list_statements(
-    status: str, sort: str, order: str, *, user_id: str = USER, **filters: Any
+    status: str, sort: str, order: str, *, user_id: str = USER, offset: int = PAGE, **filters: Any
 ) -> list[tuple[str, list[Any]]]:
     """list_page's statements (page, then count) as SQL with $n parameters, and their values."""
     recorder = RecordingConnection()
@@ -71,7 +73,7 @@ def list_statements(
         sort=sort,  # type: ignore[arg-type]
         order=order,  # type: ignore[arg-type]
         limit=PAGE,
-        offset=PAGE,
+        offset=offset,
         **filters,
     )
     with pytest.raises(StopIteration):
@@ -80,6 +82,8 @@ def list_statements(
 
 
 def literal(value: Any) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"unexpected parameter {value!r}")
     return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
@@ -223,3 +227,53 @@ async def test_the_trigram_indexes_find_exactly_the_tasks_containing_the_text(se
 
 class Rollback(Exception):
     """Leaves a transaction that changed the schema for one check."""
+
+
+async def rows_read_from_tasks(database_url: str, sql: str, values: list[Any]) -> int:
+    """How many rows the statement's scans of tasks returned, executed (EXPLAIN ANALYZE, custom plan)."""
+    conn = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        arguments = ", ".join(literal(value) for value in values)
+        await conn.execute(f"PREPARE page AS {sql}")
+        explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE page({arguments})")
+    finally:
+        await conn.close()
+    nodes = plan_nodes(json.loads(explained)[0]["Plan"])
+    return sum(node["Actual Rows"] * node["Actual Loops"] for node in nodes if node.get("Relation Name") == "tasks")
+
+
+async def position_at(database_url: str, sort: str, order: str, rank: int) -> Position:
+    """The sort key and id of the user's task at this rank of the list (what a cursor would hold)."""
+    column = repository.SORT_FIELDS[sort]
+    conn = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        row = await conn.fetchrow(  # column and order come from the repository's and this module's constants
+            f"SELECT {column} AS key, id FROM tasks WHERE user_id = $1 ORDER BY {column} {order}, id {order} "  # noqa: S608
+            "OFFSET $2 LIMIT 1",
+            SEARCH_USER,
+            rank,
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return Position(row["key"], row["id"])
+
+
+# `due` keeps tasks without a due date last in both directions; after a cursor that is an OR the
+# index cannot read as one range, so a deep `due` page still scans from the start of the list.
+KEYSET_SORTS = [sort for sort in SORTS if sort not in repository.NULLS_LAST_SORT_KEYS]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("sort", KEYSET_SORTS)
+@pytest.mark.parametrize("status", STATUSES)
+async def test_a_page_reads_about_its_own_size_however_many_tasks_the_user_has(
+    seeded_database: str, status: str, sort: str, order: str
+) -> None:
+    """The first page and a page 10,000 tasks deep (by cursor) read at most two pages' worth of rows:
+    with `status=all` each half (pending, completed) is read in order through its index and merged."""
+    deep = await position_at(seeded_database, sort, order, 10_000)
+    for after in (None, deep):
+        page_sql, page_values = list_statements(status, sort, order, user_id=SEARCH_USER, offset=0, after=after)[0]
+        read = await rows_read_from_tasks(seeded_database, page_sql, page_values)
+        assert read <= 2 * (PAGE + 1), (after, read, page_sql)

@@ -10,14 +10,33 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from asyncpg import Record
-from sqlalchemy import ARRAY, ColumnElement, Integer, UnaryExpression, and_, any_, bindparam, func, select, true, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    UnaryExpression,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql import ColumnCollection
 
 from impl.sql import Connection, Query
 from impl.tables import idempotency_keys_table, tasks_table, users_table
+from impl.tasks.cursors import Position
 from impl.tasks.list_filters import NO_FILTERS, FilterShape, ListFilters, StatusFilter, list_conditions
 
 SortKey = Literal["created", "updated", "title", "due", "priority"]
@@ -30,6 +49,9 @@ SORT_COLUMNS = {
     "due": tasks_table.c.due_at,
     "priority": tasks_table.c.priority,
 }
+# The field of a listed task that holds each sort key (a cursor remembers it).
+SORT_FIELDS = {sort: column.name for sort, column in SORT_COLUMNS.items()}
+DATETIME_SORT_KEYS = frozenset(sort for sort, column in SORT_COLUMNS.items() if isinstance(column.type, DateTime))
 # The only nullable sort key; tasks without a due date come last in both directions.
 NULLS_LAST_SORT_KEYS = {"due"}
 TASK_COLUMNS = (
@@ -81,30 +103,82 @@ DELETE_TASK = {
 }
 
 
+# Where a page continues after a cursor: from the start, after a sort key value, or (due only) among
+# the tasks without a due date.
+AfterShape = Literal["start", "key", "null-key"]
+
+
+def after_shape(sort: SortKey, after: Position | None) -> AfterShape:
+    if after is None:
+        return "start"
+    return "null-key" if after.key is None and sort in NULLS_LAST_SORT_KEYS else "key"
+
+
 def list_queries(
-    status: StatusFilter, sort: SortKey, order: Direction, filters: FilterShape = NO_FILTERS
+    status: StatusFilter,
+    sort: SortKey,
+    order: Direction,
+    filters: FilterShape = NO_FILTERS,
+    after: AfterShape = "start",
 ) -> tuple[Query, Query]:
     """The page query and the count query for one shape of list request."""
-    return _list_queries(status, sort, order, filters)
+    return _list_queries(status, sort, order, filters, after)
 
 
-def ordering(sort: str, order: str) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
-    key, tiebreak = SORT_COLUMNS[sort], tasks_table.c.id
+def ordering(
+    sort: str, order: str, columns: ColumnCollection[str, Any] = tasks_table.c
+) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
+    key, tiebreak = columns[SORT_COLUMNS[sort].name], columns.id
     if order == "desc":
         return (key.desc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.desc()), tiebreak.desc()
     return (key.asc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.asc()), tiebreak.asc()
 
 
+def after_condition(sort: str, order: str, after: AfterShape) -> list[ColumnElement[bool]]:
+    """The tasks that come after the cursor's (`after_key`, `after_id`) in this sort (keyset paging)."""
+    if after == "start":
+        return []
+    key, task_id = SORT_COLUMNS[sort], tasks_table.c.id
+    after_id = bindparam("after_id", type_=BigInteger)
+
+    def beyond(left: ColumnElement[Any], right: ColumnElement[Any]) -> ColumnElement[bool]:
+        return left > right if order == "asc" else left < right
+
+    if after == "null-key":  # only tasks without a due date are left; they are ordered by id
+        return [key.is_(None), beyond(task_id, after_id)]
+    later = beyond(tuple_(key, task_id), tuple_(bindparam("after_key", type_=key.type), after_id))
+    return [or_(later, key.is_(None))] if sort in NULLS_LAST_SORT_KEYS else [later]
+
+
 @cache
-def _list_queries(status: StatusFilter, sort: str, order: str, filters: FilterShape) -> tuple[Query, Query]:
+def _list_queries(
+    status: StatusFilter, sort: str, order: str, filters: FilterShape, after: AfterShape
+) -> tuple[Query, Query]:
     where = list_conditions(status, filters)
-    page = (
-        select(*TASK_COLUMNS)
-        .where(*where)
-        .order_by(*ordering(sort, order))
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-    )
+    # One row more than the page, to know whether another page follows.
+    # BIGINT: offset + limit + 1 may pass INTEGER's range (offset goes up to 2**31 - 1).
+    page_size = bindparam("limit", type_=BigInteger) + 1
+    offset = bindparam("offset", type_=BigInteger)
+    if status == "all" and not (filters.text or filters.tags):
+        # The indexes lead with (user_id, completed): each half is read in order through its index and
+        # the halves merged, instead of sorting all of the user's tasks (decision 0019).
+        halves = [
+            select(*TASK_COLUMNS)
+            .where(*where, tasks_table.c.completed.is_(done), *after_condition(sort, order, after))
+            .order_by(*ordering(sort, order))
+            .limit(page_size + offset)
+            for done in (False, True)
+        ]
+        merged = union_all(*halves).subquery("listed")
+        page = select(*merged.c).order_by(*ordering(sort, order, merged.c)).limit(page_size).offset(offset)
+    else:
+        page = (
+            select(*TASK_COLUMNS)
+            .where(*where, *after_condition(sort, order, after))
+            .order_by(*ordering(sort, order))
+            .limit(page_size)
+            .offset(offset)
+        )
     count = select(func.count()).select_from(tasks_table).where(*where)
     return Query.of(page), Query.of(count)
 
@@ -127,6 +201,12 @@ async def ensure_user(conn: Connection, user_id: str) -> None:
     await ENSURE_USER.all(conn, user_id=user_id)
 
 
+class ListedPage(NamedTuple):
+    rows: Sequence[Record]
+    total: int  # tasks passing the filters, over all pages
+    more: bool  # whether tasks follow this page
+
+
 async def list_page(
     conn: Connection,
     *,
@@ -136,20 +216,24 @@ async def list_page(
     order: Direction,
     limit: int,
     offset: int,
+    after: Position | None = None,
     text: str | None = None,
     tags: Sequence[str] = (),
     due_before: datetime | None = None,
     due_after: datetime | None = None,
     overdue: bool | None = None,
-) -> tuple[Sequence[Record], int]:
+) -> ListedPage:
     filters = ListFilters(text, tuple(tags), due_before, due_after, overdue)
-    page_query, count_query = list_queries(status, sort, order, filters.shape)
+    page_query, count_query = list_queries(status, sort, order, filters.shape, after_shape(sort, after))
     values = filters.bind_values()
-    page = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset, **values)
-    if len(page) < limit and (page or offset == 0):
-        return page, offset + len(page)
+    if after is not None:
+        values |= {"after_key": after.key, "after_id": after.id}
+    rows = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset, **values)
+    page, more = rows[:limit], len(rows) > limit
+    if after is None and not more and (page or offset == 0):
+        return ListedPage(page, offset + len(page), more)  # the last page: the total needs no count
     counted = await count_query.one_or_none(conn, user_id=user_id, **values)
-    return page, int(counted[0]) if counted else 0
+    return ListedPage(page, int(counted[0]) if counted else 0, more)
 
 
 async def list_tags(conn: Connection, *, user_id: str) -> Sequence[Record]:

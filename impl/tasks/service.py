@@ -24,11 +24,11 @@ from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, Task
 from impl.database import Database
 from impl.problems import NotFound, UnprocessableParameter
 from impl.sql import Connection
-from impl.tasks import repository
+from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.list_filters import StatusFilter
 from impl.tasks.preconditions import etag, stale, versions_matching
-from impl.tasks.repository import Direction, SortKey
+from impl.tasks.repository import DATETIME_SORT_KEYS, NULLS_LAST_SORT_KEYS, SORT_FIELDS, Direction, SortKey
 from impl.tasks.tags import tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
@@ -74,14 +74,42 @@ class TasksService(TasksApi):
         order: Direction,
         limit: int,
         offset: int,
+        cursor: str | None,
         q: str | None,
         tag: list[str] | None,
         due_before: datetime | None,
         due_after: datetime | None,
         overdue: bool | None,
     ) -> TaskPage:
+        tags = [tag_key(name) for name in tag or ()]
+        query = cursors.fingerprint(
+            {
+                "status": status,
+                "sort": sort,
+                "order": order,
+                "q": q,
+                "tags": sorted(set(tags)),
+                "due_before": due_before.isoformat() if due_before else None,
+                "due_after": due_after.isoformat() if due_after else None,
+                "overdue": overdue,
+            }
+        )
+        after = None
+        if cursor is not None:
+            after = cursors.decode(
+                cursor,
+                query_fingerprint=query,
+                datetime_key=sort in DATETIME_SORT_KEYS,
+                nullable_key=sort in NULLS_LAST_SORT_KEYS,
+            )
+        if after is not None and offset:
+            raise UnprocessableParameter(
+                "A cursor already says where the page starts; offset must be 0 with it.",
+                parameter="offset",
+                message="Must be 0 with cursor",
+            )
         async with self.database.connection() as conn:
-            rows, total = await repository.list_page(
+            listed = await repository.list_page(
                 conn,
                 user_id=user_id,
                 status=status,
@@ -89,15 +117,27 @@ class TasksService(TasksApi):
                 order=order,
                 limit=limit,
                 offset=offset,
+                after=after,
                 text=q,
-                tags=[tag_key(name) for name in tag or ()],
+                tags=tags,
                 due_before=due_before,
                 due_after=due_after,
                 overdue=overdue,
             )
+        last = listed.rows[-1] if listed.rows else None
+        next_cursor = None
+        if listed.more and last is not None:
+            next_cursor = cursors.encode(cursors.Position(last[SORT_FIELDS[sort]], last["id"]), query)
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
-        items = [dict(row) for row in rows]
-        return TaskPage.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})
+        return TaskPage.model_validate(
+            {
+                "items": [dict(row) for row in listed.rows],
+                "total": listed.total,
+                "limit": limit,
+                "offset": offset,
+                "next_cursor": next_cursor,
+            }
+        )
 
     async def list_tags(self, *, user_id: str) -> TagList:
         async with self.database.connection() as conn:

@@ -147,3 +147,26 @@ def test_the_filters_each_leave_out_some_tasks_and_keep_others(owner: tuple[User
         assert kept, name
         if name != "none":
             assert len(kept) < len(tasks), name
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("sort", SORT_KEYS)
+@pytest.mark.parametrize("filter_name", FILTERS)
+def test_following_next_cursor_visits_exactly_the_filtered_tasks_in_order(
+    owner: tuple[User, list[dict[str, Any]]], filter_name: str, sort: str, order: str
+) -> None:
+    user, tasks = owner
+    filters = FILTERS[filter_name]
+    expected = ordered([task for task in tasks if passes(task, filters)], sort, order)
+    listed: list[int] = []
+    params: dict[str, Any] = {**filters, "sort": sort, "order": order, "limit": PAGE_SIZE}
+    for _ in range(len(tasks) + 1):
+        response = user.request("GET", user.tasks_path, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["total"] == len(expected), (filter_name, page)
+        listed += [task["id"] for task in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert listed == expected

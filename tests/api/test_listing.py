@@ -30,7 +30,7 @@ def five_tasks(alice: User) -> list[dict[str, Any]]:
 
 
 def test_an_empty_list_has_total_zero(alice: User) -> None:
-    assert listing(alice) == {"items": [], "total": 0, "limit": 20, "offset": 0}
+    assert listing(alice) == {"items": [], "total": 0, "limit": 20, "offset": 0, "next_cursor": None}
 
 
 def test_default_order_is_newest_first(alice: User, five_tasks: list[dict[str, Any]]) -> None:
@@ -92,7 +92,7 @@ def test_paging_with_ties_never_repeats_or_skips(alice: User, sort: str, order: 
 
 def test_an_offset_past_the_end_returns_no_items_but_the_total(alice: User, five_tasks: list[dict[str, Any]]) -> None:
     page = listing(alice, offset=10, limit=3)
-    assert page == {"items": [], "total": 5, "limit": 3, "offset": 10}
+    assert page == {"items": [], "total": 5, "limit": 3, "offset": 10, "next_cursor": None}
 
 
 def test_a_partial_last_page_reports_the_full_total(alice: User, five_tasks: list[dict[str, Any]]) -> None:

@@ -67,7 +67,7 @@ def test_q_ignores_case_beyond_ascii(alice: User, stored: str, searched: str) ->
 
 def test_q_finds_nothing_when_nothing_matches(alice: User) -> None:
     alice.create("Buy milk")
-    assert listing(alice, q="bread") == {"items": [], "total": 0, "limit": 20, "offset": 0}
+    assert listing(alice, q="bread") == {"items": [], "total": 0, "limit": 20, "offset": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize("special", TRICKY_TITLES)

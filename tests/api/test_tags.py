@@ -127,7 +127,7 @@ def test_the_tag_filter_combines_with_status_and_sort(alice: User, tagged: None)
 
 
 def test_an_unknown_tag_lists_nothing(alice: User, tagged: None) -> None:
-    assert listing(alice, tag="nowhere") == {"items": [], "total": 0, "limit": 20, "offset": 0}
+    assert listing(alice, tag="nowhere") == {"items": [], "total": 0, "limit": 20, "offset": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize(

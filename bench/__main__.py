@@ -29,9 +29,15 @@ from jose import jwt
 from bench import report
 from bench.database import Database, Layout, open_database, seed
 from bench.loadgen import (
+    FILTERED,
+    MAX_FILTERED_PAGES,
+    PAGE_SIZE,
+    Filtered,
+    FilteredPlan,
     Measurement,
     connections_for,
     ensure_wrk,
+    filtered_scripts,
     find_pgbench,
     growth_script,
     pgbench_scripts,
@@ -42,8 +48,9 @@ from bench.loadgen import (
 from bench.noise import OtherCpu
 from bench.servers import ROOT, UvicornServer
 from bench.statements import service_sql
+from impl.tasks import repository
 
-WORKLOADS = ("mixed", "list", "get", "create", "update", "delete")
+WORKLOADS = ("mixed", "list", "list-filtered", "get", "create", "update", "delete")
 SHAPES = ("saturation", "realistic")
 TARGETS = ("service", "raw", "database")
 # Deletes per second the delete pool must cover in a saturation run (pgbench reached 28,000 here).
@@ -134,6 +141,21 @@ def tool_version(command: list[str]) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
 
 
+class CountingConnection:
+    """An asyncpg connection that counts the statements run through it."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.statements = conn, 0
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        self.statements += 1
+        return await self.conn.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        self.statements += 1
+        return await self.conn.fetchrow(query, *args)
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, database: Database, *, wrk: str, pgbench: str) -> None:
         self.args = args
@@ -146,6 +168,7 @@ class Bench:
         self.servers: dict[str, UvicornServer] = {}
         self.log_dir = ROOT / ".data" / "bench-logs"
         self.current: Layout | None = None
+        self.anchor = datetime.now(UTC)  # the seeding's "now": due dates are spread around it
         postmaster = database.postmaster_pid()
         self.other_cpu = OtherCpu({os.getpid()} | ({postmaster} if postmaster else set()))
 
@@ -188,7 +211,8 @@ class Bench:
             self.stop_server(name)
 
     def seed(self, layout: Layout) -> None:
-        seconds = asyncio.run(seed(self.database, layout))
+        self.anchor = datetime.now(UTC).replace(microsecond=0)
+        seconds = asyncio.run(seed(self.database, layout, self.anchor))
         self.current = layout
         if seconds > 3:
             print(f"  (seeded {layout.total_tasks:,} tasks in {seconds:.1f} s)", flush=True)
@@ -221,11 +245,56 @@ class Bench:
 
         return asyncio.run(count())
 
-    def measure(self, target: str, workload: str, shape: str, layout: Layout) -> Measurement:
+    def filtered_plans(self, layout: Layout) -> list[FilteredPlan]:
+        """Each filter combination on the data just seeded, asked of list_page itself on the database:
+        how many tasks it matches for each connection's user (the seeding makes that one number), and
+        on which of the pages the workload asks for list_page runs the count."""
+        users = [c.uid for c in connections_for(layout, self.token, self.args.connections)]
+
+        async def listed(conn: Any, filtered: Filtered, uid: str, offset: int) -> tuple[int, int]:
+            """The total list_page answers, and how many statements it ran for it (as the service calls it)."""
+            counting = CountingConnection(conn)
+            result = await repository.list_page(
+                counting,
+                user_id=uid,
+                status=filtered.status,  # type: ignore[arg-type]
+                sort=filtered.sort,  # type: ignore[arg-type]
+                order=filtered.order,  # type: ignore[arg-type]
+                limit=PAGE_SIZE,
+                offset=offset,
+                text=filtered.text,
+                tags=list(filtered.tags),
+                due_before=filtered.due_before(self.anchor),
+                overdue=filtered.overdue,
+            )
+            return int(result[1]), counting.statements  # list_page answers (page, total, ...)
+
+        async def plan() -> list[FilteredPlan]:
+            conn = await self.database.connect()
+            try:
+                plans = []
+                for filtered in FILTERED:
+                    totals = {(await listed(conn, filtered, uid, 0))[0] for uid in users}
+                    if len(totals) != 1:
+                        raise RuntimeError(f"{filtered.name} matches {sorted(totals)} tasks: users differ")
+                    matches = totals.pop()
+                    pages = min(MAX_FILTERED_PAGES, max(1, math.ceil(matches / PAGE_SIZE)))
+                    runs = [(await listed(conn, filtered, users[0], PAGE_SIZE * n))[1] for n in range(pages)]
+                    plans.append(FilteredPlan(filtered, matches, tuple(ran == 2 for ran in runs)))
+                return plans
+            finally:
+                await conn.close()
+
+        return asyncio.run(plan())
+
+    def measure(self, target: str, workload: str, shape: str, layout: Layout, plans: list[FilteredPlan]) -> Measurement:
         pause = self.args.pause_ms if shape == "realistic" else 0
         if target == "database":
             constants: dict[str, str] = {}
-            scripts = pgbench_scripts(self.sql, workload, constants)
+            if workload == "list-filtered":
+                scripts = filtered_scripts(plans, self.anchor, constants)
+            else:
+                scripts = pgbench_scripts(self.sql, workload, constants)
             variables = {**pgbench_variables(layout, self.args.connections), **constants}
             rate = self.args.connections * 1000 / pause if pause else None
             before = self.task_count()
@@ -257,6 +326,7 @@ class Bench:
             mode=workload,
             seconds=self.args.duration,
             pause_ms=pause,
+            filtered=[(plan.filtered.query(self.anchor), len(plan.counted)) for plan in plans],
         )
 
     def main_runs(self) -> list[dict[str, Any]]:
@@ -266,16 +336,28 @@ class Bench:
                 layout = self.main_layout(workload, shape)
                 measurements: dict[str, Measurement] = {}
                 loads: dict[str, str] = {}
+                plans: list[FilteredPlan] = []
                 for target in self.args.targets:
                     self.seed(layout)
+                    plans = self.filtered_plans(layout) if workload == "list-filtered" else []
                     loads[target] = load_average()
                     self.other_cpu.start()
-                    measurements[target] = self.measure(target, workload, shape, layout)
+                    measurements[target] = self.measure(target, workload, shape, layout, plans)
                     measurements[target].other_cpu = self.other_cpu.stop()
                 run = {
                     "shape": shape,
                     "workload": workload,
                     "tasks": layout.total_tasks,
+                    "filtered": [
+                        {
+                            "name": p.filtered.name,
+                            "query": p.filtered.query(self.anchor),
+                            "matches": p.matches,
+                            "pages": len(p.counted),
+                            "counted": list(p.counted),
+                        }
+                        for p in plans
+                    ],
                     "load_average_before": loads,
                     "measurements": measurements,
                     "ratios": {
@@ -289,7 +371,7 @@ class Bench:
                     f"{name} {m.rps:,.0f}/s p99 {m.p99_ms:.1f} ms err {m.errors} (others' CPU {m.other_cpu:.0%})"
                     for name, m in measurements.items()
                 )
-                print(f"{shape:<10} {workload:<7} {summary}", flush=True)
+                print(f"{shape:<10} {workload:<13} {summary}", flush=True)
         return runs
 
     def growth_runs(self) -> list[dict[str, Any]]:
@@ -397,6 +479,7 @@ def main(argv: list[str] | None = None) -> None:
     document |= {"wall_seconds": round(wall, 1), "runs": runs, "peak_rss_mib": peak_rss, "growth": growth}
     checks = report.target_checks(runs, growth)
     document["targets"] = checks
+    document["list_filtered_vs_list"] = report.filtered_vs_plain(runs)
 
     print()
     print(report.run_table(runs))
@@ -405,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
     if growth:
         print(f"\nGrowth: list latency in ms, {args.growth_connections} connections, realistic shape")
         print(report.growth_table(growth))
-    print("\nTargets (issue 4):")
+    print("\nTargets (issues 4 and 6):")
     for check in checks:
         print(f"  {check}")
     notes = report.notes(runs, growth)

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,17 +134,42 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# Task fields are a function of the task's place in its user's block (i = g % per_user), not of its
+# id, so every user of a block has the same tasks, and a filter matches the same number of tasks for
+# every user: the load generators know which pages are full. hashint8extended(i, n) gives field n
+# its own uniform bits. Of the tasks: priority low 30%, medium 50%, high 20%; due_at NULL 40%, else a
+# whole hour plus 30 minutes from `anchor` (no due date is ever within 30 minutes of the seeding,
+# so `overdue` stays put during a run), uniform over 30 days before to 30 days after; 0-3 distinct
+# tags (a quarter each) from TAGS, the first one skewed to the front of the list (work ~22% of first
+# tags, as a few tags carry most of a real list), the second 1-9 and the third 10-19 places after it;
+# "invoice" in the title of 5% and, capitalised, in the description of another 2%.
+TAGS = (
+    "work", "urgent", "home", "errands", "finance", "health", "family", "shopping", "travel", "school",
+    "garden", "car", "reading", "fitness", "admin", "calls", "email", "ideas", "later", "someday",
+)  # fmt: skip
 TASK_BLOCK = """
-INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at)
+INSERT INTO tasks (id, user_id, title, description, completed, priority, due_at, tags, created_at, updated_at)
 OVERRIDING SYSTEM VALUE
 SELECT $1::bigint + g,
        ($2::bigint + g / $3::int)::text,
-       $4::text || ' ' || g,
-       CASE WHEN g % 4 = 0 THEN 'Details of ' || $4::text || ' ' || g END,
+       CASE WHEN h.search % 100 < 5 THEN 'Pay invoice ' || g ELSE $4::text || ' ' || g END,
+       CASE WHEN h.search % 100 BETWEEN 5 AND 6 THEN 'Check the Invoice for ' || $4::text || ' ' || g
+            WHEN g % 4 = 0 THEN 'Details of ' || $4::text || ' ' || g END,
        g % 2 = 1,
+       ('{low,low,low,medium,medium,medium,medium,medium,high,high}'::task_priority[])[1 + h.priority % 10],
+       CASE WHEN h.due % 10 >= 4
+            THEN $6::timestamptz + make_interval(hours => (h.due / 10 % 1440)::int - 720, mins => 30) END,
+       (ARRAY[w.words[1 + t.a], w.words[1 + (t.a + 1 + h.tags / 4 % 9) % 20],
+              w.words[1 + (t.a + 10 + h.tags / 36 % 10) % 20]])[1:h.tags % 4],
        stamp, stamp
 FROM generate_series(0, $5::int - 1) AS g
-CROSS JOIN LATERAL (SELECT now() - make_interval(secs => $5::int - g)) AS t(stamp)
+CROSS JOIN LATERAL (SELECT now() - make_interval(secs => $5::int - g)) AS t0(stamp)
+CROSS JOIN LATERAL (
+    SELECT hashint8extended(g % $3::int, 1) & 2147483647, hashint8extended(g % $3::int, 2) & 2147483647,
+           hashint8extended(g % $3::int, 3) & 2147483647, hashint8extended(g % $3::int, 4) & 2147483647
+) AS h(priority, due, tags, search)
+CROSS JOIN LATERAL (SELECT floor(20 * power(h.tags / 360 % 1000 / 1000.0, 2))::int) AS t(a)
+CROSS JOIN (SELECT $7::text[]) AS w(words)
 """
 
 
@@ -168,9 +194,10 @@ async def wait_until_quiet(conn: asyncpg.Connection) -> None:
         await asyncio.sleep(0.02)
 
 
-async def seed(database: Database, layout: Layout) -> float:
-    """Replace all data with this layout (one INSERT ... SELECT generate_series per block), then
-    VACUUM ANALYZE and CHECKPOINT, so every run starts from the same tables. Returns the seconds taken."""
+async def seed(database: Database, layout: Layout, anchor: datetime) -> float:
+    """Replace all data with this layout (one INSERT ... SELECT generate_series per block), due dates
+    around `anchor`, then VACUUM ANALYZE and CHECKPOINT, so every run starts from the same tables.
+    Returns the seconds taken."""
     started = time.monotonic()
     conn = await database.connect()
     try:
@@ -190,7 +217,7 @@ async def seed(database: Database, layout: Layout) -> float:
             blocks.append((layout.heavy_first, heavy, layout.heavy_tasks, layout.heavy_tasks, "Heavy task"))
         for first, user_base, per_user, count, title in blocks:
             if count:
-                await conn.execute(TASK_BLOCK, first, user_base, per_user, title, count)
+                await conn.execute(TASK_BLOCK, first, user_base, per_user, title, count, anchor, list(TAGS))
         await conn.execute("SELECT setval(pg_get_serial_sequence('tasks', 'id'), (SELECT max(id) FROM tasks))")
         await conn.execute("VACUUM ANALYZE users")
         await conn.execute("VACUUM ANALYZE tasks")

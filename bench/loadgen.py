@@ -18,15 +18,88 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench.database import USER_BASE, Layout
-from bench.statements import ServiceSql, Statement
+from bench.statements import ListShape, ServiceSql, Statement, list_statements
+from impl.tasks.list_filters import contains_pattern
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "workload.lua"
 WRK_TIMEOUT = "10s"
 PAGE_SIZE = 20
 LIST_PAGES = {"all": 3, "pending": 2, "completed": 2}  # offsets 0, 20 (, 40): always full pages
+MAX_FILTERED_PAGES = 3
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """One filter combination of the list-filtered workload: what a request asks for."""
+
+    name: str
+    status: str = "all"
+    sort: str = "created"
+    order: str = "desc"
+    text: str | None = None
+    tags: tuple[str, ...] = ()
+    due_within_days: int | None = None  # due_before: this many days after the seeding
+    overdue: bool | None = None
+
+    @property
+    def shape(self) -> ListShape:
+        return ListShape(
+            text=self.text is not None,
+            tags=bool(self.tags),
+            due_before=self.due_within_days is not None,
+            overdue=self.overdue,
+        )
+
+    def due_before(self, anchor: datetime) -> datetime | None:
+        return None if self.due_within_days is None else anchor + timedelta(days=self.due_within_days)
+
+    def query(self, anchor: datetime) -> str:
+        """The query string (without paging), as a client sends it."""
+        pairs: list[tuple[str, str]] = [("status", self.status), ("sort", self.sort), ("order", self.order)]
+        if self.text is not None:
+            pairs.append(("q", self.text))
+        pairs += [("tag", tag) for tag in self.tags]
+        if (before := self.due_before(anchor)) is not None:
+            pairs.append(("due_before", before.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        if self.overdue is not None:
+            pairs.append(("overdue", "true" if self.overdue else "false"))
+        return urlencode(pairs)
+
+    def bound_values(self, anchor: datetime) -> dict[str, str]:
+        """The values list_page binds for this combination, as pgbench variables (text) per role."""
+        values = {}
+        if self.text is not None:
+            values["search_pattern"] = contains_pattern(self.text)
+        if self.tags:
+            values["tags"] = "{" + ",".join(sorted(set(self.tags))) + "}"
+        if (before := self.due_before(anchor)) is not None:
+            values["due_before"] = before.isoformat()
+        return values
+
+
+# What people filter a to-do list by, one request in five each (bench/README.md says why these).
+FILTERED = (
+    Filtered("work_pending_by_due", status="pending", sort="due", order="asc", tags=("work",)),
+    Filtered("search_by_priority", sort="priority", order="desc", text="invoice"),
+    Filtered("overdue_by_due", sort="due", order="asc", overdue=True),
+    Filtered("two_tags", tags=("work", "urgent")),
+    Filtered("due_this_week", status="pending", sort="due", order="asc", due_within_days=7),
+)
+
+
+@dataclass(frozen=True)
+class FilteredPlan:
+    """A combination on the seeded data: how many tasks it matches (the same for every user), and
+    per page asked for (offsets 0, 20, ... while the page has tasks) whether list_page counts."""
+
+    filtered: Filtered
+    matches: int
+    counted: tuple[bool, ...]
 
 
 @dataclass
@@ -108,16 +181,25 @@ def lua_string(value: str) -> str:
     return json.dumps(value)  # a JSON string of ASCII is a valid Lua string literal
 
 
-def wrk_config(connections: list[Connection], *, mode: str, pause_ms: int, list_query: str | None, seed: int) -> str:
+def wrk_config(
+    connections: list[Connection],
+    *,
+    mode: str,
+    pause_ms: int,
+    list_query: str | None,
+    seed: int,
+    filtered: list[tuple[str, int]],
+) -> str:
     users = ",\n".join(
         f"  {{uid={lua_string(c.uid)}, token={lua_string(c.token)}, first={c.first}, per_user={c.per_user}, "
         f"half={max(1, c.per_user // 2)}, pool_first={c.pool_first}, pool={c.pool}}}"
         for c in connections
     )
     query = "nil" if list_query is None else lua_string(list_query)
+    filters = ", ".join(f"{{query={lua_string(text)}, pages={pages}}}" for text, pages in filtered)
     return (
         f"return {{\nmode={lua_string(mode)}, pause_ms={pause_ms}, seed={seed}, list_query={query},\n"
-        f"users={{\n{users}\n}}\n}}\n"
+        f"filtered={{{filters}}},\nusers={{\n{users}\n}}\n}}\n"
     )
 
 
@@ -131,11 +213,17 @@ def run_wrk(
     seconds: float,
     pause_ms: int = 0,
     list_query: str | None = None,
+    filtered: list[tuple[str, int]] | None = None,
     seed: int = 1,
 ) -> Measurement:
+    """`filtered`: for mode list-filtered, each combination's query string and how many pages to ask for."""
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         config = Path(tmp) / "config.lua"
-        config.write_text(wrk_config(connections, mode=mode, pause_ms=pause_ms, list_query=list_query, seed=seed))
+        config.write_text(
+            wrk_config(
+                connections, mode=mode, pause_ms=pause_ms, list_query=list_query, seed=seed, filtered=filtered or []
+            )
+        )
         count = str(len(connections))
         command = [wrk, "-t", count, "-c", count, "-d", f"{seconds:g}s", "--timeout", WRK_TIMEOUT]
         command += ["-s", str(LUA_SCRIPT), url]
@@ -198,8 +286,11 @@ def pgbench_sql(statement: Statement, variables: dict[str, str], constants: dict
         role, constant = statement.params[int(match.group(1)) - 1]
         if role is not None:
             return variables[role]
+        if constant is None:
+            return "NULL"
         name = f"c{len(constants)}"
-        constants[name] = str(constant)
+        # pgbench sends variables as text: a list (the default tags) as PostgreSQL's array literal.
+        constants[name] = "{" + ",".join(map(str, constant)) + "}" if isinstance(constant, list) else str(constant)
         return f":{name}"
 
     return re.sub(r"\$(\d+)", replace, " ".join(statement.sql.split())) + ";"
@@ -233,6 +324,27 @@ ROLES = {
     "limit": ":lim",
     "offset": ":off",
 }
+
+
+def filtered_scripts(plans: list[FilteredPlan], anchor: datetime, constants: dict[str, str]) -> list[Script]:
+    """One script per combination and page, weighted so each combination (and each of its pages) is as
+    likely as in the wrk script; the count runs only on the pages where list_page runs it."""
+    scripts = []
+    for index, plan in enumerate(plans):
+        filtered = plan.filtered
+        variables = dict(ROLES)
+        for role, value in filtered.bound_values(anchor).items():
+            constants[f"f{index}_{role}"] = value
+            variables[role] = f":f{index}_{role}"
+        page, count = list_statements(filtered.status, filtered.sort, filtered.order, filtered.shape)
+        pages = len(plan.counted)
+        for number, counted in enumerate(plan.counted):
+            statements = (page, count) if counted else (page,)
+            text = "".join(pgbench_sql(statement, variables, constants) + "\n" for statement in statements)
+            paging = f"\\set off {PAGE_SIZE * number}\n"
+            weight = math.lcm(*range(1, MAX_FILTERED_PAGES + 1)) // pages
+            scripts.append(Script(f"{filtered.name}_p{number + 1}", weight, USER_VARIABLE + paging + text))
+    return scripts
 
 
 def pgbench_scripts(sql: ServiceSql, mode: str, constants: dict[str, str]) -> list[Script]:

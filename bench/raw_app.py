@@ -24,9 +24,21 @@ import asyncpg  # type: ignore[import-untyped]
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from bench.statements import ORDERS, SORTS, STATUSES, ServiceSql, Statement, service_sql
+from bench.statements import (
+    ORDERS,
+    PLAIN,
+    SORTS,
+    STATUSES,
+    ListShape,
+    ServiceSql,
+    Statement,
+    counts_after,
+    list_statements,
+    service_sql,
+)
 from impl.database import create_pool
 from impl.settings import get_settings
+from impl.tasks.list_filters import contains_pattern
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,11 +59,15 @@ class HttpError(Exception):
 def task_json(row: asyncpg.Record) -> dict[str, Any]:
     created: datetime = row["created_at"]
     updated: datetime = row["updated_at"]
+    due: datetime | None = row["due_at"]
     return {
         "id": row["id"],
         "title": row["title"],
         "description": row["description"],
         "completed": row["completed"],
+        "priority": row["priority"],
+        "due_at": None if due is None else due.isoformat(),
+        "tags": row["tags"],
         "created_at": created.isoformat(),
         "updated_at": updated.isoformat(),
     }
@@ -61,6 +77,19 @@ def choice(query: dict[str, str], name: str, allowed: tuple[str, ...], default: 
     value = query.get(name, default)
     if value not in allowed:
         raise HttpError(422, f"{name} must be one of {allowed}")
+    return value
+
+
+def instant(query: dict[str, str], name: str) -> datetime | None:
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise HttpError(422, f"{name} must be an RFC 3339 date-time") from None
+    if value.tzinfo is None:
+        raise HttpError(422, f"{name} must have an offset")
     return value
 
 
@@ -172,20 +201,42 @@ class RawApp:
     async def list_tasks(
         self, conn: asyncpg.Connection, user_id: str, scope: Scope
     ) -> tuple[int, object, list[tuple[bytes, bytes]]]:
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        pairs = parse_qsl(scope["query_string"].decode("utf-8"))
+        query = dict(pairs)
         status = choice(query, "status", STATUSES, "all")
         sort = choice(query, "sort", SORTS, "created")
         order = choice(query, "order", ORDERS, "desc")
         limit = integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = integer(query, "offset", 0, 0, 2**31 - 1)
-        page_sql, count_sql = self.sql.list_page[(status, sort, order)]
-        values = {"user_id": user_id, "limit": limit, "offset": offset}
+        values: dict[str, object] = {"user_id": user_id, "limit": limit, "offset": offset}
+        # The filters as list_page binds them: q as a LIKE pattern, the tags lower-cased, once each, sorted.
+        if (text := query.get("q")) is not None:
+            values["search_pattern"] = contains_pattern(text)
+        if tags := sorted({value.lower() for name, value in pairs if name == "tag"}):
+            values["tags"] = tags
+        for name in ("due_before", "due_after"):
+            if (when := instant(query, name)) is not None:
+                values[name] = when
+        overdue = choice(query, "overdue", ("true", "false", ""), "")
+        shape = ListShape(
+            text="search_pattern" in values,
+            tags="tags" in values,
+            due_before="due_before" in values,
+            due_after="due_after" in values,
+            overdue=None if not overdue else overdue == "true",
+        )
+        if shape == PLAIN:
+            page_sql, count_sql = self.sql.list_page[(status, sort, order)]
+        else:  # recorded on first use, as the service compiles each shape on first use
+            page_sql, count_sql = list_statements(status, sort, order, shape)
         rows = await conn.fetch(page_sql.sql, *page_sql.arguments(values))
-        if len(rows) < limit and (rows or offset == 0):
-            total = offset + len(rows)
-        else:
+        # Counted exactly when list_page counts (its page query may ask for a row beyond the page).
+        if counts_after(len(rows), limit, offset):
             total = await conn.fetchval(count_sql.sql, *count_sql.arguments(values))
-        body = {"items": [task_json(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+        else:
+            total = offset + len(rows)
+        page = rows[:limit]
+        body = {"items": [task_json(row) for row in page], "total": total, "limit": limit, "offset": offset}
         return 200, body, []
 
     async def create_task(

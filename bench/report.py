@@ -1,4 +1,4 @@
-"""The printed table, the targets of issue 4, and the JSON file under bench/results/."""
+"""The printed table, the targets of issues 4 and 6, and the JSON file under bench/results/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ SATURATION_RPS_RATIO = 0.7
 SATURATION_P99_RATIO = 1.5
 REALISTIC_P99_MS = 25.0
 GROWTH_FLATNESS = 2.0
+# Issue 6: filtered list requests no worse than 1.5x plain ones (throughput and p99), in the same run.
+FILTERED_SLOWDOWN = 1.5
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -36,7 +38,7 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 def run_table(runs: list[dict[str, Any]]) -> str:
     header = (
-        f"{'shape':<11}{'workload':<9}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+        f"{'shape':<11}{'workload':<14}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
         f"{'errors':>8}  {'÷raw req/s':>10}{'÷raw p99':>9}  {'÷db req/s':>9}{'÷db p99':>8}"
     )
     lines = [header, "-" * len(header)]
@@ -46,7 +48,7 @@ def run_table(runs: list[dict[str, Any]]) -> str:
             m: Measurement | None = run["measurements"].get(target)
             if m is None:
                 continue
-            label = f"{run['shape']:<11}{run['workload']:<9}" if first else " " * 20
+            label = f"{run['shape']:<11}{run['workload']:<14}" if first else " " * 25
             first = False
             line = (
                 f"{label}{target:<10}{fmt(m.rps):>9}{fmt(m.p50_ms, 2):>9}{fmt(m.p90_ms, 2):>9}{fmt(m.p99_ms, 2):>9}"
@@ -82,8 +84,22 @@ def growth_table(growth: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def filtered_vs_plain(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Issue 6, per shape: the service's list-filtered figures divided by its list figures, same run."""
+    service = {(r["shape"], r["workload"]): r["measurements"].get("service") for r in runs}
+    found = []
+    for shape in dict.fromkeys(r["shape"] for r in runs):
+        plain, filtered = service.get((shape, "list")), service.get((shape, "list-filtered"))
+        if plain is None or filtered is None:
+            continue
+        rps, p99 = ratio(filtered.rps, plain.rps), ratio(filtered.p99_ms, plain.p99_ms)
+        met = (rps or 0) >= 1 / FILTERED_SLOWDOWN and (p99 or 99) <= FILTERED_SLOWDOWN
+        found.append({"shape": shape, "rps_ratio": rps, "p99_ratio": p99, "met": met})
+    return found
+
+
 def target_checks(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
-    """Issue 4's targets, each as 'met' or 'NOT met' with the numbers behind it."""
+    """Issues 4 and 6's targets, each as 'met' or 'NOT met' with the numbers behind it."""
     checks = []
     errors = {
         f"{r['shape']}/{r['workload']}": r["measurements"]["service"].errors
@@ -111,6 +127,12 @@ def target_checks(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> l
         checks.append(
             f"{'met' if not slow else 'NOT met'}: realistic p99 under {REALISTIC_P99_MS:g} ms for every operation "
             f"(p99 ms: {', '.join(f'{k} {v:g}' for k, v in realistic.items())})"
+        )
+    for found in filtered_vs_plain(runs):
+        checks.append(
+            f"{'met' if found['met'] else 'NOT met'}: issue 6, {found['shape']} list-filtered vs list (service): "
+            f"req/s x{found['rps_ratio']} (want >= {1 / FILTERED_SLOWDOWN:.2f}), "
+            f"p99 x{found['p99_ratio']} (want <= {FILTERED_SLOWDOWN:g})"
         )
     by_key = {entry["key"]: entry["measurements"].get("service") for entry in growth}
     small, large = by_key.get("rows_1e3"), by_key.get("rows_1e6")

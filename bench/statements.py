@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from impl.sql import Connection
 from impl.tasks import repository
+from impl.tasks.list_filters import contains_pattern
 
 # Sentinels: values no real request carries, each different, so a bound value names its role.
 USER = "__bench_user__"
@@ -23,6 +26,12 @@ TITLE = "__bench_title__"
 DESCRIPTION = "__bench_description__"
 LIMIT = 7_919
 OFFSET = 104_729
+# Filters: the text reaches SQL as a LIKE pattern, the tags as a sorted list (as list_page binds them).
+# No `_` or `%` in the text sentinel, so its pattern is the sentinel between two `%`.
+TEXT = "benchtextsentinel"
+TAG = "__bench_tag__"
+DUE_BEFORE = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+DUE_AFTER = datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC)
 SENTINELS: dict[object, str] = {
     USER: "user_id",
     TASK_ID: "task_id",
@@ -30,10 +39,14 @@ SENTINELS: dict[object, str] = {
     DESCRIPTION: "description",
     LIMIT: "limit",
     OFFSET: "offset",
+    contains_pattern(TEXT): "search_pattern",
+    (TAG,): "tags",
+    DUE_BEFORE: "due_before",
+    DUE_AFTER: "due_after",
 }
 
 STATUSES = ("all", "pending", "completed")
-SORTS = ("created", "updated", "title")
+SORTS = ("created", "updated", "title", "due", "priority")
 ORDERS = ("asc", "desc")
 
 
@@ -67,10 +80,18 @@ class RecordingConnection:
         return {0: 0, "id": 1, "version": 1}
 
 
+def role_of(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, list):
+        return SENTINELS.get(tuple(value))
+    return SENTINELS.get(value) if isinstance(value, str | int | datetime) else None
+
+
 def recorded_statement(sql: str, args: tuple[Any, ...]) -> Statement:
     params: list[tuple[str | None, object]] = []
     for value in args:
-        role = SENTINELS.get(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+        role = role_of(value)
         params.append((role, None) if role else (None, value))
     return Statement(sql=sql, params=tuple(params))
 
@@ -100,8 +121,24 @@ class ServiceSql:
     ensure_user: Statement
 
 
-def list_statements(status: str, sort: str, order: str) -> tuple[Statement, Statement]:
-    """The page query and the count query, as list_page runs them when the page comes back full."""
+@dataclass(frozen=True)
+class ListShape:
+    """Which of list_page's optional filters a list request gives (their values are bound parameters)."""
+
+    text: bool = False
+    tags: bool = False
+    due_before: bool = False
+    due_after: bool = False
+    overdue: bool | None = None
+
+
+PLAIN = ListShape()
+
+
+def list_page_call(
+    status: str, sort: str, order: str, shape: ListShape, *, offset: int = OFFSET
+) -> Callable[[Connection], Coroutine[Any, Any, object]]:
+    """list_page called as the service calls it, with a sentinel for every value a request gives."""
 
     async def call(conn: Connection) -> object:
         return await repository.list_page(
@@ -111,13 +148,40 @@ def list_statements(status: str, sort: str, order: str) -> tuple[Statement, Stat
             sort=sort,  # type: ignore[arg-type]
             order=order,  # type: ignore[arg-type]
             limit=LIMIT,
-            offset=OFFSET,
+            offset=offset,
+            text=TEXT if shape.text else None,
+            tags=[TAG] if shape.tags else [],
+            due_before=DUE_BEFORE if shape.due_before else None,
+            due_after=DUE_AFTER if shape.due_after else None,
+            overdue=shape.overdue,
         )
 
-    statements = record(call, page_rows=LIMIT)
+    return call
+
+
+@cache
+def list_statements(status: str, sort: str, order: str, shape: ListShape = PLAIN) -> tuple[Statement, Statement]:
+    """The page query and the count query, as list_page runs them when more tasks follow the page."""
+    # One row more than the page, so that list_page counts whether it looks for a full page or for a
+    # row beyond it.
+    statements = record(list_page_call(status, sort, order, shape), page_rows=LIMIT + 1)
     if len(statements) != 2:
         raise RuntimeError(f"list_page ran {len(statements)} statements for a full page; the bench expects 2")
     return statements[0], statements[1]
+
+
+@cache
+def list_counts(rows: int, offset: int) -> bool:
+    """Whether list_page runs the count after its page query returned `rows` rows (of a LIMIT-row page)
+    at this offset: asked of list_page itself, so the raw app counts exactly when the service does."""
+    statements = record(list_page_call("all", "created", "desc", PLAIN, offset=offset), page_rows=rows)
+    return len(statements) == 2
+
+
+def counts_after(rows: int, limit: int, offset: int) -> bool:
+    """list_counts for a real request: its row count relative to its limit, mapped onto the sentinels."""
+    mapped = 0 if rows == 0 else LIMIT + min(max(rows - limit, -1), 1)
+    return list_counts(mapped, OFFSET if offset else 0)
 
 
 def only(statements: list[Statement], what: str) -> Statement:

@@ -19,7 +19,7 @@ local created = {}
 local list_statuses = { "all", "pending", "completed" }
 -- Globals: what done() reads from each thread with thread:get().
 non2xx, exhausted = 0, 0
-ops = { list = 0, get = 0, create = 0, update = 0, toggle = 0, delete = 0 }
+ops = { list = 0, ["list-filtered"] = 0, get = 0, create = 0, update = 0, toggle = 0, delete = 0 }
 statuses = {}
 
 function init(args)
@@ -85,6 +85,11 @@ function request()
       query = "?status=" .. status .. "&limit=20&offset=" .. (20 * (math.random(pages) - 1))
     end
     return wrk.format("GET", tasks_path .. query, auth)
+  elseif op == "list-filtered" then
+    -- One combination at random, then one of its pages that has tasks (see bench/loadgen.py FILTERED).
+    local filter = cfg.filtered[math.random(#cfg.filtered)]
+    local offset = 20 * (math.random(filter.pages) - 1)
+    return wrk.format("GET", tasks_path .. "?" .. filter.query .. "&limit=20&offset=" .. offset, auth)
   elseif op == "get" then
     return wrk.format("GET", tasks_path .. "/" .. kept_id(), auth)
   elseif op == "create" then

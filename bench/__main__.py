@@ -51,6 +51,8 @@ from bench.statements import service_sql
 from impl.tasks import repository
 
 WORKLOADS = ("mixed", "list", "list-filtered", "get", "create", "update", "delete")
+# One operation each: measured for shorter by default, which keeps the whole run under 10 minutes.
+OPERATION_WORKLOADS = ("get", "create", "update", "delete")
 SHAPES = ("saturation", "realistic")
 TARGETS = ("service", "raw", "database")
 # Deletes per second the delete pool must cover in a saturation run (pgbench reached 28,000 here).
@@ -83,6 +85,12 @@ GROWTH = (
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--duration", type=float, default=8, help="seconds per measured run (default 8)")
+    parser.add_argument(
+        "--operation-duration",
+        type=float,
+        default=None,
+        help=f"seconds per run of {', '.join(OPERATION_WORKLOADS)} (default 6, or --duration when shorter)",
+    )
     parser.add_argument("--warmup", type=float, default=3, help="seconds of mixed load per server before measuring")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: CPUs)")
     parser.add_argument("--connections", type=int, default=100, help="concurrent connections, one user each")
@@ -112,6 +120,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.tasks % args.users:
         parser.error("--tasks must be a multiple of --users")
     return args
+
+
+def operation_seconds(args: argparse.Namespace) -> float:
+    """Seconds per run of the one-operation workloads: --operation-duration, else 6 or --duration if shorter."""
+    if args.operation_duration is not None:
+        return float(args.operation_duration)
+    return float(min(args.duration, 6))
 
 
 def exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -217,13 +232,16 @@ class Bench:
         if seconds > 3:
             print(f"  (seeded {layout.total_tasks:,} tasks in {seconds:.1f} s)", flush=True)
 
+    def seconds(self, workload: str) -> float:
+        return operation_seconds(self.args) if workload in OPERATION_WORKLOADS else float(self.args.duration)
+
     def main_layout(self, workload: str, shape: str) -> Layout:
         per_user = self.args.tasks // self.args.users
         if workload != "delete":
             return Layout(self.args.users, per_user)
         offered = 2 * self.args.connections * 1000 / self.args.pause_ms
         per_second = DELETE_POOL_RATE if shape == "saturation" else offered
-        pool = math.ceil(self.args.duration * per_second / self.args.connections) + 10
+        pool = math.ceil(self.seconds(workload) * per_second / self.args.connections) + 10
         return Layout(self.args.users, per_user, pool=pool)
 
     def warm_up(self) -> None:
@@ -305,7 +323,7 @@ class Bench:
                 variables,
                 target=target,
                 clients=self.args.connections,
-                seconds=self.args.duration,
+                seconds=self.seconds(workload),
                 threads=os.cpu_count() or 1,
                 rate=rate,
             )
@@ -324,7 +342,7 @@ class Bench:
             connections,
             target=target,
             mode=workload,
-            seconds=self.args.duration,
+            seconds=self.seconds(workload),
             pause_ms=pause,
             filtered=[(plan.filtered.query(self.anchor), len(plan.counted)) for plan in plans],
         )
@@ -443,7 +461,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(
         f"bench: {args.connections} connections, {args.workers} workers, {args.tasks:,} tasks over {args.users} "
-        f"users, {args.duration:g} s per run; load average {load_average()}",
+        f"users, {args.duration:g} s per run ({operation_seconds(args):g} s for {', '.join(OPERATION_WORKLOADS)}); "
+        f"load average {load_average()}",
         flush=True,
     )
     wrk, pgbench = ensure_wrk(), find_pgbench()

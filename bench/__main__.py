@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
 from jose import jwt
 
 from bench import report
@@ -67,6 +68,9 @@ class Growth:
     heavy: bool  # every connection is the one user holding layout.heavy_tasks tasks
     limit: int
     offset: int
+    # Instead of the offset: the cursor the service hands out for the page that starts this deep
+    # (fetched once before the run); the database limit is not run for it.
+    cursor_at: int | None = None
 
 
 # The heavy user among the 10^6 rows: alone in a small table it would be most of it, and PostgreSQL
@@ -78,7 +82,8 @@ GROWTH = (
     Growth("rows_1e5", "10^5 tasks: 10 each for 10^4 users", Layout(10_000, 10), False, 10, 0),
     Growth("rows_1e6", "10^6 tasks: 10 each for 10^5 users", Layout(100_000, 10), False, 10, 0),
     Growth("one_user_first_page", "+ one user of 10^5 tasks: first page", HEAVY, True, 20, 0),
-    Growth("one_user_deep_page", "+ one user of 10^5 tasks: offset 99,980", HEAVY, True, 20, 99_980),
+    Growth("one_user_deep_offset", "+ one user of 10^5 tasks: offset 99,980", HEAVY, True, 20, 99_980),
+    Growth("one_user_deep_cursor", "+ one user of 10^5 tasks: cursor at 99,980", HEAVY, True, 20, 0, 99_980),
 )
 
 
@@ -392,6 +397,19 @@ class Bench:
                 print(f"{shape:<10} {workload:<13} {summary}", flush=True)
         return runs
 
+    def cursor_at(self, layout: Layout, limit: int, position: int) -> str:
+        """The heavy user's `next_cursor` from the page ending just before `position` (default order)."""
+        uid = layout.heavy_uid
+        response = httpx.get(
+            f"{self.servers['service'].url}/api/{uid}/tasks",
+            params={"limit": limit, "offset": position - limit},
+            headers={"Authorization": f"Bearer {self.token(uid)}"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        cursor: str = response.json()["next_cursor"]
+        return cursor
+
     def growth_runs(self) -> list[dict[str, Any]]:
         entries = []
         clients = self.args.growth_connections
@@ -402,6 +420,9 @@ class Bench:
                 self.seed(layout)
             measurements: dict[str, Measurement] = {}
             self.other_cpu.start()
+            list_query = f"?limit={limit}&offset={offset}"
+            if scenario.cursor_at is not None and "service" in self.servers:
+                list_query = f"?limit={limit}&cursor={self.cursor_at(layout, limit, scenario.cursor_at)}"
             if "service" in self.servers:
                 connections = connections_for(layout, self.token, clients, heavy=heavy)
                 measurements["service"] = run_wrk(
@@ -412,9 +433,9 @@ class Bench:
                     mode="list",
                     seconds=self.args.growth_duration,
                     pause_ms=pause,
-                    list_query=f"?limit={limit}&offset={offset}",
+                    list_query=list_query,
                 )
-            if "database" in self.args.targets:
+            if "database" in self.args.targets and scenario.cursor_at is None:
                 constants: dict[str, str] = {}
                 scripts = growth_script(self.sql, constants)
                 variables = {

@@ -10,15 +10,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import User
+from tests.support.listing import listing
 
 PAGE = {"limit": 3, "sort": "created", "order": "desc"}
-
-
-def listing(user: User, **params: Any) -> dict[str, Any]:
-    response = user.request("GET", user.tasks_path, params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def refused(user: User, parameter: str, **params: Any) -> dict[str, Any]:

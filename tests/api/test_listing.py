@@ -7,17 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import User
-
-
-def listing(user: User, **params: Any) -> dict[str, Any]:
-    response = user.request("GET", user.tasks_path, params=params)
-    assert response.status_code == 200, response.text
-    page: dict[str, Any] = response.json()
-    return page
-
-
-def ids(page: dict[str, Any]) -> list[int]:
-    return [task["id"] for task in page["items"]]
+from tests.support.listing import ids, listing
 
 
 @pytest.fixture

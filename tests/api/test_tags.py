@@ -8,17 +8,7 @@ import pytest
 
 from tests.api.test_validation import assert_invalid
 from tests.conftest import User
-
-
-def listing(user: User, **params: Any) -> dict[str, Any]:
-    response = user.request("GET", user.tasks_path, params=params)
-    assert response.status_code == 200, response.text
-    page: dict[str, Any] = response.json()
-    return page
-
-
-def titles(page: dict[str, Any]) -> list[str]:
-    return [task["title"] for task in page["items"]]
+from tests.support.listing import listing, titles
 
 
 def tag_counts(user: User) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.test_validation import assert_invalid
 from tests.conftest import User
+from tests.support.listing import listing
 
 # Each title holds one character LIKE, SQL or JSON could treat specially; the search must find that
 # title and no other.
@@ -21,13 +22,6 @@ TRICKY_TITLES = {
     "\\%": "odd \\% pair",
 }
 PLAIN_TITLES = ["1000 done", "snake case names", "C: temp files", "Bobs report", "the quoted word", "500 off"]
-
-
-def listing(user: User, **params: Any) -> dict[str, Any]:
-    response = user.request("GET", user.tasks_path, params=params)
-    assert response.status_code == 200, response.text
-    page: dict[str, Any] = response.json()
-    return page
 
 
 def found(user: User, q: str, **params: Any) -> list[str]:

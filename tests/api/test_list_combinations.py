@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import User, new_user_id
+from tests.support.listing import ids, listing
 
 PAGE_SIZE = 3
 NOW = datetime.now(UTC)
@@ -119,6 +120,13 @@ def owner(http: Any) -> tuple[User, list[dict[str, Any]]]:
     return user, stored
 
 
+def page_of(user: User, params: dict[str, Any], expected_total: int) -> dict[str, Any]:
+    """One page, which must count every task the filters keep, whatever page it is."""
+    page = listing(user, **params)
+    assert page["total"] == expected_total, (params, page)
+    return page
+
+
 @pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize("sort", SORT_KEYS)
 @pytest.mark.parametrize("filter_name", FILTERS)
@@ -131,11 +139,7 @@ def test_pages_hold_exactly_the_filtered_tasks_in_order(
     listed: list[int] = []
     for offset in range(0, len(tasks) + PAGE_SIZE, PAGE_SIZE):
         params = {**filters, "sort": sort, "order": order, "limit": PAGE_SIZE, "offset": offset}
-        response = user.request("GET", user.tasks_path, params=params)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert page["total"] == len(expected), (filter_name, page)
-        listed += [task["id"] for task in page["items"]]
+        listed += ids(page_of(user, params, len(expected)))
     assert listed == expected
 
 
@@ -161,11 +165,8 @@ def test_following_next_cursor_visits_exactly_the_filtered_tasks_in_order(
     listed: list[int] = []
     params: dict[str, Any] = {**filters, "sort": sort, "order": order, "limit": PAGE_SIZE}
     for _ in range(len(tasks) + 1):
-        response = user.request("GET", user.tasks_path, params=params)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert page["total"] == len(expected), (filter_name, page)
-        listed += [task["id"] for task in page["items"]]
+        page = page_of(user, params, len(expected))
+        listed += ids(page)
         if page["next_cursor"] is None:
             break
         params["cursor"] = page["next_cursor"]

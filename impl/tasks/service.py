@@ -124,9 +124,9 @@ class TasksService(TasksApi):
                 due_after=due_after,
                 overdue=overdue,
             )
-        last = listed.rows[-1] if listed.rows else None
         next_cursor = None
-        if listed.more and last is not None:
+        if listed.more:  # so the page is full, limit >= 1 rows
+            last = listed.rows[-1]
             next_cursor = cursors.encode(cursors.Position(last[SORT_FIELDS[sort]], last["id"]), query)
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         return TaskPage.model_validate(

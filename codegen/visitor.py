@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-PARAM_CLASS = {"path": "Path", "query": "Query", "header": "Header"}
+# In the order FastAPI validates them (and so lists their errors).
+LOCATIONS = ("path", "query", "header")
 SCALAR_TYPES = {"string": "str", "integer": "int", "boolean": "bool", "number": "float"}
 CONSTRAINTS = {
     "minimum": "ge",
@@ -82,10 +83,11 @@ def value_annotations(spec: dict[str, Any], schema: dict[str, Any]) -> tuple[str
 
 
 def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """A parameter as the interface takes it and as its operation's parameter model declares it."""
     param = resolve(spec, raw)
     schema = resolve(spec, param.get("schema", {}))
     location = param["in"]
-    if location not in PARAM_CLASS:
+    if location not in LOCATIONS:
         raise ValueError(f"unsupported parameter location: {location}")
     name = param["name"]
     python_name = snake(name)
@@ -96,10 +98,17 @@ def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     annotation, wire_annotation = value_annotations(spec, schema)
     if not required and "default" not in schema:
         annotation, wire_annotation = f"{annotation} | None", f"{wire_annotation} | None"
-    declaration = f"Annotated[{wire_annotation}, {PARAM_CLASS[location]}({', '.join(options)})]"
+    field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]" if options else wire_annotation
     if not required:
-        declaration += f" = {schema.get('default')!r}"
-    return {"name": python_name, "annotation": annotation, "declaration": declaration}
+        field += f" = {schema.get('default')!r}"
+    return {
+        "name": python_name,
+        "wire_name": name,
+        "location": location,
+        "is_array": schema.get("type") == "array",
+        "annotation": annotation,
+        "field": field,
+    }
 
 
 def success_response(spec: dict[str, Any], responses: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -151,6 +160,9 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         "summary": op.get("summary", ""),
         "tag": (op.get("tags") or ["default"])[0],
         "params": params,
+        "model_params": sorted(params, key=lambda param: LOCATIONS.index(param["location"])),
+        "parameters_model": pascal(op["operationId"]) + "Parameters",
+        "reader": snake(op["operationId"]).upper() + "_REQUEST",
         "body": body,
         "status_code": status_code,
         "response_model": response_model,

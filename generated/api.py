@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Annotated, Any, Callable, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Awaitable, Callable, Literal, NotRequired, TypedDict
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, Security
-from pydantic import Field
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
 from .models import Health, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from .request_reading import RequestReader, json_response, read_json_body
 from .wire_types import Rfc3339DateTime, TrueOrFalse
 
-SecurityDependency = Callable[..., Any]
+SecurityDependency = Callable[[Request], Awaitable[Any]]
 
 ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
     '/api/{user_id}/tags': ('GET',),
@@ -44,7 +45,7 @@ REQUEST_BODY_MEDIA_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
 
 
 class SecuritySchemes(TypedDict):
-    """One dependency per security scheme in the spec; each runs before its operations' parameters are read."""
+    """One check per security scheme in the spec; each runs before its operations' parameters are read."""
 
     bearerAuth: SecurityDependency
 
@@ -84,6 +85,231 @@ ToggleTaskCompletionHeaders = TypedDict(
     {
         'ETag': str,
     },
+)
+
+
+class ListTasksParameters(BaseModel):
+    """`listTasks`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    status: Literal['all', 'pending', 'completed'] = 'all'
+    sort: Literal['created', 'updated', 'title', 'due', 'priority'] = 'created'
+    order: Literal['asc', 'desc'] = 'desc'
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    offset: Annotated[int, Field(ge=0, le=2147483647)] = 0
+    cursor: Annotated[
+        str | None, Field(min_length=1, max_length=1024, pattern='^[A-Za-z0-9_-]+$')
+    ] = None
+    q: Annotated[
+        str | None, Field(min_length=1, max_length=200, pattern='^[^\\u0000]*$')
+    ] = None
+    tag: Annotated[
+        list[
+            Annotated[
+                str,
+                Field(
+                    min_length=1,
+                    max_length=30,
+                    pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
+                ),
+            ]
+        ]
+        | None,
+        Field(max_length=10),
+    ] = None
+    due_before: Rfc3339DateTime | None = None
+    due_after: Rfc3339DateTime | None = None
+    overdue: TrueOrFalse | None = None
+
+
+LIST_TASKS_REQUEST: RequestReader[ListTasksParameters, None] = RequestReader(
+    ListTasksParameters,
+    path=('user_id',),
+    query=(
+        'status',
+        'sort',
+        'order',
+        'limit',
+        'offset',
+        'cursor',
+        'q',
+        'due_before',
+        'due_after',
+        'overdue',
+    ),
+    query_arrays=('tag',),
+)
+
+
+class CreateTaskParameters(BaseModel):
+    """`createTask`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    idempotency_key: Annotated[
+        str | None,
+        Field(
+            alias='Idempotency-Key',
+            min_length=1,
+            max_length=255,
+            pattern='^[\\x21-\\x7E]+$',
+        ),
+    ] = None
+
+
+CREATE_TASK_REQUEST: RequestReader[CreateTaskParameters, TaskCreate] = RequestReader(
+    CreateTaskParameters,
+    path=('user_id',),
+    header=('Idempotency-Key',),
+    body=TaskCreate,
+    body_required=True,
+)
+
+
+class ListTagsParameters(BaseModel):
+    """`listTags`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+
+
+LIST_TAGS_REQUEST: RequestReader[ListTagsParameters, None] = RequestReader(
+    ListTagsParameters,
+    path=('user_id',),
+)
+
+
+class GetTaskParameters(BaseModel):
+    """`getTask`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+GET_TASK_REQUEST: RequestReader[GetTaskParameters, None] = RequestReader(
+    GetTaskParameters,
+    path=(
+        'user_id',
+        'task_id',
+    ),
+)
+
+
+class ReplaceTaskParameters(BaseModel):
+    """`replaceTask`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[
+        str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+
+
+REPLACE_TASK_REQUEST: RequestReader[ReplaceTaskParameters, TaskReplace] = RequestReader(
+    ReplaceTaskParameters,
+    path=(
+        'user_id',
+        'task_id',
+    ),
+    header=('If-Match',),
+    body=TaskReplace,
+    body_required=True,
+)
+
+
+class DeleteTaskParameters(BaseModel):
+    """`deleteTask`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[
+        str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+
+
+DELETE_TASK_REQUEST: RequestReader[DeleteTaskParameters, None] = RequestReader(
+    DeleteTaskParameters,
+    path=(
+        'user_id',
+        'task_id',
+    ),
+    header=('If-Match',),
+)
+
+
+class UpdateTaskParameters(BaseModel):
+    """`updateTask`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[
+        str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+
+
+UPDATE_TASK_REQUEST: RequestReader[UpdateTaskParameters, TaskUpdate] = RequestReader(
+    UpdateTaskParameters,
+    path=(
+        'user_id',
+        'task_id',
+    ),
+    header=('If-Match',),
+    body=TaskUpdate,
+    body_required=True,
+)
+
+
+class ToggleTaskCompletionParameters(BaseModel):
+    """`toggleTaskCompletion`'s parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[
+        str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+
+
+TOGGLE_TASK_COMPLETION_REQUEST: RequestReader[ToggleTaskCompletionParameters, None] = (
+    RequestReader(
+        ToggleTaskCompletionParameters,
+        path=(
+            'user_id',
+            'task_id',
+        ),
+        header=('If-Match',),
+    )
+)
+
+
+class GetHealthParameters(BaseModel):
+    """`getHealth`'s parameters (it has none)."""
+
+
+GET_HEALTH_REQUEST: RequestReader[GetHealthParameters, None] = RequestReader(
+    GetHealthParameters,
+)
+
+
+class GetReadinessParameters(BaseModel):
+    """`getReadiness`'s parameters (it has none)."""
+
+
+GET_READINESS_REQUEST: RequestReader[GetReadinessParameters, None] = RequestReader(
+    GetReadinessParameters,
 )
 
 
@@ -204,283 +430,203 @@ def build_router(
     """Route every operation of the spec to its implementation."""
     router = APIRouter()
 
-    async def get_health() -> Health:
-        return await operations.get_health()
+    async def get_health(request: Request) -> Response:
+        _, _ = GET_HEALTH_REQUEST.read(request)
+        result = await operations.get_health()
+        return json_response(result, 200)
 
     router.add_api_route(
         '/healthz',
         get_health,
         methods=['GET'],
         operation_id='getHealth',
-        status_code=200,
-        response_model=Health,
-        dependencies=[],
+        response_model=None,
     )
 
-    async def get_readiness() -> Health:
-        return await operations.get_readiness()
+    async def get_readiness(request: Request) -> Response:
+        _, _ = GET_READINESS_REQUEST.read(request)
+        result = await operations.get_readiness()
+        return json_response(result, 200)
 
     router.add_api_route(
         '/readyz',
         get_readiness,
         methods=['GET'],
         operation_id='getReadiness',
-        status_code=200,
-        response_model=Health,
-        dependencies=[],
+        response_model=None,
     )
 
-    async def list_tasks(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        status: Annotated[Literal['all', 'pending', 'completed'], Query()] = 'all',
-        sort: Annotated[
-            Literal['created', 'updated', 'title', 'due', 'priority'], Query()
-        ] = 'created',
-        order: Annotated[Literal['asc', 'desc'], Query()] = 'desc',
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        offset: Annotated[int, Query(ge=0, le=2147483647)] = 0,
-        cursor: Annotated[
-            str | None, Query(min_length=1, max_length=1024, pattern='^[A-Za-z0-9_-]+$')
-        ] = None,
-        q: Annotated[
-            str | None, Query(min_length=1, max_length=200, pattern='^[^\\u0000]*$')
-        ] = None,
-        tag: Annotated[
-            list[
-                Annotated[
-                    str,
-                    Field(
-                        min_length=1,
-                        max_length=30,
-                        pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
-                    ),
-                ]
-            ]
-            | None,
-            Query(max_length=10),
-        ] = None,
-        due_before: Annotated[Rfc3339DateTime | None, Query()] = None,
-        due_after: Annotated[Rfc3339DateTime | None, Query()] = None,
-        overdue: Annotated[TrueOrFalse | None, Query()] = None,
-    ) -> TaskPage:
-        return await tasks.list_tasks(
-            user_id=user_id,
-            status=status,
-            sort=sort,
-            order=order,
-            limit=limit,
-            offset=offset,
-            cursor=cursor,
-            q=q,
-            tag=tag,
-            due_before=due_before,
-            due_after=due_after,
-            overdue=overdue,
+    async def list_tasks(request: Request) -> Response:
+        await security['bearerAuth'](request)
+        parameters, _ = LIST_TASKS_REQUEST.read(request)
+        result = await tasks.list_tasks(
+            user_id=parameters.user_id,
+            status=parameters.status,
+            sort=parameters.sort,
+            order=parameters.order,
+            limit=parameters.limit,
+            offset=parameters.offset,
+            cursor=parameters.cursor,
+            q=parameters.q,
+            tag=parameters.tag,
+            due_before=parameters.due_before,
+            due_after=parameters.due_after,
+            overdue=parameters.overdue,
         )
+        return json_response(result, 200)
 
     router.add_api_route(
         '/api/{user_id}/tasks',
         list_tasks,
         methods=['GET'],
         operation_id='listTasks',
-        status_code=200,
-        response_model=TaskPage,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
-    async def create_task(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                alias='Idempotency-Key',
-                min_length=1,
-                max_length=255,
-                pattern='^[\\x21-\\x7E]+$',
-            ),
-        ] = None,
-        body: Annotated[TaskCreate, Body()],
-        response: Response,
-    ) -> Task:
+    async def create_task(request: Request) -> Response:
+        raw_body = await read_json_body(request)
+        await security['bearerAuth'](request)
+        parameters, body = CREATE_TASK_REQUEST.read(request, raw_body)
         result, headers = await tasks.create_task(
-            user_id=user_id, idempotency_key=idempotency_key, body=body
+            user_id=parameters.user_id,
+            idempotency_key=parameters.idempotency_key,
+            body=body,
         )
-        response.headers['ETag'] = headers['ETag']
+        answer_headers = {
+            'ETag': headers['ETag'],
+            'Location': headers['Location'],
+        }
         if 'Idempotent-Replayed' in headers:
-            response.headers['Idempotent-Replayed'] = headers['Idempotent-Replayed']
-        response.headers['Location'] = headers['Location']
-        return result
+            answer_headers['Idempotent-Replayed'] = headers['Idempotent-Replayed']
+        return json_response(result, 201, answer_headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks',
         create_task,
         methods=['POST'],
         operation_id='createTask',
-        status_code=201,
-        response_model=Task,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
-    async def list_tags(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-    ) -> TagList:
-        return await tasks.list_tags(
-            user_id=user_id,
+    async def list_tags(request: Request) -> Response:
+        await security['bearerAuth'](request)
+        parameters, _ = LIST_TAGS_REQUEST.read(request)
+        result = await tasks.list_tags(
+            user_id=parameters.user_id,
         )
+        return json_response(result, 200)
 
     router.add_api_route(
         '/api/{user_id}/tags',
         list_tags,
         methods=['GET'],
         operation_id='listTags',
-        status_code=200,
-        response_model=TagList,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
-    async def get_task(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        response: Response,
-    ) -> Task:
+    async def get_task(request: Request) -> Response:
+        await security['bearerAuth'](request)
+        parameters, _ = GET_TASK_REQUEST.read(request)
         result, headers = await tasks.get_task(
-            user_id=user_id,
-            task_id=task_id,
+            user_id=parameters.user_id,
+            task_id=parameters.task_id,
         )
-        response.headers['ETag'] = headers['ETag']
-        return result
+        answer_headers = {
+            'ETag': headers['ETag'],
+        }
+        return json_response(result, 200, answer_headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
         get_task,
         methods=['GET'],
         operation_id='getTask',
-        status_code=200,
-        response_model=Task,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
-    async def replace_task(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
-        ] = None,
-        body: Annotated[TaskReplace, Body()],
-        response: Response,
-    ) -> Task:
+    async def replace_task(request: Request) -> Response:
+        raw_body = await read_json_body(request)
+        await security['bearerAuth'](request)
+        parameters, body = REPLACE_TASK_REQUEST.read(request, raw_body)
         result, headers = await tasks.replace_task(
-            user_id=user_id, task_id=task_id, if_match=if_match, body=body
+            user_id=parameters.user_id,
+            task_id=parameters.task_id,
+            if_match=parameters.if_match,
+            body=body,
         )
-        response.headers['ETag'] = headers['ETag']
-        return result
+        answer_headers = {
+            'ETag': headers['ETag'],
+        }
+        return json_response(result, 200, answer_headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
         replace_task,
         methods=['PUT'],
         operation_id='replaceTask',
-        status_code=200,
-        response_model=Task,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
-    async def delete_task(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
-        ] = None,
-    ) -> None:
-        return await tasks.delete_task(
-            user_id=user_id,
-            task_id=task_id,
-            if_match=if_match,
+    async def delete_task(request: Request) -> Response:
+        await security['bearerAuth'](request)
+        parameters, _ = DELETE_TASK_REQUEST.read(request)
+        await tasks.delete_task(
+            user_id=parameters.user_id,
+            task_id=parameters.task_id,
+            if_match=parameters.if_match,
         )
+        return Response(status_code=204)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
         delete_task,
         methods=['DELETE'],
         operation_id='deleteTask',
-        status_code=204,
         response_model=None,
-        dependencies=[Security(security['bearerAuth'])],
     )
 
-    async def update_task(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
-        ] = None,
-        body: Annotated[TaskUpdate, Body()],
-        response: Response,
-    ) -> Task:
+    async def update_task(request: Request) -> Response:
+        raw_body = await read_json_body(request)
+        await security['bearerAuth'](request)
+        parameters, body = UPDATE_TASK_REQUEST.read(request, raw_body)
         result, headers = await tasks.update_task(
-            user_id=user_id, task_id=task_id, if_match=if_match, body=body
+            user_id=parameters.user_id,
+            task_id=parameters.task_id,
+            if_match=parameters.if_match,
+            body=body,
         )
-        response.headers['ETag'] = headers['ETag']
-        return result
+        answer_headers = {
+            'ETag': headers['ETag'],
+        }
+        return json_response(result, 200, answer_headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
         update_task,
         methods=['PATCH'],
         operation_id='updateTask',
-        status_code=200,
-        response_model=Task,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
-    async def toggle_task_completion(
-        *,
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
-        ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None, Header(alias='If-Match', min_length=1, max_length=1024)
-        ] = None,
-        response: Response,
-    ) -> Task:
+    async def toggle_task_completion(request: Request) -> Response:
+        await security['bearerAuth'](request)
+        parameters, _ = TOGGLE_TASK_COMPLETION_REQUEST.read(request)
         result, headers = await tasks.toggle_task_completion(
-            user_id=user_id,
-            task_id=task_id,
-            if_match=if_match,
+            user_id=parameters.user_id,
+            task_id=parameters.task_id,
+            if_match=parameters.if_match,
         )
-        response.headers['ETag'] = headers['ETag']
-        return result
+        answer_headers = {
+            'ETag': headers['ETag'],
+        }
+        return json_response(result, 200, answer_headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}/complete',
         toggle_task_completion,
         methods=['PATCH'],
         operation_id='toggleTaskCompletion',
-        status_code=200,
-        response_model=Task,
-        dependencies=[Security(security['bearerAuth'])],
+        response_model=None,
     )
 
     return router

@@ -119,3 +119,39 @@ def test_a_user_id_outside_the_contract_is_422(http: Any) -> None:
     assert_invalid(user.request("GET", user.tasks_path), parameter="user_id")
     too_long = User("u" * 129, http)
     assert_invalid(too_long.request("GET", too_long.tasks_path), parameter="user_id")
+
+
+def test_every_invalid_input_is_listed_at_once_parameters_before_the_body(alice: User) -> None:
+    response = alice.request(
+        "POST",
+        alice.tasks_path,
+        json={"title": "", "priority": "urgent"},
+        headers={"Idempotency-Key": "has spaces"},
+    )
+    assert_invalid(response)
+    locations = [error.get("parameter") or error["pointer"] for error in response.json()["errors"]]
+    assert locations == ["Idempotency-Key", "/title", "/priority"]
+
+
+def test_every_invalid_parameter_is_listed_in_path_then_query_order(alice: User) -> None:
+    response = alice.request("GET", "/api/al%20ice/tasks", params={"limit": "0", "sort": "size"})
+    # Authorization is decided first: the path's user is not the token's, so nothing is validated.
+    assert response.status_code == 403
+    response = alice.request("GET", alice.tasks_path, params={"order": "up", "limit": "0", "tag": ["ok", ""]})
+    assert_invalid(response)
+    assert [error["parameter"] for error in response.json()["errors"]] == ["order", "limit", "tag"]
+
+
+def test_an_empty_body_is_a_missing_body(alice: User) -> None:
+    response = alice.request("POST", alice.tasks_path, content=b"", headers={"Content-Type": "application/json"})
+    assert_invalid(response, pointer="")
+    assert alice.request("GET", alice.tasks_path).json()["total"] == 0
+
+
+def test_a_repeated_single_valued_parameter_takes_its_last_value(alice: User) -> None:
+    for title in ("a", "b", "c"):
+        alice.create(title)
+    response = alice.request("GET", f"{alice.tasks_path}?limit=1&limit=2")
+    assert response.status_code == 200, response.text
+    assert response.json()["limit"] == 2
+    assert len(response.json()["items"]) == 2

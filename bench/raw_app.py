@@ -2,7 +2,8 @@
 
 Run by the bench under the same server stack as the service (uvicorn, uvloop, httptools, same
 workers). Per request it does what the service cannot avoid: parse the path and query, verify the
-HS256 bearer token with python-jose and check `sub` against the path's user id, run the service's
+HS256 bearer token with python-jose (or find it among the tokens it verified already, as the service
+does) and check `sub` against the path's user id, run the service's
 own SQL (bench.statements, recorded from impl.tasks.repository) through the service's own asyncpg
 pool (impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
 everything else: validation beyond what the SQL needs, problem documents, request ids, logging, ETag
@@ -36,6 +37,7 @@ from bench.statements import (
     list_statements,
     service_sql,
 )
+from impl.auth.verified_tokens import VerifiedTokens
 from impl.database import create_pool
 from impl.settings import get_settings
 from impl.tasks.list_filters import contains_pattern
@@ -108,6 +110,7 @@ class RawApp:
         self.secret = os.environ["JWT_SECRET"]
         self.pool: asyncpg.Pool | None = None
         self.known_users: set[str] = set()
+        self.verified = VerifiedTokens()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -144,15 +147,21 @@ class RawApp:
     def authenticate(self, scope: Scope, user_id: str) -> None:
         authorization = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
         scheme, _, token = authorization.decode("latin-1").partition(" ")
+        token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise HttpError(401, "missing bearer token")
-        try:
-            claims = jwt.decode(
-                token.strip(), self.secret, algorithms=["HS256"], options={"require_exp": True, "require_sub": True}
-            )
-        except JOSEError:
-            raise HttpError(401, "invalid token") from None
-        if claims.get("sub") != user_id:
+        # The service's own memory of verified tokens (impl.auth.verified_tokens), used the same way.
+        subject = self.verified.subject(token)
+        if subject is None:
+            try:
+                claims = jwt.decode(
+                    token, self.secret, algorithms=["HS256"], options={"require_exp": True, "require_sub": True}
+                )
+            except JOSEError:
+                raise HttpError(401, "invalid token") from None
+            subject = str(claims["sub"])
+            self.verified.remember(token, subject, expires_at=int(claims["exp"]))
+        if subject != user_id:
             raise HttpError(403, "the token's subject may not access this user's tasks")
 
     async def handle(self, scope: Scope, receive: Receive) -> tuple[int, object, list[tuple[bytes, bytes]]]:

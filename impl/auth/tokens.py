@@ -12,6 +12,7 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from impl.auth.jwks import JwksKeys
+from impl.auth.verified_tokens import VerifiedTokens
 from impl.problems import Unauthorized
 from impl.settings import Settings
 
@@ -50,9 +51,12 @@ class TokenVerifier:
             if settings.jwks_url
             else None
         )
+        self.verified = VerifiedTokens()
 
     async def subject(self, token: str) -> str:
         """The verified token's `sub`; raises Unauthorized for anything short of a valid token."""
+        if (known := self.verified.subject(token)) is not None:
+            return known
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError:
@@ -80,6 +84,7 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise invalid("no subject")
+        self.verified.remember(token, subject, expires_at=int(claims["exp"]))
         return subject
 
     async def _key_for(self, header: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:

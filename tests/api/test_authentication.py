@@ -368,6 +368,16 @@ def test_an_expired_token_is_401(issuer: Issuer, user: str) -> None:
     assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
 
 
+def test_a_token_accepted_before_is_401_once_it_has_expired(issuer: Issuer, user: str) -> None:
+    # The server remembers tokens it verified (impl/auth/verified_tokens.py), but never past their exp.
+    expires_at = int(time.time()) + 1
+    token = issuer.token(user, exp=expires_at)
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+    time.sleep(max(0.0, expires_at + 1.05 - time.time()))  # python-jose compares whole seconds
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
 def test_a_token_not_valid_yet_is_401(issuer: Issuer, user: str) -> None:
     token = issuer.token(user, nbf=int(time.time()) + 300)
     assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))

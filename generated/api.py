@@ -421,14 +421,18 @@ class TasksApi(ABC):
         """Toggle a task's completion (`toggleTaskCompletion`: PATCH /api/{user_id}/tasks/{task_id}/complete)."""
 
 
-def build_router(
+def add_routes(
+    router: APIRouter,
     *,
     operations: OperationsApi,
     tasks: TasksApi,
     security: SecuritySchemes,
-) -> APIRouter:
-    """Route every operation of the spec to its implementation."""
-    router = APIRouter()
+) -> None:
+    """Route every operation of the spec to its implementation, on the application's own router.
+
+    Not an included router: FastAPI would then match each request twice, once to find the included
+    router and again inside it.
+    """
 
     async def get_health(request: Request) -> Response:
         _, _ = GET_HEALTH_REQUEST.read(request)
@@ -628,5 +632,3 @@ def build_router(
         operation_id='toggleTaskCompletion',
         response_model=None,
     )
-
-    return router

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from generated.api import ALLOWED_METHODS, build_router
+from generated.api import ALLOWED_METHODS, add_routes
 from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
@@ -36,12 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     configure_logging()
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.include_router(
-        build_router(
-            tasks=TasksService(database),
-            operations=Probes(database),
-            security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
-        )
+    add_routes(
+        app.router,
+        tasks=TasksService(database),
+        operations=Probes(database),
+        security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
     )
     contract.install(app)
     error_handlers.install(app)

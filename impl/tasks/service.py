@@ -82,23 +82,24 @@ class TasksService(TasksApi):
         overdue: bool | None,
     ) -> TaskPage:
         tags = [tag_key(name) for name in tag or ()]
-        query = cursors.fingerprint(
-            {
-                "status": status,
-                "sort": sort,
-                "order": order,
-                "q": q,
-                "tags": sorted(set(tags)),
-                "due_before": due_before.isoformat() if due_before else None,
-                "due_after": due_after.isoformat() if due_after else None,
-                "overdue": overdue,
-            }
-        )
+        query = {
+            "status": status,
+            "sort": sort,
+            "order": order,
+            "q": q,
+            "tags": sorted(set(tags)),
+            "due_before": due_before.isoformat() if due_before else None,
+            "due_after": due_after.isoformat() if due_after else None,
+            "overdue": overdue,
+        }
+        # Fingerprinted only when a cursor is read or written: most lists fit on one page.
+        query_fingerprint = None
         after = None
         if cursor is not None:
+            query_fingerprint = cursors.fingerprint(query)
             after = cursors.decode(
                 cursor,
-                query_fingerprint=query,
+                query_fingerprint=query_fingerprint,
                 datetime_key=sort in DATETIME_SORT_KEYS,
                 nullable_key=sort in NULLS_LAST_SORT_KEYS,
             )
@@ -127,7 +128,8 @@ class TasksService(TasksApi):
         next_cursor = None
         if listed.more:  # so the page is full, limit >= 1 rows
             last = listed.rows[-1]
-            next_cursor = cursors.encode(cursors.Position(last[SORT_FIELDS[sort]], last["id"]), query)
+            position = cursors.Position(last[SORT_FIELDS[sort]], last["id"])
+            next_cursor = cursors.encode(position, query_fingerprint or cursors.fingerprint(query))
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         return TaskPage.model_validate(
             {

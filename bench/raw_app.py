@@ -39,6 +39,7 @@ from bench.statements import (
 )
 from impl.auth.verified_tokens import VerifiedTokens
 from impl.database import create_pool
+from impl.heap import freeze_startup_heap
 from impl.settings import get_settings
 from impl.tasks.list_filters import contains_pattern
 
@@ -128,6 +129,7 @@ class RawApp:
             if message["type"] == "lifespan.startup":
                 # The service's own pool: same size, timeouts and release behaviour.
                 self.pool = await create_pool(get_settings())
+                freeze_startup_heap()  # as the service does
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.pool is not None:

@@ -13,6 +13,7 @@ from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
 from impl.database import Database
+from impl.heap import freeze_startup_heap
 from impl.limits import RequestBodyLimits
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_heap()
         yield
         await database.close()
 

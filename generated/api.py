@@ -488,8 +488,8 @@ def add_routes(
     )
 
     async def create_task(request: Request) -> Response:
-        raw_body = await read_json_body(request)
         await security['bearerAuth'](request)
+        raw_body = await read_json_body(request)
         parameters, body = CREATE_TASK_REQUEST.read(request, raw_body)
         result, headers = await tasks.create_task(
             user_id=parameters.user_id,
@@ -549,8 +549,8 @@ def add_routes(
     )
 
     async def replace_task(request: Request) -> Response:
-        raw_body = await read_json_body(request)
         await security['bearerAuth'](request)
+        raw_body = await read_json_body(request)
         parameters, body = REPLACE_TASK_REQUEST.read(request, raw_body)
         result, headers = await tasks.replace_task(
             user_id=parameters.user_id,
@@ -590,8 +590,8 @@ def add_routes(
     )
 
     async def update_task(request: Request) -> Response:
-        raw_body = await read_json_body(request)
         await security['bearerAuth'](request)
+        raw_body = await read_json_body(request)
         parameters, body = UPDATE_TASK_REQUEST.read(request, raw_body)
         result, headers = await tasks.update_task(
             user_id=parameters.user_id,

@@ -6,9 +6,9 @@
 Each operation's path, query and header parameters are one pydantic model, validated in one call, and
 its body is read and validated as FastAPI reads it. FastAPI's dependency solver would inspect every
 parameter's annotation again on every request, which for the dozen parameters of listTasks cost more
-CPU than the SQL (decision 0020). What a client sees is unchanged: errors are located as FastAPI
-locates them (`("query", "limit")`, `("header", "If-Match")`, `("body", "title")`), path, query and
-header errors before body errors, and raised as its RequestValidationError.
+CPU than the SQL (decision 0020). Errors are located as FastAPI locates them (`("query", "limit")`,
+`("header", "If-Match")`, `("body", "title")`), path, query and header errors before body errors,
+and raised as its RequestValidationError.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ NO_BODY = NoBody()
 async def read_json_body(request: Request) -> Any:
     """The body as FastAPI reads it: parsed when its media type is JSON, else the raw bytes.
 
-    Read before authentication, as FastAPI does: malformed JSON is a 400 whoever sends it.
+    Read after authentication (FastAPI read it before): a caller without a valid token learns nothing
+    about the body, not even that it is malformed (decision 0004).
     """
     try:
         raw = await request.body()

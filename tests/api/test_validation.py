@@ -84,6 +84,25 @@ def test_a_body_that_is_not_json_is_400_problem(alice: User) -> None:
     assert response.json()["errors"][0]["pointer"] == ""
 
 
+MALFORMED = b'{"title": "unterminated'
+INVALID = {"title": "", "completed": "yes"}
+
+
+def test_a_caller_without_a_token_learns_nothing_about_its_body(alice: User) -> None:
+    # Decision 0004: 401, then 403, then 400/422; never a verdict on the body to an unknown caller.
+    for body in ({"content": MALFORMED}, {"json": INVALID}):
+        response = alice.http.request("POST", alice.tasks_path, headers={"Content-Type": "application/json"}, **body)
+        assert response.status_code == 401, response.text
+        assert "errors" not in response.json()
+
+
+def test_a_caller_on_another_users_path_learns_nothing_about_its_body(alice: User, bob: User) -> None:
+    for body in ({"content": MALFORMED}, {"json": INVALID}):
+        response = alice.request("POST", bob.tasks_path, headers={"Content-Type": "application/json"}, **body)
+        assert response.status_code == 403, response.text
+        assert "errors" not in response.json()
+
+
 def test_a_json_body_that_is_not_an_object_is_422(alice: User) -> None:
     assert_invalid(alice.request("POST", alice.tasks_path, json=["title"]), pointer="")
 

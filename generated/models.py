@@ -272,7 +272,7 @@ class Problem(BaseModel):
     type: Annotated[
         str,
         Field(
-            description='A URI reference identifying the problem type; `about:blank` means the status says it all.'
+            description='A URI identifying the problem type: `about:blank` when the status says it all, else one of\nthe types documented on the responses that use them (such as\n`tag:tasks-api,2026:task-quota-reached`). Compare it as a string; it is not a locator.\n'
         ),
     ]
     title: Annotated[str, Field(description='A short summary of the problem type.')]
@@ -289,6 +289,12 @@ class Problem(BaseModel):
             description="The request's id, as in the `X-Request-ID` response header: the caller's own when it sent\na sane one (1 to 128 letters, digits and `._:-`), else one the service made. Quote it when\nreporting a problem; it finds the request's log line.\n"
         ),
     ] = Field(default=None)
+
+
+class QuotaProblem(Problem):
+    limit: Annotated[
+        int, Field(description="The quota's limit as this service is configured.", ge=1)
+    ]
 
 
 class InvalidParam(BaseModel):

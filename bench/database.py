@@ -219,6 +219,11 @@ async def seed(database: Database, layout: Layout, anchor: datetime) -> float:
             if count:
                 await conn.execute(TASK_BLOCK, first, user_base, per_user, title, count, anchor, list(TAGS))
         await conn.execute("SELECT setval(pg_get_serial_sequence('tasks', 'id'), (SELECT max(id) FROM tasks))")
+        # The count the service keeps for the task quota, as migration 0005 back-fills it.
+        await conn.execute(
+            "UPDATE users SET task_count = counted.n FROM (SELECT user_id, count(*) AS n FROM tasks GROUP BY user_id)"
+            " AS counted WHERE users.id = counted.user_id"
+        )
         await conn.execute("VACUUM ANALYZE users")
         await conn.execute("VACUUM ANALYZE tasks")
         # A managed database may refuse CHECKPOINT; the runs are then a little noisier.

@@ -203,8 +203,7 @@ class RawApp:
                 row = await self.fetch(conn, self.sql.update_title, user_id=user_id, task_id=task_id, title=title)
                 return self.task_response(row)
             if method == "DELETE":
-                status = await self.run(conn, self.sql.delete, user_id=user_id, task_id=task_id)
-                if status != "DELETE 1":
+                if await self.fetch(conn, self.sql.delete, user_id=user_id, task_id=task_id) is None:
                     raise HttpError(404, "no such task")
                 return 204, None, []
             raise HttpError(405, "method not allowed")

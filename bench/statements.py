@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
+from impl.settings import Settings
 from impl.sql import Connection
 from impl.tasks import repository
 from impl.tasks.list_filters import contains_pattern
@@ -32,6 +33,8 @@ TEXT = "benchtextsentinel"
 TAG = "__bench_tag__"
 DUE_BEFORE = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
 DUE_AFTER = datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC)
+# The service's default task quota: a constant of the insert, as for the service.
+MAX_TASKS: int = Settings.model_fields["max_tasks_per_user"].default
 SENTINELS: dict[object, str] = {
     USER: "user_id",
     TASK_ID: "task_id",
@@ -196,7 +199,11 @@ def service_sql() -> ServiceSql:
         list_page=lists,
         get=only(record(lambda c: repository.get_task(c, user_id=USER, task_id=TASK_ID)), "get_task"),
         insert=only(
-            record(lambda c: repository.insert_task(c, user_id=USER, title=TITLE, description=DESCRIPTION)),
+            record(
+                lambda c: repository.insert_task(
+                    c, user_id=USER, max_tasks=MAX_TASKS, title=TITLE, description=DESCRIPTION
+                )
+            ),
             "insert_task",
         ),
         update_title=only(

@@ -40,7 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     add_routes(
         app.router,
-        tasks=TasksService(database),
+        tasks=TasksService(
+            database,
+            max_tasks_per_user=settings.max_tasks_per_user,
+            max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
+        ),
         operations=Probes(database),
         security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
     )

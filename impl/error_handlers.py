@@ -67,7 +67,9 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(request, exc.status, exc.detail, exc.headers, **exc.extensions)
+    return problem_response(
+        request, exc.status, exc.detail, exc.headers, problem_type=exc.type, title=exc.title, **exc.extensions
+    )
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,9 @@ class ProblemError(Exception):
     """An error that answers the request with a problem document."""
 
     status: int = 500
+    # A problem type of its own, when the status alone does not say what happened (decision 0027).
+    type: str = "about:blank"
+    title: str | None = None  # with a type of its own; about:blank's title is the status's name
 
     def __init__(
         self, detail: str, *, headers: Mapping[str, str] | None = None, extensions: Mapping[str, Any] | None = None
@@ -69,6 +72,22 @@ class UnprocessableContent(ProblemError):
         super().__init__(detail, extensions={"errors": [{"pointer": pointer, "message": message}]})
 
 
+class QuotaReached(ProblemError):
+    """A 409: the user holds the most of something that one user may hold; nothing was written."""
+
+    status = 409
+
+
+class TaskQuotaReached(QuotaReached):
+    type = "tag:tasks-api,2026:task-quota-reached"
+    title = "Task quota reached"
+
+
+class IdempotencyKeyQuotaReached(QuotaReached):
+    type = "tag:tasks-api,2026:idempotency-key-quota-reached"
+    title = "Idempotency-Key quota reached"
+
+
 class ServiceUnavailable(ProblemError):
     status = 503
 
@@ -80,10 +99,18 @@ class ServiceUnavailable(ProblemError):
 TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
-def problem(status: int, detail: str, *, instance: str, **extensions: Any) -> dict[str, Any]:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str,
+    problem_type: str = "about:blank",
+    title: str | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
     return {
-        "type": "about:blank",
-        "title": TITLES.get(status) or HTTPStatus(status).phrase,
+        "type": problem_type,
+        "title": title or TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "instance": instance,

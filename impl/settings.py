@@ -31,6 +31,12 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 65536
 
+    # Quotas (decision 0027): the most tasks one user may have, the most unexpired Idempotency-Keys one
+    # user may hold, and the seconds between each process's purges of every user's expired keys.
+    max_tasks_per_user: int = Field(default=100_000, ge=1, le=2**31 - 1)
+    max_idempotency_keys_per_user: int = Field(default=10_000, ge=1, le=2**31 - 1)
+    idempotency_purge_interval_seconds: float = Field(default=600.0, gt=0)
+
     jwt_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("JWT_SECRET", "BETTER_AUTH_SECRET")
     )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    exists,
     func,
     or_,
     select,
@@ -81,9 +82,25 @@ def owned(*, versioned: bool) -> ColumnElement[bool]:
 ENSURE_USER = Query.of(
     insert(users_table).values(id=bindparam("user_id")).on_conflict_do_nothing(index_elements=["id"])
 )
+_users = users_table.c
+# The user's task count goes up by one unless it is at the quota; the task is inserted only if it did.
+# The count's row lock orders a user's concurrent creates and deletes, and READ COMMITTED re-checks
+# `task_count < max_tasks` on the row version the wait ends on, so no number of processes ever passes
+# the quota (decision 0027).
+_counted = (
+    update(users_table)
+    .where(_users.id == bindparam("user_id"), _users.task_count < bindparam("max_tasks", type_=Integer))
+    .values(task_count=_users.task_count + 1)
+    .returning(_users.id)
+    .cte("counted")
+)
+_NEW_TASK_FIELDS = ("title", "description", "priority", "due_at", "tags")
 INSERT_TASK = Query.of(
     insert(tasks_table)
-    .values({name: bindparam(name) for name in ("user_id", "title", "description", "priority", "due_at", "tags")})
+    .from_select(
+        ["user_id", *_NEW_TASK_FIELDS],
+        select(_counted.c.id, *(bindparam(name, type_=tasks_table.c[name].type) for name in _NEW_TASK_FIELDS)),
+    )
     .returning(*VERSIONED_TASK_COLUMNS)
 )
 _tag = func.unnest(tasks_table.c.tags).table_valued("name").lateral("tag")
@@ -97,10 +114,21 @@ LIST_TAGS = Query.of(
 )
 GET_TASK = Query.of(select(*VERSIONED_TASK_COLUMNS).where(owned(versioned=False)))
 TASK_EXISTS = Query.of(select(tasks_table.c.id).where(owned(versioned=False)))
-DELETE_TASK = {
-    versioned: Query.of(tasks_table.delete().where(owned(versioned=versioned)).returning(tasks_table.c.id))
-    for versioned in (False, True)
-}
+
+
+def _delete_query(*, versioned: bool) -> Query:
+    """Delete the task and, in the same statement, count it off its user's task count."""
+    deleted = tasks_table.delete().where(owned(versioned=versioned)).returning(tasks_table.c.id).cte("deleted")
+    uncounted = (
+        update(users_table)
+        .where(_users.id == bindparam("user_id"), exists(select(deleted.c.id)))
+        .values(task_count=_users.task_count - 1)
+        .cte("uncounted")
+    )
+    return Query.of(select(deleted.c.id).add_cte(uncounted))
+
+
+DELETE_TASK = {versioned: _delete_query(versioned=versioned) for versioned in (False, True)}
 
 
 # Where a page continues after a cursor: from the start, after a sort key value, or (due only) among
@@ -245,23 +273,24 @@ async def insert_task(
     conn: Connection,
     *,
     user_id: str,
+    max_tasks: int,
     title: str,
     description: str | None,
     priority: str = "medium",
     due_at: datetime | None = None,
     tags: Sequence[str] = (),
-) -> Record:
-    row = await INSERT_TASK.one_or_none(
+) -> Record | None:
+    """Insert the task and count it; None, inserting nothing, when the user already has max_tasks tasks."""
+    return await INSERT_TASK.one_or_none(
         conn,
         user_id=user_id,
+        max_tasks=max_tasks,
         title=title,
         description=description,
         priority=priority,
         due_at=due_at,
         tags=list(tags),
     )
-    assert row is not None  # INSERT ... RETURNING always returns the row
-    return row
 
 
 async def get_task(conn: Connection, *, user_id: str, task_id: int) -> Record | None:
@@ -297,15 +326,27 @@ async def delete_task(conn: Connection, *, user_id: str, task_id: int, versions:
 
 
 _keys = idempotency_keys_table.c
-DELETE_EXPIRED_KEYS = Query.of(
-    idempotency_keys_table.delete().where(
-        _keys.user_id == bindparam("user_id"),
-        _keys.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("ttl_seconds")),
-    )
+_expired = _keys.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("ttl_seconds"))
+LOCK_USER = Query.of(select(_users.id).where(_users.id == bindparam("user_id")).with_for_update(key_share=True))
+DELETE_EXPIRED_KEYS = Query.of(idempotency_keys_table.delete().where(_keys.user_id == bindparam("user_id"), _expired))
+# Claimed only while the user holds fewer than max_keys keys; counting stops there, so the count costs
+# at most max_keys index entries however many keys an earlier, larger quota left.
+_max_keys = bindparam("max_keys", type_=Integer)
+_held_keys = (
+    select(func.count())
+    .select_from(select(_keys.key).where(_keys.user_id == bindparam("user_id")).limit(_max_keys).subquery())
+    .scalar_subquery()
 )
 CLAIM_KEY = Query.of(
     insert(idempotency_keys_table)
-    .values(user_id=bindparam("user_id"), key=bindparam("key"), request_hash=bindparam("request_hash"))
+    .from_select(
+        ["user_id", "key", "request_hash"],
+        select(
+            bindparam("user_id", type_=_keys.user_id.type),
+            bindparam("key", type_=_keys.key.type),
+            bindparam("request_hash", type_=_keys.request_hash.type),
+        ).where(_held_keys < _max_keys),
+    )
     .on_conflict_do_nothing(index_elements=["user_id", "key"])
     .returning(_keys.key)
 )
@@ -321,22 +362,37 @@ RECORD_ANSWER = Query.of(
 )
 
 
-async def claim_idempotency_key(
-    conn: Connection, *, user_id: str, key: str, request_hash: str, ttl_seconds: float
-) -> tuple[str, dict[str, Any] | None] | None:
-    """Claim the key for this request: None when claimed, else the earlier request's hash and answer.
+class EarlierRequest(NamedTuple):
+    """What an Idempotency-Key already stands for: its request's fingerprint and, once given, the answer."""
 
-    Runs inside the create's transaction. A concurrent request with the same key waits here on the
-    primary key until the first one commits (then sees its answer) or rolls back (then claims the key
-    itself). Expired keys of the user are removed first, so an expired key is claimed afresh.
+    request_hash: str
+    response: dict[str, Any] | None
+
+
+Claim = Literal["claimed", "quota reached"] | EarlierRequest
+
+
+async def claim_idempotency_key(
+    conn: Connection, *, user_id: str, key: str, request_hash: str, ttl_seconds: float, max_keys: int
+) -> Claim:
+    """Claim the key for this request, unless it already stands for an earlier one or the user holds max_keys.
+
+    Runs inside the create's transaction. The user's row is locked first, until the transaction ends:
+    a user's keyed creates take turns from here on, so the count of held keys is exact (decision 0027).
+    A concurrent request with the same key waits here until the first one commits (then sees its
+    answer) or rolls back (then claims the key itself). Expired keys of the user are removed before
+    counting, so an expired key is claimed afresh and never counts.
     """
+    await LOCK_USER.all(conn, user_id=user_id)
     await DELETE_EXPIRED_KEYS.all(conn, user_id=user_id, ttl_seconds=ttl_seconds)
-    if await CLAIM_KEY.one_or_none(conn, user_id=user_id, key=key, request_hash=request_hash) is not None:
-        return None
+    claimed = await CLAIM_KEY.one_or_none(conn, user_id=user_id, key=key, request_hash=request_hash, max_keys=max_keys)
+    if claimed is not None:
+        return "claimed"
     earlier = await EARLIER_ANSWER.one_or_none(conn, user_id=user_id, key=key)
-    assert earlier is not None  # the conflict that refused the claim is this row
+    if earlier is None:  # not a conflict: the user holds max_keys keys already
+        return "quota reached"
     response = earlier["response"]
-    return earlier["request_hash"], json.loads(response) if response is not None else None
+    return EarlierRequest(earlier["request_hash"], json.loads(response) if response is not None else None)
 
 
 async def record_idempotent_response(conn: Connection, *, user_id: str, key: str, response: dict[str, Any]) -> None:

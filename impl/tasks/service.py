@@ -22,13 +22,20 @@ from generated.api import (
 )
 from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.database import Database
-from impl.problems import NotFound, UnprocessableParameter
+from impl.problems import IdempotencyKeyQuotaReached, NotFound, TaskQuotaReached, UnprocessableParameter
 from impl.sql import Connection
 from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.list_filters import StatusFilter
 from impl.tasks.preconditions import etag, stale, versions_matching
-from impl.tasks.repository import DATETIME_SORT_KEYS, NULLS_LAST_SORT_KEYS, SORT_FIELDS, Direction, SortKey
+from impl.tasks.repository import (
+    DATETIME_SORT_KEYS,
+    NULLS_LAST_SORT_KEYS,
+    SORT_FIELDS,
+    Direction,
+    EarlierRequest,
+    SortKey,
+)
 from impl.tasks.tags import tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
@@ -42,11 +49,28 @@ def task_not_found(task_id: int) -> NotFound:
     return NotFound(f"Task {task_id} does not exist.")
 
 
+def task_quota_reached(max_tasks: int) -> TaskQuotaReached:
+    return TaskQuotaReached(
+        f"You have {max_tasks} tasks, the most one user may have; delete some to create more.",
+        extensions={"limit": max_tasks},
+    )
+
+
+def key_quota_reached(max_keys: int) -> IdempotencyKeyQuotaReached:
+    hours = IDEMPOTENCY_KEY_TTL_SECONDS // 3600
+    return IdempotencyKeyQuotaReached(
+        f"You hold {max_keys} Idempotency-Keys used in the last {hours} hours, the most one user may hold."
+        f" A key is released {hours} hours after its first use; until then, create without a key"
+        " or retry with a key you already used for the same request.",
+        extensions={"limit": max_keys},
+    )
+
+
 def created_headers(user_id: str, row: Record) -> CreateTaskHeaders:
     return {"Location": f"/api/{user_id}/tasks/{row['id']}", "ETag": etag(row["version"])}
 
 
-def replay(earlier: tuple[str, dict[str, Any] | None], fingerprint: str) -> tuple[Task, CreateTaskHeaders]:
+def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskHeaders]:
     """The first answer given for this Idempotency-Key, when the retry carries the same request."""
     request_hash, stored = earlier
     if request_hash != fingerprint or stored is None:
@@ -62,8 +86,10 @@ def replay(earlier: tuple[str, dict[str, Any] | None], fingerprint: str) -> tupl
 
 
 class TasksService(TasksApi):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, max_tasks_per_user: int, max_idempotency_keys_per_user: int) -> None:
         self.database = database
+        self.max_tasks = max_tasks_per_user
+        self.max_keys = max_idempotency_keys_per_user
 
     async def list_tasks(
         self,
@@ -152,20 +178,28 @@ class TasksService(TasksApi):
         fields = new_task_fields(body)
         if idempotency_key is None:
             async with self.database.connection() as conn:
-                row = await repository.insert_task(conn, user_id=user_id, **fields)
+                row = await repository.insert_task(conn, user_id=user_id, max_tasks=self.max_tasks, **fields)
+            if row is None:
+                raise task_quota_reached(self.max_tasks)
             return to_task(row), created_headers(user_id, row)
         fingerprint = request_fingerprint(fields)
+        # A refusal raised inside the transaction rolls the key's claim back: the key stays unused.
         async with self.database.transaction() as conn:
-            earlier = await repository.claim_idempotency_key(
+            claim = await repository.claim_idempotency_key(
                 conn,
                 user_id=user_id,
                 key=idempotency_key,
                 request_hash=fingerprint,
                 ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
+                max_keys=self.max_keys,
             )
-            if earlier is not None:
-                return replay(earlier, fingerprint)
-            row = await repository.insert_task(conn, user_id=user_id, **fields)
+            if isinstance(claim, EarlierRequest):
+                return replay(claim, fingerprint)
+            if claim == "quota reached":
+                raise key_quota_reached(self.max_keys)
+            row = await repository.insert_task(conn, user_id=user_id, max_tasks=self.max_tasks, **fields)
+            if row is None:
+                raise task_quota_reached(self.max_tasks)
             task, headers = to_task(row), created_headers(user_id, row)
             answer = {"task": task.model_dump(mode="json"), "headers": dict(headers)}
             await repository.record_idempotent_response(conn, user_id=user_id, key=idempotency_key, response=answer)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import yaml
 
+from impl.settings import Settings
 from tests.conftest import User
+from tests.support.database import plain_dsn
 from tests.support.live_server import ROOT
 
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
@@ -108,6 +112,7 @@ class World:
     alice_tasks: list[dict[str, Any]]
     bob_tasks: list[dict[str, Any]]
     marker: str
+    database_url: str
 
     @property
     def task(self) -> dict[str, Any]:
@@ -121,7 +126,7 @@ class World:
 
 
 @pytest.fixture
-def world(alice: User, bob: User, http: httpx.Client) -> World:
+def world(alice: User, bob: User, http: httpx.Client, database_url: str) -> World:
     marker = f"bob-secret-{uuid.uuid4().hex[:16]}"  # short enough to be a tag too
     bob_tasks = [
         bob.create(f"{marker} title {i}", description=f"{marker} details {i}", tags=[marker, "shared"])
@@ -133,7 +138,7 @@ def world(alice: User, bob: User, http: httpx.Client) -> World:
         alice.create("Alice's second", priority="high", due_at="2026-01-01T00:00:00Z"),
     ]
     alice.request("PATCH", alice.task_path(alice_tasks[1]["id"]) + "/complete")
-    return World(alice, bob, http, alice_tasks, bob_tasks, marker)
+    return World(alice, bob, http, alice_tasks, bob_tasks, marker, database_url)
 
 
 def as_alice(method: str, path: Callable[[World], str], **kwargs: Any) -> Callable[[World], httpx.Response]:
@@ -195,6 +200,21 @@ def replayed_create(w: World) -> httpx.Response:
     return w.alice.request("POST", w.alice.tasks_path, json={"title": "Once"}, headers=headers)
 
 
+def create_at_the_task_quota(w: World) -> httpx.Response:
+    """Alice's task count at the service's default quota, as if she had created that many tasks."""
+
+    async def count_to_the_quota() -> None:
+        conn = await asyncpg.connect(plain_dsn(w.database_url))
+        try:
+            quota = Settings.model_fields["max_tasks_per_user"].default
+            await conn.execute("UPDATE users SET task_count = $2 WHERE id = $1", w.alice.id, quota)
+        finally:
+            await conn.close()
+
+    asyncio.run(count_to_the_quota())
+    return w.alice.request("POST", w.alice.tasks_path, json={"title": "One too many"})
+
+
 STALE = {"If-Match": '"999"'}
 
 SCENARIOS: dict[str, tuple[str, int, Callable[[World], httpx.Response]]] = {
@@ -224,6 +244,7 @@ SCENARIOS: dict[str, tuple[str, int, Callable[[World], httpx.Response]]] = {
     "create-400": ("createTask", 400, as_alice("POST", collection, content=MALFORMED, headers=JSON)),
     "create-401": ("createTask", 401, anonymous("POST", collection, json={"title": "New"})),
     "create-403": ("createTask", 403, as_alice("POST", bobs_collection, json={"title": "New"})),
+    "create-409": ("createTask", 409, create_at_the_task_quota),
     "create-413": ("createTask", 413, as_alice("POST", collection, content=TOO_LARGE, headers=JSON)),
     "create-415": ("createTask", 415, as_alice("POST", collection, content=b'{"title": "New"}')),
     "create-422": ("createTask", 422, as_alice("POST", collection, json={"title": ""})),

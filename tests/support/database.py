@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from asyncpg.transaction import Transaction
@@ -17,6 +18,19 @@ def plain_dsn(database_url: str) -> str:
     """The service's SQLAlchemy URL as a DSN asyncpg.connect() takes."""
     url, _ = asyncpg_url(database_url)
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def query(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Run one statement on a connection of its own, from synchronous test code; its rows."""
+
+    async def run() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(plain_dsn(database_url))
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:

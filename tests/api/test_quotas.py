@@ -1,0 +1,286 @@
+"""Quotas: the tasks a user may have and the unexpired Idempotency-Keys a user may hold are bounded.
+
+The service runs here with tiny quotas (3 tasks, 2 keys) in two worker processes, so that "never
+more than the quota" is checked across processes, not only across one process's coroutines.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import REPORTS, User, new_user_id, shared_secret_env
+from tests.support.database import query
+from tests.support.live_server import LiveServer
+
+MAX_TASKS = 3
+MAX_KEYS = 2
+TASK_QUOTA = "tag:tasks-api,2026:task-quota-reached"
+KEY_QUOTA = "tag:tasks-api,2026:idempotency-key-quota-reached"
+PROBLEM_JSON = "application/problem+json"
+CONCURRENT = 12
+
+
+@pytest.fixture(scope="module")
+def quota_server(database_url: str) -> Iterator[LiveServer]:
+    env = shared_secret_env(database_url) | {
+        "MAX_TASKS_PER_USER": str(MAX_TASKS),
+        "MAX_IDEMPOTENCY_KEYS_PER_USER": str(MAX_KEYS),
+    }
+    live = LiveServer(env, log_path=REPORTS / "server-quotas.log", workers=2)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def quota_http(quota_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=quota_server.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def carol(quota_http: httpx.Client) -> User:
+    return User(new_user_id(), quota_http)
+
+
+@pytest.fixture
+def dave(quota_http: httpx.Client) -> User:
+    return User(new_user_id(), quota_http)
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def create(user: User, title: str = "Buy milk", *, key: str | None = None) -> httpx.Response:
+    headers = {} if key is None else {"Idempotency-Key": key}
+    return user.request("POST", user.tasks_path, json={"title": title}, headers=headers)
+
+
+def fill(user: User, count: int = MAX_TASKS) -> list[int]:
+    return [user.create(f"task {index}")["id"] for index in range(count)]
+
+
+def titles(user: User) -> list[str]:
+    return sorted(task["title"] for task in user.request("GET", user.tasks_path, params={"limit": 100}).json()["items"])
+
+
+def assert_quota_reached(response: httpx.Response, user: User, problem_type: str, limit: int) -> None:
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body = response.json()
+    title = "Task quota reached" if problem_type == TASK_QUOTA else "Idempotency-Key quota reached"
+    assert (body["type"], body["title"], body["status"], body["limit"]) == (problem_type, title, 409, limit)
+    assert str(limit) in body["detail"]
+    assert body["instance"] == user.tasks_path
+    assert "location" not in response.headers
+    assert "idempotent-replayed" not in response.headers
+
+
+def counts(database_url: str, user: User) -> tuple[int, int]:
+    """The user's task count as the service keeps it, and the tasks actually there."""
+    [row] = query(
+        database_url,
+        "SELECT task_count, (SELECT count(*) FROM tasks WHERE user_id = $1) FROM users WHERE id = $1",
+        user.id,
+    )
+    return row[0], row[1]
+
+
+def held_keys(database_url: str, user: User) -> set[str]:
+    return {row[0] for row in query(database_url, "SELECT key FROM idempotency_keys WHERE user_id = $1", user.id)}
+
+
+def age_keys(database_url: str, user: User, hours: float) -> None:
+    query(
+        database_url,
+        "UPDATE idempotency_keys SET created_at = created_at - make_interval(hours => $2) WHERE user_id = $1",
+        user.id,
+        hours,
+    )
+
+
+# --- The task quota ----------------------------------------------------------------------------------
+
+
+def test_a_create_beyond_the_task_quota_is_409_with_the_task_quota_type(carol: User) -> None:
+    fill(carol)
+    assert_quota_reached(create(carol), carol, TASK_QUOTA, MAX_TASKS)
+
+
+def test_a_create_refused_for_the_task_quota_writes_nothing(carol: User, database_url: str) -> None:
+    fill(carol)
+    before = titles(carol)
+    assert create(carol, "one too many").status_code == 409
+    assert titles(carol) == before
+    assert counts(database_url, carol) == (MAX_TASKS, MAX_TASKS)
+
+
+def test_deleting_a_task_frees_its_place(carol: User, database_url: str) -> None:
+    ids = fill(carol)
+    assert carol.request("DELETE", carol.task_path(ids[0])).status_code == 204
+    assert create(carol, "in its place").status_code == 201
+    assert create(carol).status_code == 409
+    assert counts(database_url, carol) == (MAX_TASKS, MAX_TASKS)
+
+
+def test_a_delete_that_deletes_nothing_frees_no_place(carol: User, database_url: str) -> None:
+    ids = fill(carol)
+    assert carol.request("DELETE", carol.task_path(987_654_321)).status_code == 404
+    assert carol.request("DELETE", carol.task_path(ids[0]), headers={"If-Match": '"999"'}).status_code == 412
+    assert carol.request("DELETE", carol.task_path(ids[1])).status_code == 204
+    assert carol.request("DELETE", carol.task_path(ids[1])).status_code == 404
+    assert create(carol).status_code == 201
+    assert create(carol).status_code == 409
+    assert counts(database_url, carol) == (MAX_TASKS, MAX_TASKS)
+
+
+def test_the_task_quota_is_per_user(carol: User, dave: User) -> None:
+    fill(carol)
+    fill(dave)
+    assert create(dave).status_code == 409
+    assert create(carol).status_code == 409
+    assert len(titles(dave)) == MAX_TASKS
+
+
+def send_at_once(server: LiveServer, requests: list[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
+    """Send (method, path, request keywords) together, each over its own connection, across both workers."""
+    barrier = threading.Barrier(len(requests))
+    responses: list[httpx.Response | None] = [None] * len(requests)
+
+    def send(index: int) -> None:
+        method, path, kwargs = requests[index]
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            client.get("/healthz")  # connect first, so the requests leave together
+            barrier.wait()
+            responses[index] = client.request(method, path, **kwargs)
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(response is not None for response in responses)
+    return [response for response in responses if response is not None]
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_creates_never_pass_the_task_quota(
+    quota_server: LiveServer, carol: User, database_url: str, round_: int
+) -> None:
+    headers = carol.headers
+    creates = [
+        ("POST", carol.tasks_path, {"json": {"title": f"racer {i}"}, "headers": headers}) for i in range(CONCURRENT)
+    ]
+    responses = send_at_once(quota_server, creates)
+    assert sorted(response.status_code for response in responses) == [201] * MAX_TASKS + [409] * (
+        CONCURRENT - MAX_TASKS
+    )
+    for response in responses:
+        if response.status_code == 409:
+            assert_quota_reached(response, carol, TASK_QUOTA, MAX_TASKS)
+    assert counts(database_url, carol) == (MAX_TASKS, MAX_TASKS)
+
+
+def test_concurrent_creates_and_deletes_keep_the_count_exact(
+    quota_server: LiveServer, carol: User, database_url: str
+) -> None:
+    ids = fill(carol)
+    headers = carol.headers
+    deletes = [("DELETE", carol.task_path(task_id), {"headers": headers}) for task_id in ids * 2]
+    creates = [("POST", carol.tasks_path, {"json": {"title": "racer"}, "headers": headers})] * 6
+    responses = send_at_once(quota_server, deletes + creates)
+    statuses = [response.status_code for response in responses]
+    assert sorted(statuses[: len(deletes)]) == [204] * MAX_TASKS + [404] * MAX_TASKS
+    assert set(statuses[len(deletes) :]) <= {201, 409}
+    task_count, tasks = counts(database_url, carol)
+    assert task_count == tasks == statuses.count(201) <= MAX_TASKS
+
+
+# --- The Idempotency-Key quota --------------------------------------------------------------------------
+
+
+def test_a_new_key_beyond_the_key_quota_is_409_with_the_key_quota_type(carol: User) -> None:
+    for _ in range(MAX_KEYS):
+        assert create(carol, key=new_key()).status_code == 201
+    assert_quota_reached(create(carol, key=new_key()), carol, KEY_QUOTA, MAX_KEYS)
+    assert len(titles(carol)) == MAX_KEYS
+
+
+def test_a_create_without_a_key_still_works_at_the_key_quota(carol: User) -> None:
+    for _ in range(MAX_KEYS):
+        create(carol, key=new_key())
+    assert create(carol).status_code == 201
+
+
+def test_a_key_refused_for_the_key_quota_stays_unused(carol: User, database_url: str) -> None:
+    held = {new_key() for _ in range(MAX_KEYS)}
+    for key in held:
+        create(carol, key=key)
+    refused = new_key()
+    assert create(carol, "refused", key=refused).status_code == 409
+    assert held_keys(database_url, carol) == held
+    age_keys(database_url, carol, hours=25)
+    response = create(carol, "refused", key=refused)
+    assert response.status_code == 201
+    assert "idempotent-replayed" not in response.headers
+
+
+def test_a_retry_with_a_held_key_is_replayed_at_the_key_quota(carol: User) -> None:
+    keys = [new_key() for _ in range(MAX_KEYS)]
+    first = create(carol, key=keys[0])
+    create(carol, key=keys[1])
+    retry = create(carol, key=keys[0])
+    assert retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+
+
+def test_a_retry_with_a_held_key_is_replayed_at_the_task_quota(carol: User) -> None:
+    key = new_key()
+    first = create(carol, key=key)
+    fill(carol, MAX_TASKS - 1)
+    retry = create(carol, key=key)
+    assert retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+
+
+def test_a_keyed_create_refused_for_the_task_quota_leaves_the_key_unused(carol: User, database_url: str) -> None:
+    ids = fill(carol)
+    key = new_key()
+    assert_quota_reached(create(carol, key=key), carol, TASK_QUOTA, MAX_TASKS)
+    assert held_keys(database_url, carol) == set()
+    carol.request("DELETE", carol.task_path(ids[0]))
+    response = create(carol, key=key)
+    assert response.status_code == 201
+    assert "idempotent-replayed" not in response.headers
+
+
+def test_expired_keys_do_not_count_toward_the_key_quota(carol: User, database_url: str) -> None:
+    for _ in range(MAX_KEYS):
+        create(carol, key=new_key())
+    age_keys(database_url, carol, hours=25)
+    assert create(carol, key=new_key()).status_code == 201
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_creates_with_new_keys_never_pass_the_key_quota(
+    quota_server: LiveServer, carol: User, database_url: str, round_: int
+) -> None:
+    creates = [
+        ("POST", carol.tasks_path, {"json": {"title": "keyed"}, "headers": {**carol.headers, "Idempotency-Key": key}})
+        for key in [new_key() for _ in range(CONCURRENT)]
+    ]
+    responses = send_at_once(quota_server, creates)
+    assert sorted(response.status_code for response in responses) == [201] * MAX_KEYS + [409] * (CONCURRENT - MAX_KEYS)
+    for response in responses:
+        if response.status_code == 409:
+            assert_quota_reached(response, carol, KEY_QUOTA, MAX_KEYS)
+    assert len(held_keys(database_url, carol)) == MAX_KEYS
+    assert counts(database_url, carol) == (MAX_KEYS, MAX_KEYS)

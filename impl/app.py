@@ -18,7 +18,8 @@ from impl.limits import RequestBodyLimits
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
 from impl.settings import Settings, get_settings
-from impl.tasks.service import TasksService
+from impl.tasks.purge import ExpiredKeyPurge
+from impl.tasks.service import IDEMPOTENCY_KEY_TTL_SECONDS, TasksService
 
 # The spec's methods, the request headers its operations take, and the response headers it promises.
 CORS_METHODS = sorted({method for methods in ALLOWED_METHODS.values() for method in methods})
@@ -29,11 +30,16 @@ CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database(settings)
+    purge = ExpiredKeyPurge(
+        database, interval_seconds=settings.idempotency_purge_interval_seconds, ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
+        purge.start()
         yield
+        await purge.stop()
         await database.close()
 
     configure_logging()

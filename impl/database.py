@@ -77,6 +77,8 @@ class Database:
         self.acquire_timeout = settings.db_pool_timeout
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()
+        # Connections handed out so far: background work can tell whether requests used the database.
+        self.connections_handed_out = 0
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -87,6 +89,7 @@ class Database:
 
     def connection(self) -> AbstractAsyncContextManager[PoolConnectionProxy]:
         """A connection in autocommit: each statement is its own transaction."""
+        self.connections_handed_out += 1
         if self._pool is not None:
             # asyncpg's own context manager: a generator-based wrapper around it cost 5 µs per request.
             return self._pool.acquire(timeout=self.acquire_timeout)

@@ -397,3 +397,37 @@ async def claim_idempotency_key(
 
 async def record_idempotent_response(conn: Connection, *, user_id: str, key: str, response: dict[str, Any]) -> None:
     await RECORD_ANSWER.all(conn, user_id=user_id, key=key, response=json.dumps(response))
+
+
+# Expired keys of every user, oldest first through ix_idempotency_keys_created_at, a batch at a time;
+# rows a create is deleting right now are left to it.
+_expired_batch = (
+    select(_keys.user_id, _keys.key)
+    .where(_expired)
+    .order_by(_keys.created_at)
+    .limit(bindparam("batch_size"))
+    .with_for_update(skip_locked=True)
+    .cte("expired")
+)
+_purged = (
+    idempotency_keys_table.delete()
+    .where(tuple_(_keys.user_id, _keys.key).in_(select(_expired_batch.c.user_id, _expired_batch.c.key)))
+    .returning(_keys.key)
+    .cte("purged")
+)
+PURGE_EXPIRED_KEYS = Query.of(select(func.count()).select_from(_purged).add_cte(_expired_batch))
+# One purge at a time over all processes and machines, without waiting: the others skip their turn.
+# Transaction-scoped, so it works through a transaction-mode pooler (PgBouncer, Neon's -pooler host).
+TRY_PURGE_LOCK = Query.of(select(func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger))))
+
+
+async def try_purge_lock(conn: Connection, *, lock_id: int) -> bool:
+    """Take the purge's advisory lock until the transaction ends; False when another purge holds it."""
+    row = await TRY_PURGE_LOCK.one_or_none(conn, lock_id=lock_id)
+    return row is not None and bool(row[0])
+
+
+async def purge_expired_keys(conn: Connection, *, ttl_seconds: float, batch_size: int) -> int:
+    """Delete up to batch_size expired keys of any users; how many were deleted."""
+    row = await PURGE_EXPIRED_KEYS.one_or_none(conn, ttl_seconds=ttl_seconds, batch_size=batch_size)
+    return int(row[0]) if row else 0

@@ -124,3 +124,20 @@ async def test_writes_after_the_upgrade_use_the_new_columns(database_at_0002: st
     finally:
         await conn.close()
     assert tuple(row or ()) == ("Tâche n°1 ÉTÉ", "high", ["home"], 2)
+
+
+async def test_upgrading_counts_each_users_tasks_for_the_task_quota(database_at_0002: str) -> None:
+    """0005 back-fills users.task_count, which the task quota is checked against, from the tasks there."""
+    conn = await asyncpg.connect(plain_dsn(database_at_0002))
+    try:
+        await conn.execute("INSERT INTO users (id) VALUES ('carol')")  # a user without tasks
+    finally:
+        await conn.close()
+    expected = [("alice", TASKS_PER_USER), ("bob", TASKS_PER_USER), ("carol", 0)]
+    await upgrade(database_at_0002)
+    counted = await fetch(database_at_0002, "SELECT id, task_count FROM users ORDER BY id")
+    assert [tuple(row) for row in counted] == expected
+    await downgrade(database_at_0002, BEFORE)
+    await upgrade(database_at_0002)
+    counted = await fetch(database_at_0002, "SELECT id, task_count FROM users ORDER BY id")
+    assert [tuple(row) for row in counted] == expected

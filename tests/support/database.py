@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 from asyncpg.transaction import Transaction
 
-from impl.database import asyncpg_url
+from impl.database_url import asyncpg_url
 
 
 def plain_dsn(database_url: str) -> str:

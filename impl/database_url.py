@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 LIBPQ_DRIVERS = frozenset({"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"})
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-# asyncpg negotiates TLS for these itself and checks no certificate.
+# asyncpg implements these as libpq does; none checks a certificate.
 UNVERIFIED_SSL_MODES = frozenset({"disable", "allow", "prefer"})
 # libpq's prefer uses channel binding only when both sides can; asyncpg cannot, so prefer is what it does.
 CHANNEL_BINDINGS = ("disable", "prefer")
@@ -57,7 +57,7 @@ def asyncpg_url(raw: str) -> tuple[URL, dict[str, Any]]:
     return url.set(query=address), connect_args
 
 
-def single_values(query: Any) -> dict[str, str]:
+def single_values(query: Mapping[str, str | tuple[str, ...]]) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, value in query.items():
         if not isinstance(value, str):
@@ -114,8 +114,7 @@ def tls_argument(
                 f"DATABASE_URL: {', '.join(given)} needs sslmode=verify-full (or verify-ca, require); "
                 f"sslmode={sslmode or 'prefer (the default)'} checks no certificate"
             )
-        # asyncpg implements these as libpq does (prefer is its default when sslmode is absent).
-        return sslmode
+        return sslmode  # None: asyncpg's default, PGSSLMODE or else prefer
     rootcert = rootcert or default_root_certificate()
     if rootcert == SYSTEM_ROOTS and sslmode != "verify-full":
         raise DatabaseUrlError(

@@ -15,6 +15,7 @@ from impl.database_url import DatabaseUrlError, asyncpg_url
 from impl.settings import Settings
 from tests.conftest import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
+from tests.support.tls_postgres import issue
 from tests.support.tokens import SHARED_SECRET
 
 NEON_HOST = "ep-cool-lake-123456-pooler.eu-central-1.aws.neon.tech"
@@ -148,6 +149,16 @@ def test_an_unreadable_sslrootcert_refuses_to_start(tmp_path: Path) -> None:
     assert f"sslrootcert={garbage} cannot be used" in refusal(f"{DATABASE}?sslmode=verify-full&sslrootcert={garbage}")
 
 
+def test_a_client_certificate_is_loaded_and_an_unreadable_one_refuses_to_start(tmp_path: Path) -> None:
+    client = issue("app", issue("client CA"))
+    (tmp_path / "client.crt").write_bytes(client.cert_pem())
+    (tmp_path / "client.key").write_bytes(client.key_pem())
+    settings(f"{DATABASE}?sslmode=require&sslcert={tmp_path / 'client.crt'}&sslkey={tmp_path / 'client.key'}")
+    message = refusal(f"{DATABASE}?sslmode=require&sslcert={tmp_path / 'client.key'}&sslkey={tmp_path / 'none'}")
+    assert "sslcert/sslkey=" in message
+    assert "cannot be used" in message
+
+
 def test_sslkey_without_sslcert_refuses_to_start() -> None:
     assert "sslkey needs sslcert" in refusal(f"{DATABASE}?sslmode=require&sslkey=/k.pem")
 
@@ -164,6 +175,14 @@ def test_application_name_and_options_reach_postgresql_alike_from_the_pool_and_f
     url, connect_args = asyncpg_url(f"{DATABASE}?application_name=tasks-api&options=endpoint%3Dep-cool-lake&host=h")
     assert connect_args == {"server_settings": {"application_name": "tasks-api", "options": "endpoint=ep-cool-lake"}}
     assert dict(url.query) == {"host": "h"}
+
+
+def test_a_parameter_given_twice_refuses_to_start() -> None:
+    assert "sslmode is given 2 times; give it once" in refusal(f"{DATABASE}?sslmode=verify-full&sslmode=disable")
+
+
+def test_a_value_that_is_no_url_refuses_to_start() -> None:
+    assert "DATABASE_URL is not a URL like postgresql://" in refusal("ep-cool-lake.neon.tech:5432")
 
 
 def test_a_refusal_never_shows_the_password() -> None:

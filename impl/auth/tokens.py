@@ -11,6 +11,7 @@ from typing import Any
 from jose import jwt
 from jose.exceptions import JOSEError
 
+from impl.auth import compact_jws
 from impl.auth.jwks import JwksKeys
 from impl.auth.verified_tokens import VerifiedTokens
 from impl.problems import Unauthorized
@@ -55,8 +56,14 @@ class TokenVerifier:
 
     async def subject(self, token: str) -> str:
         """The verified token's `sub`; raises Unauthorized for anything short of a valid token."""
+        if not compact_jws.well_formed(token):
+            raise invalid("not a compact JWS in base64url")
+        # Only canonical texts are ever remembered, so a text found here is canonical (decision 0025).
         if (known := self.verified.subject(token)) is not None:
             return known
+        # python-jose's base64 decoding would accept junk, padding and `+`/`/` in the same token.
+        if not compact_jws.canonical(token):
+            raise invalid("not in canonical base64url")
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError:

@@ -245,6 +245,77 @@ def test_malformed_tokens_of_any_shape_are_401(any_server: httpx.Client, token: 
     assert_unauthorized(LIST.call(any_server, user, bearer(token)))
 
 
+# --- the token's text: only the canonical compact JWS of a valid token -------------------------
+# The header and payload are signed as text, but python-jose decodes the signature leniently: each
+# "signature" variant below decodes to the valid signature's bytes. Each is sent after the valid token
+# was accepted (and remembered), so neither the verdict nor the memory can be reused for it.
+
+BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def padded(segment: str) -> str:
+    return segment + ("=" * (-len(segment) % 4) or "==")
+
+
+def with_unused_bits_set(segment: str) -> str:
+    assert len(segment) % 4, segment  # the last character has unused low bits
+    return segment[:-1] + BASE64URL_ALPHABET[BASE64URL_ALPHABET.index(segment[-1]) | 1]
+
+
+def with_plus_and_slash(segment: str) -> str:
+    assert "-" in segment or "_" in segment, segment
+    return segment.replace("-", "+").replace("_", "/")
+
+
+TEXT_VARIANTS: dict[str, Callable[[str, str, str], str]] = {
+    "signature-then-junk": lambda h, p, s: f"{h}.{p}.{s}!!!!",
+    "signature-with-junk-inside": lambda h, p, s: f"{h}.{p}.{s[:8]}!$*~{s[8:]}",
+    "signature-padded": lambda h, p, s: f"{h}.{p}.{padded(s)}",
+    "signature-with-plus-and-slash": lambda h, p, s: f"{h}.{p}.{with_plus_and_slash(s)}",
+    "signature-with-unused-bits-set": lambda h, p, s: f"{h}.{p}.{with_unused_bits_set(s)}",
+    "signature-then-a-megabyte-of-junk": lambda h, p, s: f"{h}.{p}.{s}" + "~" * (1 << 20),
+    "header-padded": lambda h, p, s: f"{padded(h)}.{p}.{s}",
+    "four-segments": lambda h, p, s: f"{h}.{p}.{s}.{s}",
+    "empty-payload": lambda h, p, s: f"{h}..{s}",
+}
+
+
+def token_with_dash_or_underscore_in_signature(issuer: Issuer, user: str) -> str:
+    """A valid token whose signature has `-` or `_` somewhere, so that `+`/`/` can stand in for them."""
+    for attempt in range(100):
+        token = issuer.token(user, jti=str(attempt))
+        if "-" in forge.parts(token)[2] or "_" in forge.parts(token)[2]:
+            return token
+    raise AssertionError("no signature with - or _ in 100 attempts")
+
+
+@pytest.mark.parametrize("variant", TEXT_VARIANTS.keys())
+def test_a_valid_tokens_text_in_another_spelling_is_401(issuer: Issuer, user: str, variant: str) -> None:
+    token = token_with_dash_or_underscore_in_signature(issuer, user)
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+    spelled = TEXT_VARIANTS[variant](*forge.parts(token))
+    assert spelled != token
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(spelled)))
+
+
+def test_a_validly_signed_token_over_the_size_bound_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, padding="x" * 6200)  # about 8.5 KiB once base64url-encoded
+    assert len(token) > 8192
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_validly_signed_token_of_7_kib_is_accepted(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, padding="x" * 5200)
+    assert 7000 < len(token) < 8000
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+
+
+def test_an_authorization_header_over_8_kib_is_401_unread(any_server: httpx.Client, user: str) -> None:
+    response = LIST.call(any_server, user, {"Authorization": "Bearer " + "A" * 9000})
+    assert_unauthorized(response)
+    assert "longer than 8192 bytes" in response.json()["detail"]
+
+
 def test_the_bearer_scheme_is_case_insensitive(issuer: Issuer, user: str) -> None:
     response = LIST.call(issuer.http, user, {"Authorization": f"bearer {issuer.token(user)}"})
     assert response.status_code == 200, response.text
@@ -399,11 +470,14 @@ def test_a_token_with_a_non_numeric_time_claim_is_401(issuer: Issuer, user: str,
 
 
 def test_a_token_with_deeply_nested_claims_is_401(issuer: Issuer, user: str) -> None:
-    depth = 3000  # past Python's recursion limit for json.loads, within a request header's size
+    depth = 2000  # past Python's recursion limit for json.loads, within the 8 KiB bound on a token
     claims = forge.b64url(json.dumps(claims_for(user))[:-1].encode() + b', "x": ' + b"[" * depth + b"]" * depth + b"}")
     signing_input = f"{forge.b64url_json(issuer.header)}.{claims}"
     token = f"{signing_input}.{forge.b64url(issuer.sign(signing_input.encode()))}"
-    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+    assert len(token) < 8000
+    response = LIST.call(issuer.http, user, bearer(token))
+    assert_unauthorized(response)
+    assert "malformed claims" in response.json()["detail"]
 
 
 def test_a_token_without_sub_is_401(issuer: Issuer, user: str) -> None:

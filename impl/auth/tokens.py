@@ -1,7 +1,10 @@
 """Verifying bearer JWTs with python-jose, in one of two modes pinned to one algorithm family.
 
 - shared secret: HS256 with JWT_SECRET (or BETTER_AUTH_SECRET);
-- JWKS: RS256/ES256 with public keys fetched from JWKS_URL.
+- JWKS: RS256/ES256 with public keys fetched from JWKS_URL (JWT_ISSUER and JWT_AUDIENCE required).
+
+A token that names an audience must name ours, in both modes: python-jose's audience check is never
+switched off, so with no JWT_AUDIENCE only tokens without `aud` pass (decision 0025).
 """
 
 from __future__ import annotations
@@ -78,7 +81,6 @@ class TokenVerifier:
             "require_sub": True,
             "require_iss": self.issuer is not None,
             "require_aud": self.audience is not None,
-            "verify_aud": self.audience is not None,
         }
         try:
             claims = jwt.decode(

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from devtools import token as devtools_token
 from impl.settings import Settings
 from tests.conftest import REPORTS, new_user_id, shared_secret_env
 from tests.support import forge
@@ -502,8 +503,12 @@ def test_a_token_without_iss_is_401(issuer: Issuer, user: str) -> None:
     assert_unauthorized(LIST.call(issuer.http, user, bearer(issuer.token(user, iss=None))))
 
 
-def test_a_token_for_another_audience_is_401(issuer: Issuer, user: str) -> None:
-    token = issuer.token(user, aud="another-api")
+OTHER_AUDIENCES = {"another-api": "another-api", "a-list-without-us": ["another-api", ISSUER], "an-empty-list": []}
+
+
+@pytest.mark.parametrize("aud", OTHER_AUDIENCES.values(), ids=OTHER_AUDIENCES.keys())
+def test_a_token_for_another_audience_is_401(issuer: Issuer, user: str, aud: Any) -> None:
+    token = issuer.token(user, aud=aud)
     assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
 
 
@@ -512,6 +517,42 @@ def test_a_token_without_aud_is_401_when_an_audience_is_configured(issuer: Issue
 
 
 # --- shared-secret mode only -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unconfigured_audience_http(database_url: str) -> Iterator[httpx.Client]:
+    """Shared-secret mode as `make run` starts it by default: no JWT_ISSUER, no JWT_AUDIENCE."""
+    env = {**shared_secret_env(database_url), "JWT_ISSUER": "", "JWT_AUDIENCE": ""}
+    live = LiveServer(env, log_path=REPORTS / "server-no-audience.log")
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        yield client
+    live.stop()
+
+
+def test_without_a_configured_audience_a_token_without_aud_is_accepted(
+    unconfigured_audience_http: httpx.Client, user: str
+) -> None:
+    token = shared_secret_token(user, iss=None, aud=None)
+    assert LIST.call(unconfigured_audience_http, user, bearer(token)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "aud", [*OTHER_AUDIENCES.values(), AUDIENCE], ids=[*OTHER_AUDIENCES.keys(), "an-audience-never-configured"]
+)
+def test_without_a_configured_audience_a_token_naming_any_audience_is_401(
+    unconfigured_audience_http: httpx.Client, user: str, aud: Any
+) -> None:
+    # Such a token was minted for some other service (another API, an OAuth client's id_token).
+    token = shared_secret_token(user, aud=aud)
+    assert_unauthorized(LIST.call(unconfigured_audience_http, user, bearer(token)))
+
+
+def test_make_token_mints_what_the_default_development_config_accepts(
+    unconfigured_audience_http: httpx.Client, clean_env: pytest.MonkeyPatch, user: str
+) -> None:
+    clean_env.setenv("JWT_SECRET", SHARED_SECRET)
+    token = devtools_token.mint(Settings(_env_file=None), user, minutes=5)
+    assert LIST.call(unconfigured_audience_http, user, bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize("secret", [b"", b"secret", b"changeme", b"your-secret-key"])
@@ -718,6 +759,48 @@ def test_exactly_one_auth_mode_must_be_configured(clean_env: pytest.MonkeyPatch,
         clean_env.setenv(name, value)
     with pytest.raises(ValidationError, match="exactly one"):
         Settings(_env_file=None)
+
+
+JWKS_NEEDS_ISSUER_AND_AUDIENCE = "JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE: Better Auth's JWT plugin sets both"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"JWT_ISSUER": ISSUER}, {"JWT_AUDIENCE": AUDIENCE}],
+    ids=["neither", "issuer-only", "audience-only"],
+)
+def test_jwks_mode_needs_an_issuer_and_an_audience(clean_env: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    clean_env.setenv("JWKS_URL", "https://auth.tasks.test/api/auth/jwks")
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ValidationError, match=JWKS_NEEDS_ISSUER_AND_AUDIENCE):
+        Settings(_env_file=None)
+
+
+def test_jwks_mode_with_an_issuer_and_an_audience_is_accepted(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("JWKS_URL", "https://auth.tasks.test/api/auth/jwks")
+    clean_env.setenv("JWT_ISSUER", ISSUER)
+    clean_env.setenv("JWT_AUDIENCE", AUDIENCE)
+    assert not Settings(_env_file=None).shared_secret_mode
+
+
+def test_shared_secret_mode_needs_neither_issuer_nor_audience(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("JWT_SECRET", SHARED_SECRET)
+    settings = Settings(_env_file=None)
+    assert (settings.jwt_issuer, settings.jwt_audience) == (None, None)
+
+
+def test_a_jwks_server_without_an_audience_does_not_start_and_says_why(database_url: str, jwks: JwksServer) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": "",
+        "BETTER_AUTH_SECRET": "",
+        "JWKS_URL": jwks.url,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": "",
+    }
+    with pytest.raises(RuntimeError, match=JWKS_NEEDS_ISSUER_AND_AUDIENCE):
+        LiveServer(env, log_path=REPORTS / "server-jwks-no-audience.log").stop()
 
 
 @pytest.mark.parametrize("secret", ["changeme", "short-secret", " " * 40], ids=["placeholder", "short", "blank"])

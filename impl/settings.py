@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     def one_auth_mode(self) -> Self:
         if (self.jwt_secret is None) == (self.jwks_url is None):
             raise ValueError("configure exactly one of JWT_SECRET (or BETTER_AUTH_SECRET) and JWKS_URL")
+        if self.jwks_url is not None and (self.jwt_issuer is None or self.jwt_audience is None):
+            # An issuer signs tokens for other audiences too; only ours may pass (decision 0025).
+            raise ValueError(
+                "JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE: Better Auth's JWT plugin sets both to its base URL"
+                " (BETTER_AUTH_URL, e.g. https://app.example.com) unless configured otherwise"
+            )
         if self.jwt_secret is not None:
             secret = self.jwt_secret.get_secret_value().strip()
             if (

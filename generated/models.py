@@ -242,7 +242,7 @@ class TaskPage(BaseModel):
     next_cursor: Annotated[
         Optional[str],
         Field(
-            description='Pass as `cursor` (with the same filters, sort and order) for the next page; null when this\npage is the last.\n'
+            description='Pass as `cursor` (with the same filters, sort and order) for the next page; null when this\npage is the last. Opaque: at most 2048 characters of `[A-Za-z0-9_-]`.\n'
         ),
     ]
 

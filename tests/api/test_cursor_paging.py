@@ -5,7 +5,6 @@ tasks, and no cursor, whatever it holds, is a 500."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from impl.tables import TITLE_LENGTH
 from impl.tasks.cursors import MAX_INSTANT, MIN_INSTANT
 from tests.conftest import User
-from tests.support.cursors import seal, seal_json, unb64url
+from tests.support.cursors import legacy_cursor, seal, seal_json, unb64url
 from tests.support.listing import listing, titles
 
 PAGE = {"limit": 3, "sort": "created", "order": "desc"}
@@ -163,14 +162,6 @@ def test_the_cursor_after_the_longest_titles_leads_on(alice: User, title: str) -
     assert titles(first) + titles(second) == [title[:-1] + "a", title[:-1] + "b"]
 
 
-def legacy_cursor(key: Any, task_id: int, sort: str) -> str:
-    """A cursor as the unsealed format of 1.2.0's first draft spelled it, for the default list in this sort."""
-    query = {"status": "all", "sort": sort, "order": "desc", "q": None, "tags": []}
-    query |= {"due_before": None, "due_after": None, "overdue": None}
-    canonical = json.dumps(query, sort_keys=True, separators=(",", ":"))
-    return make_cursor(key, task_id, hashlib.sha256(canonical.encode()).hexdigest()[:16])
-
-
 # The positions issue 11 found answering 500 when forged in the unsealed format.
 ISSUE_11_POSITIONS = [
     ("priority", "bogus"),
@@ -185,7 +176,7 @@ ISSUE_11_POSITIONS = [
 
 @pytest.mark.parametrize(("sort", "key"), ISSUE_11_POSITIONS)
 def test_a_forged_unsealed_cursor_is_a_422(alice: User, seven: list[int], sort: str, key: str) -> None:
-    refused(alice, "cursor", sort=sort, order="desc", cursor=legacy_cursor(key, seven[0], sort))
+    refused(alice, "cursor", sort=sort, order="desc", cursor=legacy_cursor([key, seven[0]], sort=sort, order="desc"))
 
 
 @pytest.mark.parametrize(

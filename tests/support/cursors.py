@@ -8,6 +8,7 @@ between such a cursor and SQL.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from typing import Any
@@ -45,3 +46,12 @@ def seal(key: bytes, plaintext: bytes, user_id: str, *, sort: str, order: str, s
 def seal_json(key: bytes, parts: Any, user_id: str, *, sort: str, order: str) -> str:
     """Sealed JSON; lone surrogates in text travel as `\\ud800` escapes, as ensure_ascii writes them."""
     return seal(key, json.dumps(parts).encode(), user_id, sort=sort, order=order)
+
+
+def legacy_cursor(parts: list[Any], *, sort: str, order: str) -> str:
+    """A cursor in the unsealed format of 1.2.0's first draft: base64url JSON `[key, id, fingerprint]`, the
+    fingerprint an unkeyed hash of the (unfiltered) query, which anyone could compute."""
+    query = {"status": "all", "sort": sort, "order": order, "q": None, "tags": []}
+    query |= {"due_before": None, "due_after": None, "overdue": None}
+    canonical = json.dumps(query, sort_keys=True, separators=(",", ":"))
+    return b64url(json.dumps([*parts, hashlib.sha256(canonical.encode()).hexdigest()[:16]]).encode())

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
 
 from tests.conftest import User
 from tests.support.listing import listing
+from tests.support.tokens import bearer, shared_secret_token
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -140,6 +142,22 @@ def test_no_task_id_is_a_server_error(alice: User, method: str, suffix: str) -> 
         )
         for value in WIRE_VALUES
     ]
+    assert server_errors(responses) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"), [("GET", "/tasks"), ("POST", "/tasks"), ("GET", "/tags"), ("GET", "/tasks/1")]
+)
+def test_no_user_id_is_a_server_error_even_with_a_token_for_it(alice: User, method: str, suffix: str) -> None:
+    responses = []
+    for value in WIRE_VALUES:
+        # The token's subject is the path's user id as the service decodes it, so authorization passes.
+        token = shared_secret_token(unquote(value, errors="replace") or "x")
+        url = raw_url(alice, f"/api/{value}{suffix}")
+        body = {"title": "x"} if method == "POST" else None
+        responses.append(
+            (f"{method} {value[:40]}{suffix}", alice.http.request(method, url, headers=bearer(token), json=body))
+        )
     assert server_errors(responses) == []
 
 

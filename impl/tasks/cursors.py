@@ -1,7 +1,7 @@
 """Opaque list cursors (keyset paging): where the previous page ended, sealed for one list of one user.
 
-A cursor is base64url (no padding) of a 12-byte nonce and the AES-GCM encryption of `[sort key, task
-id]` in compact JSON, under the key every instance shares (table `service_keys`, decision 0026). The
+A cursor is base64url (no padding) of the AES-SIV encryption (RFC 5297) of `[sort key, task id]` in
+compact JSON, under the key every instance shares (table `service_keys`, decision 0026). The
 list's identity (user, status, filters, sort, order) is the associated data: a cursor used with
 another list or by another user, or altered in any bit, does not open (422). It discloses nothing of
 the task it points after. An opened position is still checked against the sort key's type and range,
@@ -10,28 +10,24 @@ so no position, however it was made, reaches SQL as a value the column cannot ta
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from impl import base64url
 from impl.problems import UnprocessableParameter
 
 MAX_ID = 2**63 - 1
-NONCE_BYTES = 12
-TAG_BYTES = 16
+SIV_BYTES = 16  # the synthetic IV, which is also the authentication tag
 # Instants travel as whole microseconds since the Unix epoch (UTC), within what Python's datetime holds.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 MIN_INSTANT = (datetime.min.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
 MAX_INSTANT = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
-BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 NOT_ISSUED = "not a cursor this service issued"
 NOT_THIS_LIST = "not a cursor for this list"
@@ -57,18 +53,6 @@ class SortKeyType:
     nullable: bool = False
     max_length: int | None = None
     choices: tuple[str, ...] = ()
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes | None:
-    """The bytes of canonical unpadded base64url text, else None: one spelling per cursor, nothing lenient."""
-    if len(text) % 4 == 1 or not BASE64URL.fullmatch(text):
-        return None
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    return data if b64url_encode(data) == text else None
 
 
 def list_identity(
@@ -142,22 +126,24 @@ class CursorSeal:
     """Seals positions into cursors and opens them again, with the key every instance shares."""
 
     def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
+        self._aead = AESSIV(key)
 
     def seal(self, position: Position, *, list_id: bytes) -> str:
         key = position.key
         plain_key = (key - EPOCH) // MICROSECOND if isinstance(key, datetime) else key
         plaintext = COMPACT_JSON.encode([plain_key, position.id]).encode("utf-8")
-        nonce = os.urandom(NONCE_BYTES)
-        return b64url_encode(nonce + self._aead.encrypt(nonce, plaintext, list_id))
+        return base64url.encode(self._aead.encrypt(plaintext, [list_id]))
 
     def open(self, cursor: str, *, list_id: bytes, key_type: SortKeyType) -> Position:
         """The position a cursor holds; 422 unless this service sealed it for this very list."""
-        sealed = b64url_decode(cursor)
-        if sealed is None or len(sealed) < NONCE_BYTES + TAG_BYTES:
+        try:
+            sealed = base64url.decode(cursor)
+        except ValueError:
+            raise invalid(NOT_ISSUED) from None
+        if len(sealed) <= SIV_BYTES:
             raise invalid(NOT_ISSUED)
         try:
-            plaintext = self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], list_id)
+            plaintext = self._aead.decrypt(sealed, [list_id])
         except InvalidTag:
             hint = "; a cursor goes only with the status, filters, sort and order of the list it came from"
             raise invalid(NOT_THIS_LIST, hint) from None

@@ -10,11 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from typing import Any
 
 import asyncpg
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from impl.tasks.cursors import list_identity
 from tests.support.database import plain_dsn
@@ -38,9 +37,8 @@ def unb64url(text: str) -> bytes:
 
 def seal(key: bytes, plaintext: bytes, user_id: str, *, sort: str, order: str, status: str = "all") -> str:
     """A cursor for this user's unfiltered list in this sort and order, holding exactly this plaintext."""
-    nonce = os.urandom(12)
     list_id = list_identity(user_id, status=status, sort=sort, order=order)
-    return b64url(nonce + AESGCM(key).encrypt(nonce, plaintext, list_id))
+    return b64url(AESSIV(key).encrypt(plaintext, [list_id]))
 
 
 def seal_json(key: bytes, parts: Any, user_id: str, *, sort: str, order: str) -> str:

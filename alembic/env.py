@@ -11,7 +11,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from impl.database import asyncpg_url
+from impl.database_url import asyncpg_url
 from impl.tables import metadata
 
 config = context.config

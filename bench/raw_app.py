@@ -1,9 +1,10 @@
 """The Python stack limit: the service's operations as a bare ASGI app, no framework.
 
 Run by the bench under the same server stack as the service (uvicorn, uvloop, httptools, same
-workers). Per request it does what the service cannot avoid: parse the path and query, verify the
-HS256 bearer token with python-jose (or find it among the tokens it verified already, as the service
-does) and check `sub` against the path's user id, run the service's
+workers). Per request it does what the service cannot avoid: parse the path and query, check the
+bearer token's text as the service does (impl.auth.compact_jws), verify it (HS256) with python-jose
+or find it among the tokens it verified already, as the service does, and check `sub` against the
+path's user id, run the service's
 own SQL (bench.statements, recorded from impl.tasks.repository) through the service's own asyncpg
 pool (impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
 everything else: validation beyond what the SQL needs, problem documents, request ids, logging, ETag
@@ -37,6 +38,7 @@ from bench.statements import (
     list_statements,
     service_sql,
 )
+from impl.auth import compact_jws
 from impl.auth.verified_tokens import VerifiedTokens
 from impl.database import create_pool
 from impl.heap import freeze_startup_heap
@@ -152,9 +154,13 @@ class RawApp:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise HttpError(401, "missing bearer token")
-        # The service's own memory of verified tokens (impl.auth.verified_tokens), used the same way.
+        # The service's own checks of the token's text and memory of verified tokens, used the same way.
+        if not compact_jws.well_formed(token):
+            raise HttpError(401, "invalid token")
         subject = self.verified.subject(token)
         if subject is None:
+            if not compact_jws.canonical(token):
+                raise HttpError(401, "invalid token")
             try:
                 claims = jwt.decode(
                     token, self.secret, algorithms=["HS256"], options={"require_exp": True, "require_sub": True}

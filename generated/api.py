@@ -100,7 +100,7 @@ class ListTasksParameters(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     offset: Annotated[int, Field(ge=0, le=2147483647)] = 0
     cursor: Annotated[
-        str | None, Field(min_length=1, max_length=1024, pattern='^[A-Za-z0-9_-]+$')
+        str | None, Field(min_length=1, max_length=2048, pattern='^[A-Za-z0-9_-]+$')
     ] = None
     q: Annotated[
         str | None, Field(min_length=1, max_length=200, pattern='^[^\\u0000]*$')

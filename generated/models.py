@@ -111,7 +111,7 @@ class TaskCreate(BaseModel):
     due_at: Annotated[
         Optional[Rfc3339DateTime],
         Field(
-            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date.\n',
+            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date. In UTC it must lie after\n0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z (otherwise 422).\n',
             examples=['2026-12-31T17:00:00Z'],
         ),
     ] = None
@@ -161,7 +161,7 @@ class TaskReplace(BaseModel):
     due_at: Annotated[
         Optional[Rfc3339DateTime],
         Field(
-            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date.\n',
+            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date. In UTC it must lie after\n0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z (otherwise 422).\n',
             examples=['2026-12-31T17:00:00Z'],
         ),
     ] = None
@@ -211,7 +211,7 @@ class TaskUpdate(BaseModel):
     due_at: Annotated[
         Optional[Rfc3339DateTime],
         Field(
-            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date.\n',
+            description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date. In UTC it must lie after\n0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z (otherwise 422).\n',
             examples=['2026-12-31T17:00:00Z'],
         ),
     ] = None
@@ -242,7 +242,7 @@ class TaskPage(BaseModel):
     next_cursor: Annotated[
         Optional[str],
         Field(
-            description='Pass as `cursor` (with the same filters, sort and order) for the next page; null when this\npage is the last.\n'
+            description='Pass as `cursor` (with the same filters, sort and order) for the next page; null when this\npage is the last. Opaque: at most 2048 characters of `[A-Za-z0-9_-]`.\n'
         ),
     ]
 

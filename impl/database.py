@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
+from impl.database_url import asyncpg_url
 from impl.settings import Settings
-
-SSL_MODES_REQUIRING_TLS = {"require", "verify-ca", "verify-full"}
-
-
-def asyncpg_url(raw: str) -> tuple[URL, dict[str, Any]]:
-    """Turn any PostgreSQL URL (libpq style, as Neon gives it) into an asyncpg URL and connect args."""
-    url = make_url(raw)
-    if url.drivername in {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}:
-        url = url.set(drivername="postgresql+asyncpg")
-    query = dict(url.query)
-    connect_args: dict[str, Any] = {}
-    sslmode = query.pop("sslmode", None) or query.pop("ssl", None)
-    query.pop("channel_binding", None)
-    if isinstance(sslmode, str) and sslmode in SSL_MODES_REQUIRING_TLS:
-        context = ssl.create_default_context()
-        if sslmode == "require":
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        connect_args["ssl"] = context
-    return url.set(query=query), connect_args
 
 
 def behind_transaction_pooler(url: URL) -> bool:

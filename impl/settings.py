@@ -6,8 +6,10 @@ from functools import lru_cache
 from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from impl.database_url import asyncpg_url
 
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "changethis", "secret", "your-secret-here", "your-secret-key", "development"}
@@ -19,7 +21,8 @@ MIN_DISTINCT_CHARACTERS = 12
 
 class Settings(BaseSettings):
     # Only the process environment: `make run` loads a .env file into it, tests and deployments do not.
-    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
+    # Errors never echo the input: DATABASE_URL carries a password.
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", hide_input_in_errors=True)
 
     database_url: str | None = None
     db_pool_size: int = 20
@@ -50,10 +53,24 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API, comma-separated (scheme://host[:port]); none: no CORS.
     cors_origins: str = ""
 
+    @field_validator("database_url")
+    @classmethod
+    def usable_database_url(cls, url: str | None) -> str | None:
+        """Refuse at start what the pool or Alembic would drop or fail on at first connection (decision 0028)."""
+        if url:
+            asyncpg_url(url)
+        return url
+
     @model_validator(mode="after")
     def one_auth_mode(self) -> Self:
         if (self.jwt_secret is None) == (self.jwks_url is None):
             raise ValueError("configure exactly one of JWT_SECRET (or BETTER_AUTH_SECRET) and JWKS_URL")
+        if self.jwks_url is not None and (self.jwt_issuer is None or self.jwt_audience is None):
+            # An issuer signs tokens for other audiences too; only ours may pass (decision 0025).
+            raise ValueError(
+                "JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE: Better Auth's JWT plugin sets both to its base URL"
+                " (BETTER_AUTH_URL, e.g. https://app.example.com) unless configured otherwise"
+            )
         if self.jwt_secret is not None:
             secret = self.jwt_secret.get_secret_value().strip()
             if (

@@ -75,6 +75,8 @@ class Task(SQLModel, table=True):
             text("id DESC"),
         ),
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
+        # asyncpg writes Python's first and last instants as infinities, which it cannot read back.
+        CheckConstraint("isfinite(due_at)", name="ck_tasks_due_at_finite"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True))

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
+from tests.support.cursors import read_cursor_key
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
 
@@ -39,6 +40,12 @@ def database_url(postgres: embedded_db.PostgresServer) -> Iterator[str]:
     yield url
     if not given:
         embedded_db.drop_database(postgres, str(make_url(url).database))
+
+
+@pytest.fixture(scope="session")
+async def cursor_key(database_url: str) -> bytes:
+    """The key the service seals list cursors with (migration 0005 made it; every instance reads it)."""
+    return await read_cursor_key(database_url)
 
 
 def shared_secret_env(database_url: str) -> dict[str, str]:

@@ -126,6 +126,28 @@ async def test_writes_after_the_upgrade_use_the_new_columns(database_at_0002: st
     assert tuple(row or ()) == ("Tâche n°1 ÉTÉ", "high", ["home"], 2)
 
 
+async def test_due_dates_stored_as_infinities_move_inside_the_range_and_are_refused_after(
+    database_at_0002: str,
+) -> None:
+    """asyncpg once stored Python's first and last instants as -infinity/infinity, which it cannot read back."""
+    await upgrade(database_at_0002, "0004")
+    conn = await asyncpg.connect(plain_dsn(database_at_0002))
+    try:
+        await conn.execute("UPDATE tasks SET due_at = '-infinity' WHERE id = 1")
+        await conn.execute("UPDATE tasks SET due_at = 'infinity' WHERE id = 2")
+        await upgrade(database_at_0002)
+        rows = await conn.fetch("SELECT id, due_at, version FROM tasks WHERE id IN (1, 2) ORDER BY id")
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("UPDATE tasks SET due_at = 'infinity' WHERE id = 3")
+    finally:
+        await conn.close()
+    assert [row["due_at"].isoformat() for row in rows] == [
+        "0001-01-01T00:00:00.000001+00:00",
+        "9999-12-31T23:59:59.999998+00:00",
+    ]
+    assert [row["version"] for row in rows] == [3, 4]  # versions 2 and 3 at 0002, one more for the change
+
+
 async def test_upgrading_counts_each_users_tasks_for_the_task_quota(database_at_0002: str) -> None:
     """0005 back-fills users.task_count, which the task quota is checked against, from the tasks there."""
     conn = await asyncpg.connect(plain_dsn(database_at_0002))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from devtools import embedded_db, migrate
-from impl.database import asyncpg_url
+from impl.database_url import asyncpg_url
 from impl.tables import metadata
 from tests.conftest import fresh_database
 

@@ -14,10 +14,15 @@ from impl.tasks import repository
 
 USER_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 KNOWN_USERS_PER_PROCESS = 100_000
+# The whole header value, refused unread above this; compact_jws.MAX_TOKEN_LENGTH bounds the token too.
+MAX_AUTHORIZATION_LENGTH = 8192
 
 
 def bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    authorization = request.headers.get("authorization", "")
+    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+        raise Unauthorized(f"The Authorization header is longer than {MAX_AUTHORIZATION_LENGTH} bytes.")
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer":
         raise MissingCredentials()
     token = token.strip()

@@ -1,7 +1,10 @@
 """Verifying bearer JWTs with python-jose, in one of two modes pinned to one algorithm family.
 
 - shared secret: HS256 with JWT_SECRET (or BETTER_AUTH_SECRET);
-- JWKS: RS256/ES256 with public keys fetched from JWKS_URL.
+- JWKS: RS256/ES256 with public keys fetched from JWKS_URL (JWT_ISSUER and JWT_AUDIENCE required).
+
+A token that names an audience must name ours, in both modes: python-jose's audience check is never
+switched off, so with no JWT_AUDIENCE only tokens without `aud` pass (decision 0025).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from jose import jwt
 from jose.exceptions import JOSEError
 
+from impl.auth import compact_jws
 from impl.auth.jwks import JwksKeys
 from impl.auth.verified_tokens import VerifiedTokens
 from impl.problems import Unauthorized
@@ -55,8 +59,14 @@ class TokenVerifier:
 
     async def subject(self, token: str) -> str:
         """The verified token's `sub`; raises Unauthorized for anything short of a valid token."""
+        if not compact_jws.well_formed(token):
+            raise invalid("not a compact JWS in base64url")
+        # Only canonical texts are ever remembered, so a text found here is canonical (decision 0025).
         if (known := self.verified.subject(token)) is not None:
             return known
+        # python-jose's base64 decoding would accept junk, padding and `+`/`/` in the same token.
+        if not compact_jws.canonical(token):
+            raise invalid("not in canonical base64url")
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError:
@@ -71,7 +81,6 @@ class TokenVerifier:
             "require_sub": True,
             "require_iss": self.issuer is not None,
             "require_aud": self.audience is not None,
-            "verify_aud": self.audience is not None,
         }
         try:
             claims = jwt.decode(

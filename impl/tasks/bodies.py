@@ -8,11 +8,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from generated.models import TaskCreate, TaskReplace, TaskUpdate
+from impl.problems import UnprocessableContent
 from impl.tasks.tags import task_tags
 
 # What omitting a field added in contract 1.2.0 means on create and replace (the spec's descriptions say
 # so; it has no `default:` for them, see openapi/tasks.yaml). Tasks created before 1.2.0 got these too.
 FIELDS_SINCE_1_2: dict[str, Any] = {"priority": "medium", "due_at": None, "tags": []}
+# asyncpg sends the first and the last instant Python's datetime holds as PostgreSQL's -infinity and
+# infinity, and reads those back as datetimes without a time zone: a task due then could never be
+# answered again. Every other instant of years 1 to 9999 (UTC) is stored as given.
+UNSTORABLE_INSTANTS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+
+
+def storable_due_at(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields, unless their due date is one PostgreSQL would store as an infinity (422)."""
+    if fields.get("due_at") in UNSTORABLE_INSTANTS:
+        raise UnprocessableContent(
+            "The due date must be later than 0001-01-01T00:00:00Z and earlier than 9999-12-31T23:59:59.999999Z.",
+            pointer="/due_at",
+            message="Must be later than 0001-01-01T00:00:00Z and earlier than 9999-12-31T23:59:59.999999Z",
+        )
+    return fields
 
 
 def new_task_fields(body: TaskCreate | TaskReplace) -> dict[str, Any]:
@@ -22,7 +38,7 @@ def new_task_fields(body: TaskCreate | TaskReplace) -> dict[str, Any]:
         if name not in body.model_fields_set:
             fields[name] = default
     fields["tags"] = task_tags(fields["tags"])
-    return fields
+    return storable_due_at(fields)
 
 
 def changed_fields(body: TaskUpdate) -> dict[str, Any]:
@@ -30,7 +46,7 @@ def changed_fields(body: TaskUpdate) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     if "tags" in fields:
         fields["tags"] = task_tags(fields["tags"])
-    return fields
+    return storable_due_at(fields)
 
 
 def request_fingerprint(fields: dict[str, Any]) -> str:

@@ -1,24 +1,40 @@
-"""Opaque list cursors (keyset paging): where the previous page ended, and for which query.
+"""Opaque list cursors (keyset paging): where the previous page ended, sealed for one list of one user.
 
-A cursor is base64url of a small JSON array: the last task's sort key and id, and a fingerprint of
-the query it belongs to (status, filters, sort, order), so a cursor used with another query is
-refused rather than silently skipping or repeating tasks. It carries nothing secret: a tampered
-cursor can only move the start of the caller's own list.
+A cursor is base64url (no padding) of the AES-SIV encryption (RFC 5297) of `[sort key, task id]` in
+compact JSON, under the key every instance shares (table `service_keys`, decision 0026). The
+list's identity (user, status, filters, sort, order) is the associated data: a cursor used with
+another list or by another user, or altered in any bit, does not open (422). It discloses nothing of
+the task it points after. An opened position is still checked against the sort key's type and range,
+so no position, however it was made, reaches SQL as a value the column cannot take.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from impl import base64url
 from impl.problems import UnprocessableParameter
 
 MAX_ID = 2**63 - 1
+SIV_BYTES = 16  # the synthetic IV, which is also the authentication tag
+# Instants travel as whole microseconds since the Unix epoch (UTC), within what Python's datetime holds.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+MIN_INSTANT = (datetime.min.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
+MAX_INSTANT = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND
+
+NOT_ISSUED = "not a cursor this service issued"
+NOT_THIS_LIST = "not a cursor for this list"
+
+# Built once: json.dumps with any option builds a new encoder on every call.
+CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -29,47 +45,109 @@ class Position:
     id: int
 
 
-# Built once: json.dumps with any option builds a new encoder on every call.
-CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
-COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+@dataclass(frozen=True)
+class SortKeyType:
+    """The values a sort key's column holds: instants, text of at most max_length characters, or one of choices."""
+
+    instant: bool = False
+    nullable: bool = False
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
 
 
-def fingerprint(query: dict[str, Any]) -> str:
-    canonical = CANONICAL_JSON.encode(query)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+def list_identity(
+    user_id: str,
+    *,
+    status: str,
+    sort: str,
+    order: str,
+    q: str | None = None,
+    tags: Iterable[str] = (),
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue: bool | None = None,
+) -> bytes:
+    """The associated data that ties a cursor to one user's list: status, filters (tags as stored), sort, order."""
+    identity = {
+        "user": user_id,
+        "status": status,
+        "sort": sort,
+        "order": order,
+        "q": q,
+        "tags": sorted(set(tags)),
+        "due_before": due_before.isoformat() if due_before else None,
+        "due_after": due_after.isoformat() if due_after else None,
+        "overdue": overdue,
+    }
+    return CANONICAL_JSON.encode(identity).encode("ascii")
 
 
-def encode(position: Position, query_fingerprint: str) -> str:
-    key = position.key.isoformat() if isinstance(position.key, datetime) else position.key
-    payload = COMPACT_JSON.encode([key, position.id, query_fingerprint])
-    return base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+def invalid(message: str, hint: str = "") -> UnprocessableParameter:
+    return UnprocessableParameter(f"The cursor is not valid: {message}{hint}.", parameter="cursor", message=message)
 
 
-def invalid(message: str) -> UnprocessableParameter:
-    return UnprocessableParameter(f"The cursor is not valid: {message}.", parameter="cursor", message=message)
+def parse_key(value: object, key_type: SortKeyType) -> datetime | str | None:
+    """The sort key a cursor's plaintext holds, or ValueError unless the column could hold it."""
+    if value is None and key_type.nullable:
+        return None
+    if key_type.instant:
+        if not isinstance(value, int) or isinstance(value, bool) or not MIN_INSTANT <= value <= MAX_INSTANT:
+            raise ValueError("not an instant in years 1 to 9999")
+        return EPOCH + value * MICROSECOND
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    if key_type.choices:
+        if value not in key_type.choices:
+            raise ValueError("not one of the choices")
+        return value
+    if key_type.max_length is not None and len(value) > key_type.max_length:
+        raise ValueError("longer than the column")
+    if "\x00" in value:
+        raise ValueError("holds NUL")
+    value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    return value
 
 
-def decode(cursor: str, *, query_fingerprint: str, datetime_key: bool, nullable_key: bool) -> Position:
-    """The position a cursor holds; 422 unless this service issued it for this very query."""
+def parse_position(plaintext: bytes, key_type: SortKeyType) -> Position:
+    """The position an opened cursor holds, or ValueError unless every part fits its column."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key, task_id, owner = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, TypeError, UnicodeError, binascii.Error, RecursionError):
-        raise invalid("not a cursor this service issued") from None
-    if owner != query_fingerprint:
-        raise invalid("it belongs to a list with other filters, sort or order")
+        parts = json.loads(plaintext.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(parts, list) or len(parts) != 2:
+        raise ValueError("not [key, id]")
+    key, task_id = parts
     if not isinstance(task_id, int) or isinstance(task_id, bool) or not 1 <= task_id <= MAX_ID:
-        raise invalid("not a cursor this service issued")
-    if key is None and nullable_key:
-        return Position(None, task_id)
-    if not isinstance(key, str):
-        raise invalid("not a cursor this service issued")
-    if not datetime_key:
-        return Position(key, task_id)
-    try:
-        moment = datetime.fromisoformat(key)
-    except ValueError:
-        raise invalid("not a cursor this service issued") from None
-    if moment.tzinfo is None:
-        raise invalid("not a cursor this service issued")
-    return Position(moment, task_id)
+        raise ValueError("not a task id")
+    return Position(parse_key(key, key_type), task_id)
+
+
+class CursorSeal:
+    """Seals positions into cursors and opens them again, with the key every instance shares."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESSIV(key)
+
+    def seal(self, position: Position, *, list_id: bytes) -> str:
+        key = position.key
+        plain_key = (key - EPOCH) // MICROSECOND if isinstance(key, datetime) else key
+        plaintext = COMPACT_JSON.encode([plain_key, position.id]).encode("utf-8")
+        return base64url.encode(self._aead.encrypt(plaintext, [list_id]))
+
+    def open(self, cursor: str, *, list_id: bytes, key_type: SortKeyType) -> Position:
+        """The position a cursor holds; 422 unless this service sealed it for this very list."""
+        try:
+            sealed = base64url.decode(cursor)
+        except ValueError:
+            raise invalid(NOT_ISSUED) from None
+        if len(sealed) <= SIV_BYTES:
+            raise invalid(NOT_ISSUED)
+        try:
+            plaintext = self._aead.decrypt(sealed, [list_id])
+        except InvalidTag:
+            hint = "; a cursor goes only with the status, filters, sort and order of the list it came from"
+            raise invalid(NOT_THIS_LIST, hint) from None
+        try:
+            return parse_position(plaintext, key_type)
+        except ValueError:
+            raise invalid(NOT_ISSUED) from None

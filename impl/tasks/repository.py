@@ -18,7 +18,9 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
+    Enum,
     Integer,
+    String,
     UnaryExpression,
     and_,
     any_,
@@ -34,10 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql import ColumnCollection
+from sqlalchemy.sql.schema import Column
 
 from impl.sql import Connection, Query
-from impl.tables import idempotency_keys_table, tasks_table, users_table
-from impl.tasks.cursors import Position
+from impl.tables import idempotency_keys_table, service_keys_table, tasks_table, users_table
+from impl.tasks.cursors import Position, SortKeyType
 from impl.tasks.list_filters import NO_FILTERS, FilterShape, ListFilters, StatusFilter, list_conditions
 
 SortKey = Literal["created", "updated", "title", "due", "priority"]
@@ -52,9 +55,21 @@ SORT_COLUMNS = {
 }
 # The field of a listed task that holds each sort key (a cursor remembers it).
 SORT_FIELDS = {sort: column.name for sort, column in SORT_COLUMNS.items()}
-DATETIME_SORT_KEYS = frozenset(sort for sort, column in SORT_COLUMNS.items() if isinstance(column.type, DateTime))
 # The only nullable sort key; tasks without a due date come last in both directions.
 NULLS_LAST_SORT_KEYS = {"due"}
+
+
+def key_type(column: Column[Any]) -> SortKeyType:
+    """What a cursor's position may hold for a sort on this column: exactly what the column can hold."""
+    if isinstance(column.type, DateTime):
+        return SortKeyType(instant=True, nullable=column.nullable is True)
+    if isinstance(column.type, Enum):  # before String: an Enum is a String
+        return SortKeyType(choices=tuple(column.type.enums))
+    assert isinstance(column.type, String)
+    return SortKeyType(max_length=column.type.length, nullable=column.nullable is True)
+
+
+SORT_KEY_TYPES = {sort: key_type(column) for sort, column in SORT_COLUMNS.items()}
 TASK_COLUMNS = (
     tasks_table.c.id,
     tasks_table.c.title,
@@ -223,6 +238,17 @@ def _update_query(columns: tuple[str, ...], *, toggle: bool, versioned: bool) ->
         .returning(*VERSIONED_TASK_COLUMNS)
     )
     return Query.of(statement)
+
+
+CURSOR_KEY = Query.of(select(service_keys_table.c.secret).where(service_keys_table.c.purpose == "cursor"))
+
+
+async def cursor_key(conn: Connection) -> bytes:
+    """The key that seals list cursors, shared by every instance on this database (migration 0005)."""
+    row = await CURSOR_KEY.one_or_none(conn)
+    if row is None:
+        raise RuntimeError("service_keys holds no 'cursor' key: the database is not migrated to 0005")
+    return bytes(row["secret"])
 
 
 async def ensure_user(conn: Connection, user_id: str) -> None:

@@ -28,14 +28,7 @@ from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.list_filters import StatusFilter
 from impl.tasks.preconditions import etag, stale, versions_matching
-from impl.tasks.repository import (
-    DATETIME_SORT_KEYS,
-    NULLS_LAST_SORT_KEYS,
-    SORT_FIELDS,
-    Direction,
-    EarlierRequest,
-    SortKey,
-)
+from impl.tasks.repository import SORT_FIELDS, SORT_KEY_TYPES, Direction, EarlierRequest, SortKey
 from impl.tasks.tags import tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
@@ -90,6 +83,14 @@ class TasksService(TasksApi):
         self.database = database
         self.max_tasks = max_tasks_per_user
         self.max_keys = max_idempotency_keys_per_user
+        # The shared cursor key never changes (migration 0005 made it): read once, on the first cursor.
+        self._cursor_seal: cursors.CursorSeal | None = None
+
+    async def cursor_seal(self) -> cursors.CursorSeal:
+        if self._cursor_seal is None:
+            async with self.database.connection() as conn:
+                self._cursor_seal = cursors.CursorSeal(await repository.cursor_key(conn))
+        return self._cursor_seal
 
     async def list_tasks(
         self,
@@ -108,27 +109,27 @@ class TasksService(TasksApi):
         overdue: bool | None,
     ) -> TaskPage:
         tags = [tag_key(name) for name in tag or ()]
-        query = {
-            "status": status,
-            "sort": sort,
-            "order": order,
-            "q": q,
-            "tags": sorted(set(tags)),
-            "due_before": due_before.isoformat() if due_before else None,
-            "due_after": due_after.isoformat() if due_after else None,
-            "overdue": overdue,
-        }
-        # Fingerprinted only when a cursor is read or written: most lists fit on one page.
-        query_fingerprint = None
+
+        def identity() -> bytes:
+            return cursors.list_identity(
+                user_id,
+                status=status,
+                sort=sort,
+                order=order,
+                q=q,
+                tags=tags,
+                due_before=due_before,
+                due_after=due_after,
+                overdue=overdue,
+            )
+
+        # Identified only when a cursor is read or written: most lists fit on one page.
+        list_id = None
         after = None
         if cursor is not None:
-            query_fingerprint = cursors.fingerprint(query)
-            after = cursors.decode(
-                cursor,
-                query_fingerprint=query_fingerprint,
-                datetime_key=sort in DATETIME_SORT_KEYS,
-                nullable_key=sort in NULLS_LAST_SORT_KEYS,
-            )
+            list_id = identity()
+            seal = self._cursor_seal or await self.cursor_seal()
+            after = seal.open(cursor, list_id=list_id, key_type=SORT_KEY_TYPES[sort])
         if after is not None and offset:
             raise UnprocessableParameter(
                 "A cursor already says where the page starts; offset must be 0 with it.",
@@ -155,7 +156,8 @@ class TasksService(TasksApi):
         if listed.more:  # so the page is full, limit >= 1 rows
             last = listed.rows[-1]
             position = cursors.Position(last[SORT_FIELDS[sort]], last["id"])
-            next_cursor = cursors.encode(position, query_fingerprint or cursors.fingerprint(query))
+            seal = self._cursor_seal or await self.cursor_seal()
+            next_cursor = seal.seal(position, list_id=list_id or identity())
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         return TaskPage.model_validate(
             {

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from devtools import token as devtools_token
 from impl.settings import Settings
 from tests.conftest import REPORTS, new_user_id, shared_secret_env
 from tests.support import forge
@@ -245,6 +246,77 @@ def test_malformed_tokens_of_any_shape_are_401(any_server: httpx.Client, token: 
     assert_unauthorized(LIST.call(any_server, user, bearer(token)))
 
 
+# --- the token's text: only the canonical compact JWS of a valid token -------------------------
+# The header and payload are signed as text, but python-jose decodes the signature leniently: each
+# "signature" variant below decodes to the valid signature's bytes. Each is sent after the valid token
+# was accepted (and remembered), so neither the verdict nor the memory can be reused for it.
+
+BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def padded(segment: str) -> str:
+    return segment + ("=" * (-len(segment) % 4) or "==")
+
+
+def with_unused_bits_set(segment: str) -> str:
+    assert len(segment) % 4, segment  # the last character has unused low bits
+    return segment[:-1] + BASE64URL_ALPHABET[BASE64URL_ALPHABET.index(segment[-1]) | 1]
+
+
+def with_plus_and_slash(segment: str) -> str:
+    assert "-" in segment or "_" in segment, segment
+    return segment.replace("-", "+").replace("_", "/")
+
+
+TEXT_VARIANTS: dict[str, Callable[[str, str, str], str]] = {
+    "signature-then-junk": lambda h, p, s: f"{h}.{p}.{s}!!!!",
+    "signature-with-junk-inside": lambda h, p, s: f"{h}.{p}.{s[:8]}!$*~{s[8:]}",
+    "signature-padded": lambda h, p, s: f"{h}.{p}.{padded(s)}",
+    "signature-with-plus-and-slash": lambda h, p, s: f"{h}.{p}.{with_plus_and_slash(s)}",
+    "signature-with-unused-bits-set": lambda h, p, s: f"{h}.{p}.{with_unused_bits_set(s)}",
+    "signature-then-a-megabyte-of-junk": lambda h, p, s: f"{h}.{p}.{s}" + "~" * (1 << 20),
+    "header-padded": lambda h, p, s: f"{padded(h)}.{p}.{s}",
+    "four-segments": lambda h, p, s: f"{h}.{p}.{s}.{s}",
+    "empty-payload": lambda h, p, s: f"{h}..{s}",
+}
+
+
+def token_with_dash_or_underscore_in_signature(issuer: Issuer, user: str) -> str:
+    """A valid token whose signature has `-` or `_` somewhere, so that `+`/`/` can stand in for them."""
+    for attempt in range(100):
+        token = issuer.token(user, jti=str(attempt))
+        if "-" in forge.parts(token)[2] or "_" in forge.parts(token)[2]:
+            return token
+    raise AssertionError("no signature with - or _ in 100 attempts")
+
+
+@pytest.mark.parametrize("variant", TEXT_VARIANTS.keys())
+def test_a_valid_tokens_text_in_another_spelling_is_401(issuer: Issuer, user: str, variant: str) -> None:
+    token = token_with_dash_or_underscore_in_signature(issuer, user)
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+    spelled = TEXT_VARIANTS[variant](*forge.parts(token))
+    assert spelled != token
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(spelled)))
+
+
+def test_a_validly_signed_token_over_the_size_bound_is_401(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, padding="x" * 6200)  # about 8.5 KiB once base64url-encoded
+    assert len(token) > 8192
+    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+
+
+def test_a_validly_signed_token_of_7_kib_is_accepted(issuer: Issuer, user: str) -> None:
+    token = issuer.token(user, padding="x" * 5200)
+    assert 7000 < len(token) < 8000
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+
+
+def test_an_authorization_header_over_8_kib_is_401_unread(any_server: httpx.Client, user: str) -> None:
+    response = LIST.call(any_server, user, {"Authorization": "Bearer " + "A" * 9000})
+    assert_unauthorized(response)
+    assert "longer than 8192 bytes" in response.json()["detail"]
+
+
 def test_the_bearer_scheme_is_case_insensitive(issuer: Issuer, user: str) -> None:
     response = LIST.call(issuer.http, user, {"Authorization": f"bearer {issuer.token(user)}"})
     assert response.status_code == 200, response.text
@@ -399,11 +471,14 @@ def test_a_token_with_a_non_numeric_time_claim_is_401(issuer: Issuer, user: str,
 
 
 def test_a_token_with_deeply_nested_claims_is_401(issuer: Issuer, user: str) -> None:
-    depth = 3000  # past Python's recursion limit for json.loads, within a request header's size
+    depth = 2000  # past Python's recursion limit for json.loads, within the 8 KiB bound on a token
     claims = forge.b64url(json.dumps(claims_for(user))[:-1].encode() + b', "x": ' + b"[" * depth + b"]" * depth + b"}")
     signing_input = f"{forge.b64url_json(issuer.header)}.{claims}"
     token = f"{signing_input}.{forge.b64url(issuer.sign(signing_input.encode()))}"
-    assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
+    assert len(token) < 8000
+    response = LIST.call(issuer.http, user, bearer(token))
+    assert_unauthorized(response)
+    assert "malformed claims" in response.json()["detail"]
 
 
 def test_a_token_without_sub_is_401(issuer: Issuer, user: str) -> None:
@@ -428,8 +503,12 @@ def test_a_token_without_iss_is_401(issuer: Issuer, user: str) -> None:
     assert_unauthorized(LIST.call(issuer.http, user, bearer(issuer.token(user, iss=None))))
 
 
-def test_a_token_for_another_audience_is_401(issuer: Issuer, user: str) -> None:
-    token = issuer.token(user, aud="another-api")
+OTHER_AUDIENCES = {"another-api": "another-api", "a-list-without-us": ["another-api", ISSUER], "an-empty-list": []}
+
+
+@pytest.mark.parametrize("aud", OTHER_AUDIENCES.values(), ids=OTHER_AUDIENCES.keys())
+def test_a_token_for_another_audience_is_401(issuer: Issuer, user: str, aud: Any) -> None:
+    token = issuer.token(user, aud=aud)
     assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
 
 
@@ -438,6 +517,42 @@ def test_a_token_without_aud_is_401_when_an_audience_is_configured(issuer: Issue
 
 
 # --- shared-secret mode only -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unconfigured_audience_http(database_url: str) -> Iterator[httpx.Client]:
+    """Shared-secret mode as `make run` starts it by default: no JWT_ISSUER, no JWT_AUDIENCE."""
+    env = {**shared_secret_env(database_url), "JWT_ISSUER": "", "JWT_AUDIENCE": ""}
+    live = LiveServer(env, log_path=REPORTS / "server-no-audience.log")
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        yield client
+    live.stop()
+
+
+def test_without_a_configured_audience_a_token_without_aud_is_accepted(
+    unconfigured_audience_http: httpx.Client, user: str
+) -> None:
+    token = shared_secret_token(user, iss=None, aud=None)
+    assert LIST.call(unconfigured_audience_http, user, bearer(token)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "aud", [*OTHER_AUDIENCES.values(), AUDIENCE], ids=[*OTHER_AUDIENCES.keys(), "an-audience-never-configured"]
+)
+def test_without_a_configured_audience_a_token_naming_any_audience_is_401(
+    unconfigured_audience_http: httpx.Client, user: str, aud: Any
+) -> None:
+    # Such a token was minted for some other service (another API, an OAuth client's id_token).
+    token = shared_secret_token(user, aud=aud)
+    assert_unauthorized(LIST.call(unconfigured_audience_http, user, bearer(token)))
+
+
+def test_make_token_mints_what_the_default_development_config_accepts(
+    unconfigured_audience_http: httpx.Client, clean_env: pytest.MonkeyPatch, user: str
+) -> None:
+    clean_env.setenv("JWT_SECRET", SHARED_SECRET)
+    token = devtools_token.mint(Settings(_env_file=None), user, minutes=5)
+    assert LIST.call(unconfigured_audience_http, user, bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize("secret", [b"", b"secret", b"changeme", b"your-secret-key"])
@@ -644,6 +759,48 @@ def test_exactly_one_auth_mode_must_be_configured(clean_env: pytest.MonkeyPatch,
         clean_env.setenv(name, value)
     with pytest.raises(ValidationError, match="exactly one"):
         Settings(_env_file=None)
+
+
+JWKS_NEEDS_ISSUER_AND_AUDIENCE = "JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE: Better Auth's JWT plugin sets both"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"JWT_ISSUER": ISSUER}, {"JWT_AUDIENCE": AUDIENCE}],
+    ids=["neither", "issuer-only", "audience-only"],
+)
+def test_jwks_mode_needs_an_issuer_and_an_audience(clean_env: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    clean_env.setenv("JWKS_URL", "https://auth.tasks.test/api/auth/jwks")
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ValidationError, match=JWKS_NEEDS_ISSUER_AND_AUDIENCE):
+        Settings(_env_file=None)
+
+
+def test_jwks_mode_with_an_issuer_and_an_audience_is_accepted(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("JWKS_URL", "https://auth.tasks.test/api/auth/jwks")
+    clean_env.setenv("JWT_ISSUER", ISSUER)
+    clean_env.setenv("JWT_AUDIENCE", AUDIENCE)
+    assert not Settings(_env_file=None).shared_secret_mode
+
+
+def test_shared_secret_mode_needs_neither_issuer_nor_audience(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("JWT_SECRET", SHARED_SECRET)
+    settings = Settings(_env_file=None)
+    assert (settings.jwt_issuer, settings.jwt_audience) == (None, None)
+
+
+def test_a_jwks_server_without_an_audience_does_not_start_and_says_why(database_url: str, jwks: JwksServer) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": "",
+        "BETTER_AUTH_SECRET": "",
+        "JWKS_URL": jwks.url,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": "",
+    }
+    with pytest.raises(RuntimeError, match=JWKS_NEEDS_ISSUER_AND_AUDIENCE):
+        LiveServer(env, log_path=REPORTS / "server-jwks-no-audience.log").stop()
 
 
 @pytest.mark.parametrize("secret", ["changeme", "short-secret", " " * 40], ids=["placeholder", "short", "blank"])

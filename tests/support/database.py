@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from asyncpg.transaction import Transaction
 
-from impl.database import asyncpg_url
+from impl.database_url import asyncpg_url
 
 
 def plain_dsn(database_url: str) -> str:

@@ -139,7 +139,7 @@ def test_an_idle_service_never_wakes_the_database_to_purge(own_database: str) ->
 
 
 def test_the_purge_survives_a_database_that_fails_it_and_purges_once_it_answers(own_database: str) -> None:
-    env = purge_env(own_database, DB_COMMAND_TIMEOUT="0.5")
+    env = purge_env(own_database, DB_COMMAND_TIMEOUT="1")
     log_path = REPORTS / "server-purge-failing.log"
     live = LiveServer(env, log_path=log_path)
 

@@ -1,4 +1,4 @@
-"""What a request may send: its target (414), its headers (431), its body's size (413) and media type (415).
+"""What a request may send: its target (414), headers (431), body size (413), coding (501) and media type (415).
 
 Checked before routing and authentication, on what the server hands over: uvicorn with httptools bounds
 none of it (decisions 0007 and 0024).
@@ -18,6 +18,7 @@ from impl.problems import (
     HeaderFieldsTooLarge,
     RefusedRequest,
     UnsupportedMediaType,
+    UnsupportedTransferCoding,
     UriTooLong,
     problem,
 )
@@ -30,6 +31,7 @@ CLOSE_CONNECTION = (b"connection", b"close")
 END_OF_BODY: Message = {"type": "http.request", "body": b"", "more_body": False}
 # What becomes of a request's body: there is none, the operation reads it, or it takes none and it is dropped.
 NO_BODY, READ_BODY, IGNORED_BODY = "none", "read", "ignored"
+UNSUPPORTED_CODING = "The only transfer coding accepted is chunked; send the body as it is, chunked or with a length."
 
 
 def media_type(content_type: bytes) -> str:
@@ -110,6 +112,7 @@ class RequestLimits:
         content_types: list[bytes] = []
         declared_length = 0
         body_declared = False
+        transfer_codings: list[bytes] = []
         for name, value in scope["headers"]:
             head_bytes += len(name) + len(value)
             # Header names arrive lower-cased, so every spelling of these is seen, and every copy of them.
@@ -121,11 +124,15 @@ class RequestLimits:
                     declared_length = max(declared_length, int(value))
             elif name == b"transfer-encoding":
                 body_declared = True
+                transfer_codings.append(value)
         if head_bytes > self.max_header_bytes:  # only then can one header be over its own bound
             if head_bytes > self.max_headers_bytes:
                 return HeaderFieldsTooLarge(f"The request headers exceed {self.max_headers_bytes} bytes."), NO_BODY
             if any(len(name) + len(value) > self.max_header_bytes for name, value in scope["headers"]):
                 return HeaderFieldsTooLarge(f"A request header exceeds {self.max_header_bytes} bytes."), NO_BODY
+        if transfer_codings and not only_chunked(transfer_codings):
+            # httptools reads "gzip, chunked" as chunked and hands over the bytes still gzip-coded.
+            return UnsupportedTransferCoding(UNSUPPORTED_CODING), NO_BODY
         if declared_length > self.max_body_bytes:
             return ContentTooLarge(f"The request body exceeds {self.max_body_bytes} bytes."), NO_BODY
         if not body_declared:
@@ -134,6 +141,11 @@ class RequestLimits:
         if accepted is None:
             return None, IGNORED_BODY
         return media_type_refusal(content_types, accepted), READ_BODY
+
+
+def only_chunked(transfer_encodings: list[bytes]) -> bool:
+    """Whether the Transfer-Encoding headers, all copies joined as one list, name chunked and nothing else."""
+    return [coding.strip().lower() for coding in b",".join(transfer_encodings).split(b",")] == [b"chunked"]
 
 
 def media_type_refusal(content_types: list[bytes], accepted: tuple[str, ...]) -> UnsupportedMediaType | None:

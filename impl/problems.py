@@ -92,6 +92,12 @@ class HeaderFieldsTooLarge(RefusedRequest):
     status = 431
 
 
+class UnsupportedTransferCoding(RefusedRequest):
+    """RFC 9112 section 6.1's answer to a transfer coding the server does not decode (all but chunked here)."""
+
+    status = 501
+
+
 class ServiceUnavailable(ProblemError):
     status = 503
 

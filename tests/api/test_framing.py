@@ -1,0 +1,374 @@
+"""Request framing: whatever Content-Length and Transfer-Encoding say, a body is bounded, and so is the head.
+
+Sent over raw sockets, since httpx would normalise these headers. Some variants are refused by the HTTP
+parser (httptools) before the service sees them: a plain-text 400 and a closed connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import User
+from tests.support.live_server import LiveServer
+from tests.support.raw_http import RawConnection, RawResponse, chunked, request_head
+
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 65536
+MAX_TARGET_BYTES = 8192
+MAX_HEADER_BYTES = 8192
+MAX_HEADERS_BYTES = 16384
+JSON = ("Content-Type", "application/json")
+
+
+def task_body(title: str, size: int = 0) -> bytes:
+    """A valid task body, padded with JSON white space to `size` bytes."""
+    body = ('{"title": "' + title + '"}').encode()
+    return body + b" " * (size - len(body))
+
+
+OVER_LIMIT = task_body("Over the limit", MAX_BODY_BYTES + 4096)
+
+
+def total(user: User) -> int:
+    count: int = user.request("GET", user.tasks_path).json()["total"]
+    return count
+
+
+def assert_problem(response: RawResponse, status: int, title: str) -> dict[str, Any]:
+    assert response.status == status, response.body[:300]
+    assert response.header("content-type") == PROBLEM_JSON
+    body: dict[str, Any] = response.json()
+    assert (body["type"], body["title"], body["status"]) == ("about:blank", title, status)
+    return body
+
+
+def assert_closed_without_reading_the_rest(connection: RawConnection, response: RawResponse) -> None:
+    assert response.header("connection") == "close"
+    assert connection.closed_by_server()
+    assert not connection.accepts_more()
+
+
+# --- The body limit, whatever the framing ----------------------------------------------------------
+
+# (method, path under the user: None for the collection, "task" for an existing task, else as given,
+#  extra headers). The body is OVER_LIMIT, chunked, and never ends: no last chunk is sent.
+Target = tuple[str, str | None, list[tuple[str, str]]]
+CHUNKED_OVER_THE_LIMIT: dict[str, Target] = {
+    "create-Transfer-Encoding-chunked": ("POST", None, [JSON, ("Transfer-Encoding", "chunked")]),
+    "create-Transfer-Encoding-Chunked": ("POST", None, [JSON, ("Transfer-Encoding", "Chunked")]),
+    "create-TRANSFER-ENCODING-CHUNKED": ("POST", None, [JSON, ("TRANSFER-ENCODING", "CHUNKED")]),
+    "create-transfer-encoding-tab-chunked-spaces": ("POST", None, [JSON, ("transfer-encoding", "\tchunked  ")]),
+    "replace-task": ("PUT", "task", [JSON, ("Transfer-Encoding", "chunked")]),
+    "update-task": ("PATCH", "task", [JSON, ("Transfer-Encoding", "chunked")]),
+    "list-takes-no-body": ("GET", None, [JSON, ("Transfer-Encoding", "chunked")]),
+    "delete-takes-no-body": ("DELETE", "task", [JSON, ("Transfer-Encoding", "chunked")]),
+    "complete-takes-no-body": ("PATCH", "task/complete", [JSON, ("Transfer-Encoding", "chunked")]),
+    "unknown-path": ("POST", "/api/nowhere", [JSON, ("Transfer-Encoding", "chunked")]),
+    "health-probe": ("GET", "/healthz", [("Transfer-Encoding", "chunked")]),
+}
+
+
+def target_path(user: User, where: str | None) -> str:
+    if where is None:
+        return user.tasks_path
+    if where.startswith("task"):
+        return user.task_path(user.create("Existing")["id"]) + where.removeprefix("task")
+    return where
+
+
+@pytest.mark.parametrize(("method", "where", "headers"), CHUNKED_OVER_THE_LIMIT.values(), ids=CHUNKED_OVER_THE_LIMIT)
+def test_a_chunked_body_over_the_limit_is_413_and_the_connection_is_closed_whatever_the_operation(
+    alice: User, server: LiveServer, method: str, where: str | None, headers: list[tuple[str, str]]
+) -> None:
+    path = target_path(alice, where)
+    before = alice.request("GET", alice.tasks_path).json()
+    with RawConnection(server.url) as connection:
+        connection.send(request_head(method, path, [*alice.headers.items(), *headers]))
+        connection.send_until_refused(chunked(OVER_LIMIT, last=False))
+        response = connection.response()
+        body = assert_problem(response, 413, "Content Too Large")
+        assert "65536" in body["detail"]
+        assert_closed_without_reading_the_rest(connection, response)
+    assert alice.request("GET", alice.tasks_path).json() == before
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_declared_length_over_the_limit_is_413_on_operations_that_take_no_body(
+    alice: User, server: LiveServer, method: str
+) -> None:
+    path = target_path(alice, None if method == "GET" else "task")
+    before = total(alice)
+    with RawConnection(server.url) as connection:
+        head = request_head(method, path, [*alice.headers.items(), ("Content-Length", str(1024**3))])
+        connection.send(head + b"{")  # and the rest never comes
+        response = connection.response()
+        assert_problem(response, 413, "Content Too Large")
+        assert_closed_without_reading_the_rest(connection, response)
+    assert total(alice) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "where", "status"), [("GET", None, 200), ("DELETE", "task", 204), ("GET", "/healthz", 200)]
+)
+def test_a_small_body_on_an_operation_that_takes_none_is_read_and_ignored(
+    alice: User, server: LiveServer, method: str, where: str | None, status: int
+) -> None:
+    path = target_path(alice, where)
+    with RawConnection(server.url) as connection:
+        connection.send(request_head(method, path, [*alice.headers.items(), JSON, ("Transfer-Encoding", "chunked")]))
+        connection.send(chunked(task_body("Ignored")))
+        assert connection.response().status == status
+        connection.send(request_head("GET", "/healthz", []))
+        assert connection.response().status == 200, "the body was read to its end: the connection serves on"
+
+
+@pytest.mark.parametrize("spelling", ["chunked", "Chunked", "CHUNKED"])
+def test_a_chunked_body_within_the_limit_is_accepted_in_any_case(
+    alice: User, server: LiveServer, spelling: str
+) -> None:
+    with RawConnection(server.url) as connection:
+        connection.send(
+            request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, ("Transfer-Encoding", spelling)])
+        )
+        connection.send(chunked(task_body("Chunked", MAX_BODY_BYTES)))
+        response = connection.response()
+    assert response.status == 201, response.body[:300]
+    assert response.json()["title"] == "Chunked"
+
+
+def test_an_anonymous_chunked_body_is_never_read_it_is_401_and_the_connection_closes(
+    alice: User, server: LiveServer
+) -> None:
+    """Authentication comes before the body (decision 0004): uvicorn must not then drain an endless one."""
+    with RawConnection(server.url) as connection:
+        connection.send(request_head("POST", alice.tasks_path, [JSON, ("Transfer-Encoding", "chunked")]))
+        connection.send_until_refused(chunked(OVER_LIMIT, last=False))
+        response = connection.response()
+        assert_problem(response, 401, "Unauthorized")
+        assert_closed_without_reading_the_rest(connection, response)
+
+
+# --- Transfer codings the service does not decode --------------------------------------------------
+
+UNDECODED_CODINGS = {
+    "gzip-then-chunked-in-two-headers": [("Transfer-Encoding", "gzip"), ("Transfer-Encoding", "chunked")],
+    "gzip-comma-chunked": [("Transfer-Encoding", "gzip, chunked")],
+    "Deflate-comma-Chunked": [("Transfer-Encoding", "Deflate, Chunked")],
+    "identity-comma-chunked": [("Transfer-Encoding", "identity, chunked")],
+}
+
+
+@pytest.mark.parametrize("size", [MAX_BODY_BYTES + 4096, 32])
+@pytest.mark.parametrize("codings", UNDECODED_CODINGS.values(), ids=UNDECODED_CODINGS)
+def test_a_transfer_coding_other_than_chunked_is_501_before_the_body_is_read(
+    alice: User, server: LiveServer, codings: list[tuple[str, str]], size: int
+) -> None:
+    with RawConnection(server.url) as connection:
+        connection.send(request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, *codings]))
+        connection.send_until_refused(chunked(task_body("Coded", size), last=False))
+        response = connection.response()
+        body = assert_problem(response, 501, "Not Implemented")
+        assert "chunked" in body["detail"]
+        assert_closed_without_reading_the_rest(connection, response)
+    assert total(alice) == 0
+
+
+# --- Framing the HTTP parser refuses before the service sees it ------------------------------------
+
+SMALL = task_body("Small")
+PARSER_REFUSES: dict[str, tuple[list[tuple[str, str]], bytes]] = {
+    "chunked-and-a-length": ([("Transfer-Encoding", "chunked"), ("Content-Length", "10")], chunked(OVER_LIMIT)),
+    "a-length-and-chunked": ([("Content-Length", "10"), ("Transfer-Encoding", "chunked")], chunked(OVER_LIMIT)),
+    "chunked-not-last": ([("Transfer-Encoding", "chunked, gzip")], chunked(SMALL)),
+    "gzip-without-chunked": ([("Transfer-Encoding", "gzip")], SMALL),
+    "chunked-twice-in-a-list": ([("Transfer-Encoding", "chunked, chunked")], chunked(SMALL)),
+    "chunked-in-two-headers": ([("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], chunked(SMALL)),
+    "space-before-the-colon": ([("Transfer-Encoding ", "chunked")], chunked(OVER_LIMIT)),
+    "two-equal-lengths": ([("Content-Length", str(len(SMALL))), ("Content-Length", str(len(SMALL)))], SMALL),
+    "two-different-lengths": ([("Content-Length", str(len(SMALL))), ("Content-Length", "99999999")], SMALL),
+    "a-length-list": ([("Content-Length", f"{len(SMALL)}, {len(SMALL)}")], SMALL),
+    "a-signed-length": ([("Content-Length", f"+{len(SMALL)}")], SMALL),
+    "a-negative-length": ([("Content-Length", "-1")], SMALL),
+    "a-hexadecimal-length": ([("Content-Length", hex(len(SMALL)))], SMALL),
+    "a-length-over-64-bits": ([("Content-Length", "9" * 30)], SMALL),
+}
+
+
+@pytest.mark.parametrize(("headers", "payload"), PARSER_REFUSES.values(), ids=PARSER_REFUSES)
+def test_ambiguous_framing_is_400_from_the_parser_and_the_connection_is_closed(
+    alice: User, server: LiveServer, headers: list[tuple[str, str]], payload: bytes
+) -> None:
+    with RawConnection(server.url) as connection:
+        connection.send(request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, *headers]))
+        connection.send_until_refused(payload)
+        response = connection.response()
+        assert response.status == 400
+        assert response.body == b"Invalid HTTP request received."
+        assert_closed_without_reading_the_rest(connection, response)
+    assert total(alice) == 0
+
+
+# --- Lengths that lie ------------------------------------------------------------------------------
+
+
+def test_bytes_beyond_a_length_that_lies_low_are_not_body_but_a_bad_next_request(
+    alice: User, server: LiveServer
+) -> None:
+    declared = task_body("Declared part")
+    with RawConnection(server.url) as connection:
+        head = request_head(
+            "POST", alice.tasks_path, [*alice.headers.items(), JSON, ("Content-Length", str(len(declared)))]
+        )
+        connection.send(head + declared)
+        assert connection.response().status == 201
+        connection.send_until_refused(b" " * (2 * 1024 * 1024))
+        response = connection.response()
+        assert response.status == 400
+        assert_closed_without_reading_the_rest(connection, response)
+    assert [task["title"] for task in alice.request("GET", alice.tasks_path).json()["items"]] == ["Declared part"]
+
+
+def test_a_length_that_lies_high_is_waited_for_and_nothing_is_created_when_the_client_leaves(
+    alice: User, server: LiveServer
+) -> None:
+    sent = task_body("Short")
+    with RawConnection(server.url, timeout=1.0) as connection:
+        head = request_head(
+            "POST", alice.tasks_path, [*alice.headers.items(), JSON, ("Content-Length", str(len(sent) + 100))]
+        )
+        connection.send(head + sent)
+        with pytest.raises(TimeoutError):
+            connection.response()
+    assert total(alice) == 0
+
+
+# --- Media type ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_types",
+    [
+        ["application/json", "application/json"],
+        ["application/json", "text/plain"],
+        ["text/plain", "application/json"],
+    ],
+    ids=["json-twice", "json-then-text", "text-then-json"],
+)
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_a_request_with_several_content_types_is_415(
+    alice: User, server: LiveServer, content_types: list[str], framing: str
+) -> None:
+    body = task_body("Two types")
+    framed = [("Content-Length", str(len(body)))] if framing == "length" else [("Transfer-Encoding", "chunked")]
+    headers = [*alice.headers.items(), *[("Content-Type", value) for value in content_types], *framed]
+    with RawConnection(server.url) as connection:
+        connection.send(
+            request_head("POST", alice.tasks_path, headers) + (body if framing == "length" else chunked(body))
+        )
+        response = connection.response()
+    problem = assert_problem(response, 415, "Unsupported Media Type")
+    assert "2 Content-Type headers" in problem["detail"]
+    assert total(alice) == 0
+
+
+def test_a_content_type_list_in_one_header_is_415(alice: User, server: LiveServer) -> None:
+    body = task_body("Listed types")
+    headers = [
+        *alice.headers.items(),
+        ("Content-Type", "application/json, text/plain"),
+        ("Content-Length", str(len(body))),
+    ]
+    with RawConnection(server.url) as connection:
+        connection.send(request_head("POST", alice.tasks_path, headers) + body)
+        assert_problem(connection.response(), 415, "Unsupported Media Type")
+    assert total(alice) == 0
+
+
+# --- Target and header sizes -----------------------------------------------------------------------
+
+
+def query_for(path: str, target_bytes: int) -> str:
+    """A target of exactly `target_bytes` bytes (path and query, without the `?`)."""
+    return path + "?x=" + "a" * (target_bytes - len(path) - len("x="))
+
+
+def send_head(server: LiveServer, method: str, target: str, headers: list[tuple[str, str]]) -> RawResponse:
+    with RawConnection(server.url) as connection:
+        connection.send(request_head(method, target, headers))
+        return connection.response()
+
+
+def test_a_target_of_8192_bytes_is_served(alice: User, server: LiveServer) -> None:
+    response = send_head(server, "GET", query_for(alice.tasks_path, MAX_TARGET_BYTES), list(alice.headers.items()))
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("size", [MAX_TARGET_BYTES + 1, 32 * 1024])
+@pytest.mark.parametrize("authenticated", [True, False], ids=["with-token", "without-token"])
+def test_a_target_over_8192_bytes_is_414_before_authentication_and_not_echoed(
+    alice: User, server: LiveServer, size: int, authenticated: bool
+) -> None:
+    headers = list(alice.headers.items()) if authenticated else []
+    response = send_head(server, "GET", query_for(alice.tasks_path, size), headers)
+    problem = assert_problem(response, 414, "URI Too Long")
+    assert "8192" in problem["detail"]
+    assert "instance" not in problem
+    assert len(response.body) < 1024
+    assert response.header("connection") == "close"
+
+
+def test_a_target_of_64_kib_is_400_from_the_parser(alice: User, server: LiveServer) -> None:
+    """httptools' URL parser keeps offsets in 16 bits: longer targets never reach the service."""
+    response = send_head(server, "GET", query_for(alice.tasks_path, 64 * 1024), list(alice.headers.items()))
+    assert response.status == 400
+    assert response.header("connection") == "close"
+
+
+def padding_headers(sizes: list[int]) -> list[tuple[str, str]]:
+    """Headers whose name and value together are `size` bytes each."""
+    return [(f"X-Pad-{i}", "a" * (size - len(f"X-Pad-{i}"))) for i, size in enumerate(sizes)]
+
+
+def test_a_header_of_8192_bytes_is_served(alice: User, server: LiveServer) -> None:
+    response = send_head(
+        server, "GET", alice.tasks_path, [*alice.headers.items(), *padding_headers([MAX_HEADER_BYTES])]
+    )
+    assert response.status == 200
+
+
+OVERSIZED_HEADERS: dict[str, Callable[[], list[tuple[str, str]]]] = {
+    "one-header-over-8192": lambda: padding_headers([MAX_HEADER_BYTES + 1]),
+    "headers-over-16384-in-all": lambda: padding_headers([6000, 6000, 6000]),
+    "one-header-of-1-MiB": lambda: padding_headers([1024 * 1024]),
+    "ten-thousand-small-headers": lambda: padding_headers([20] * 10_000),
+    "an-over-long-authorization": lambda: [("Authorization", "Bearer " + "a" * MAX_HEADER_BYTES)],
+}
+
+
+@pytest.mark.parametrize("headers", OVERSIZED_HEADERS.values(), ids=OVERSIZED_HEADERS)
+@pytest.mark.parametrize("authenticated", [True, False], ids=["with-token", "without-token"])
+def test_oversized_headers_are_431_before_authentication(
+    alice: User, server: LiveServer, headers: Callable[[], list[tuple[str, str]]], authenticated: bool
+) -> None:
+    token = list(alice.headers.items()) if authenticated else []
+    response = send_head(server, "GET", alice.tasks_path, [*token, *headers()])
+    problem = assert_problem(response, 431, "Request Header Fields Too Large")
+    assert problem["instance"] == alice.tasks_path
+    assert response.header("connection") == "close"
+
+
+def test_a_request_with_oversized_headers_creates_nothing(alice: User, server: LiveServer) -> None:
+    body = task_body("Padded head")
+    headers = [
+        *alice.headers.items(),
+        JSON,
+        ("Content-Length", str(len(body))),
+        *padding_headers([MAX_HEADER_BYTES + 1]),
+    ]
+    with RawConnection(server.url) as connection:
+        connection.send(request_head("POST", alice.tasks_path, headers) + body)
+        assert_problem(connection.response(), 431, "Request Header Fields Too Large")
+    assert total(alice) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 from dataclasses import dataclass
@@ -52,10 +51,13 @@ class RawConnection:
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def send_until_refused(self, data: bytes) -> None:
-        """Sends what it can: the server may answer and close before it has read everything."""
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+    def send_until_refused(self, data: bytes) -> bool:
+        """Sends what it can (the server may answer and close before it has read it all); False once refused."""
+        try:
             self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return True
 
     def _fill(self) -> bool:
         try:

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 
-from tests.conftest import User
+from tests.conftest import User, new_user_id
 from tests.support.live_server import LiveServer
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 
@@ -319,6 +321,20 @@ def test_a_target_over_8192_bytes_is_414_before_authentication_and_not_echoed(
     assert "instance" not in problem
     assert len(response.body) < 1024
     assert response.header("connection") == "close"
+
+
+def test_the_longest_target_the_contract_allows_is_not_414(http: httpx.Client, server: LiveServer) -> None:
+    """Every listTasks parameter at its longest, in 4-byte characters where any character goes: under 8 KiB."""
+    user = User(new_user_id().ljust(128, "x"), http)
+    widest = "\U0001f600"
+    query = [("q", widest * 200), *[("tag", widest * 30)] * 10, ("cursor", "A" * 1024)]
+    query += [("sort", "priority"), ("order", "desc"), ("limit", "100"), ("status", "completed")]
+    query += [("due_before", "2026-12-31T23:59:59.999999+14:00"), ("due_after", "2026-01-01T00:00:00.000000-12:00")]
+    target = user.tasks_path + "?" + urlencode(query) + "&overdue=false"
+    assert 7000 < len(target) - 1 <= MAX_TARGET_BYTES
+    response = send_head(server, "GET", target, list(user.headers.items()))
+    problem = assert_problem(response, 422, "Unprocessable Content")
+    assert [error["parameter"] for error in problem["errors"]] == ["cursor"]
 
 
 def padding_headers(sizes: list[int]) -> list[tuple[str, str]]:

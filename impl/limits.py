@@ -6,6 +6,8 @@ none of it (decisions 0007 and 0024).
 
 from __future__ import annotations
 
+from enum import Enum
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,9 +31,15 @@ MAX_TARGET_BYTES = 8192
 MAX_HEADERS_BYTES = 16384
 CLOSE_CONNECTION = (b"connection", b"close")
 END_OF_BODY: Message = {"type": "http.request", "body": b"", "more_body": False}
-# What becomes of a request's body: there is none, the operation reads it, or it takes none and it is dropped.
-NO_BODY, READ_BODY, IGNORED_BODY = "none", "read", "ignored"
 UNSUPPORTED_CODING = "The only transfer coding accepted is chunked; send the body as it is, chunked or with a length."
+
+
+class Body(Enum):
+    """What becomes of a request's body: there is none, the operation reads it, or it takes none and it is dropped."""
+
+    NONE = "none"
+    READ = "read"
+    IGNORED = "ignored"
 
 
 def media_type(content_type: bytes) -> str:
@@ -63,7 +71,7 @@ class RequestLimits:
         too_large = f"The request body exceeds {self.max_body_bytes} bytes."
         # Whatever the framing headers said, the bytes that arrive are counted, for every request.
         received = 0
-        body_complete = body is NO_BODY
+        body_complete = body is Body.NONE
         refused = started = False
 
         async def counted_receive() -> Message:
@@ -91,7 +99,7 @@ class RequestLimits:
             await send(message)
 
         try:
-            if body is IGNORED_BODY:
+            if body is Body.IGNORED:
                 # The operation reads no body, so nothing else would count this one: it is read and dropped.
                 if not await drained(counted_receive):
                     return
@@ -102,10 +110,10 @@ class RequestLimits:
             if not refused:
                 raise
 
-    def _check_head(self, scope: Scope) -> tuple[RefusedRequest | None, str]:
+    def _check_head(self, scope: Scope) -> tuple[RefusedRequest | None, Body]:
         """The refusal the request's target and headers call for, if any, and what becomes of its body."""
         if len(scope["raw_path"]) + len(scope["query_string"]) > self.max_target_bytes:
-            return UriTooLong(f"The request target exceeds {self.max_target_bytes} bytes."), NO_BODY
+            return UriTooLong(f"The request target exceeds {self.max_target_bytes} bytes."), Body.NONE
         head_bytes = 0
         content_types: list[bytes] = []
         declared_length = 0
@@ -124,18 +132,18 @@ class RequestLimits:
                 body_declared = True
                 transfer_codings.append(value)
         if head_bytes > self.max_headers_bytes:
-            return HeaderFieldsTooLarge(f"The request headers exceed {self.max_headers_bytes} bytes in all."), NO_BODY
+            return HeaderFieldsTooLarge(f"The request headers exceed {self.max_headers_bytes} bytes in all."), Body.NONE
         if transfer_codings and not only_chunked(transfer_codings):
             # httptools reads "gzip, chunked" as chunked and hands over the bytes still gzip-coded.
-            return UnsupportedTransferCoding(UNSUPPORTED_CODING), NO_BODY
+            return UnsupportedTransferCoding(UNSUPPORTED_CODING), Body.NONE
         if declared_length > self.max_body_bytes:
-            return ContentTooLarge(f"The request body exceeds {self.max_body_bytes} bytes."), NO_BODY
+            return ContentTooLarge(f"The request body exceeds {self.max_body_bytes} bytes."), Body.NONE
         if not body_declared:
-            return None, NO_BODY
+            return None, Body.NONE
         accepted = body_media_types(scope["method"], scope["path"])
         if accepted is None:
-            return None, IGNORED_BODY
-        return media_type_refusal(content_types, accepted), READ_BODY
+            return None, Body.IGNORED
+        return media_type_refusal(content_types, accepted), Body.READ
 
 
 def only_chunked(transfer_encodings: list[bytes]) -> bool:

@@ -45,14 +45,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.reading_head = True
+        self.head_ended = False
         self.head_bytes = 0
 
     def data_received(self, data: bytes) -> None:
+        # Counted only when the whole read was head: it began in one, no head ended in it, one goes on.
+        # A read holding the end of a message and a new head's start is not: at most one read (256 KiB)
+        # more than the bound is buffered for a head.
         counted = self.reading_head
+        self.head_ended = False
         super().data_received(data)
-        if not counted or not self.reading_head or self.transport.is_closing():
+        if not counted or self.head_ended or not self.reading_head or self.transport.is_closing():
             return
-        # Still in a head: at most the bound and one read (256 KiB) were buffered for it.
         self.head_bytes += len(data)
         if self.head_bytes > self.max_head_bytes:
             url_bytes = len(getattr(self, "url", b""))
@@ -65,5 +69,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.reading_head = False
+        self.head_ended = True
         self.head_bytes = 0
         super().on_headers_complete()

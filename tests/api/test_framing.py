@@ -6,6 +6,7 @@ parser (httptools) before the service sees them: a plain-text 400 and a closed c
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -448,3 +449,30 @@ def test_a_body_arriving_with_its_head_is_not_counted_as_head(alice: User, serve
         connection.send(request_head("POST", alice.tasks_path, headers) + body)
         response = connection.response()
     assert response.status == 201, response.body[:300]
+
+
+WARM_UP_REQUESTS = 10
+
+
+def test_pipelined_requests_with_large_bodies_are_not_taken_for_a_large_head(alice: User, server: LiveServer) -> None:
+    """One read that starts in a head and holds two whole requests and the start of a third: only head is head."""
+    body = task_body("Pipelined", MAX_BODY_BYTES)
+    head = request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, ("Content-Length", str(len(body)))])
+    with RawConnection(server.url) as connection:
+        for _ in range(WARM_UP_REQUESTS):  # the kernel widens the connection's receive window with use
+            connection.send(head + body)
+            assert connection.response().status == 201
+        connection.send(head[:100])
+        time.sleep(0.2)
+        # A busy server then finds the rest waiting and reads it at once (uvloop reads up to 256,000 bytes).
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            connection.send(head[100:] + body + head + body + head[:100])
+            time.sleep(0.2)
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        time.sleep(0.2)
+        connection.send(head[100:] + body)
+        statuses = [connection.response().status for _ in range(3)]
+    assert statuses == [201, 201, 201]
+    assert total(alice) == WARM_UP_REQUESTS + 3

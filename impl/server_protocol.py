@@ -3,7 +3,8 @@
 Run the service with `--http impl.server_protocol:BoundedHttpToolsProtocol`. Without it a 100 MiB header
 is buffered whole, quadratically (about 200 MB and 16 s of one worker's CPU, measured), before any
 middleware can see it (decision 0024). The bound is well above the middleware's (impl/limits.py), which
-gives the usual problem document with a request id; this one only stops what it could not.
+gives the usual problem document with a request id; this one only stops what it could not. The
+parser's own refusals (400) are problem documents too.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ MAX_HEAD_BYTES = 64 * 1024
 
 def refusal(status: int, detail: str) -> bytes:
     body = json.dumps(problem(status, detail, instance=None), separators=(",", ":")).encode()
-    reason = {414: b"URI Too Long", 431: b"Request Header Fields Too Large"}[status]
+    reason = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}[status]
     head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
     return head % (status, reason, PROBLEM_JSON.encode(), len(body)) + body
 
 
 TARGET_TOO_LONG = refusal(414, f"The request target exceeds {MAX_TARGET_BYTES} bytes.")
 HEAD_TOO_LARGE = refusal(431, f"The request line and headers exceed {MAX_HEAD_BYTES} bytes.")
+# httptools' refusals (ambiguous or malformed framing among them) as a problem, not uvicorn's plain text.
+NOT_HTTP = refusal(400, "The request is not valid HTTP/1.1 (its framing may be ambiguous or malformed).")
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -62,6 +65,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             url_bytes = len(getattr(self, "url", b""))
             self.transport.write(TARGET_TOO_LONG if url_bytes > MAX_TARGET_BYTES else HEAD_TOO_LARGE)
             self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(NOT_HTTP)
+        self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -1,7 +1,7 @@
 """Request framing: whatever Content-Length and Transfer-Encoding say, a body is bounded, and so is the head.
 
 Sent over raw sockets, since httpx would normalise these headers. Some variants are refused by the HTTP
-parser (httptools) before the service sees them: a plain-text 400 and a closed connection.
+parser (httptools) before the service sees them: a 400 problem and a closed connection.
 """
 
 from __future__ import annotations
@@ -202,15 +202,15 @@ PARSER_REFUSES: dict[str, tuple[list[tuple[str, str]], bytes]] = {
 
 
 @pytest.mark.parametrize(("headers", "payload"), PARSER_REFUSES.values(), ids=PARSER_REFUSES)
-def test_ambiguous_framing_is_400_from_the_parser_and_the_connection_is_closed(
+def test_ambiguous_framing_is_a_400_problem_from_the_parser_and_the_connection_is_closed(
     alice: User, server: LiveServer, headers: list[tuple[str, str]], payload: bytes
 ) -> None:
     with RawConnection(server.url) as connection:
         connection.send(request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, *headers]))
         connection.send_until_refused(payload)
         response = connection.response()
-        assert response.status == 400
-        assert response.body == b"Invalid HTTP request received."
+        problem = assert_problem(response, 400, "Bad Request")
+        assert "not valid HTTP/1.1" in problem["detail"]
         assert_closed_without_reading_the_rest(connection, response)
     assert total(alice) == 0
 
@@ -230,7 +230,7 @@ def test_bytes_beyond_a_length_that_lies_low_are_not_body_but_a_bad_next_request
         assert connection.response().status == 201
         connection.send_until_refused(b" " * (2 * 1024 * 1024))
         response = connection.response()
-        assert response.status == 400
+        assert_problem(response, 400, "Bad Request")
         assert_closed_without_reading_the_rest(connection, response)
     assert [task["title"] for task in alice.request("GET", alice.tasks_path).json()["items"]] == ["Declared part"]
 

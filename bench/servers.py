@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# httptools with a bound on the request head while it arrives, as production runs it (decision 0024).
+HTTP_PROTOCOL = "impl.server_protocol:BoundedHttpToolsProtocol"
 
 
 def free_port() -> int:
@@ -28,7 +30,7 @@ class UvicornServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(self.port)]
-        self.command += ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+        self.command += ["--workers", str(workers), "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log"]
         self.command += ["--timeout-graceful-shutdown", "10"]
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path

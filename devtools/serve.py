@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
             proxy_headers=False,
             access_log=False,
             timeout_graceful_shutdown=10,
+            http="impl.server_protocol:BoundedHttpToolsProtocol",
         )
     finally:
         if embedded is not None:

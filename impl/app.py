@@ -14,7 +14,7 @@ from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
 from impl.database import Database
 from impl.heap import freeze_startup_heap
-from impl.limits import RequestBodyLimits
+from impl.limits import RequestLimits
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
 from impl.settings import Settings, get_settings
@@ -57,9 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     contract.install(app)
     error_handlers.install(app)
     app.add_middleware(error_handlers.LastResort)
-    app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:
-        # Outside the body limits (a browser may read its 413/415) and auth, inside the request log.
+        # Outside the request limits (a browser may read its 413/415) and auth, inside the request log.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,

@@ -1,62 +1,194 @@
-"""Request bodies: at most a configured size (413, before reading it) and of the spec's media type (415)."""
+"""What a request may send: its target (414), headers (431), body size (413), coding (501) and media type (415).
+
+Checked before routing and authentication, on what the server hands over: uvicorn with httptools bounds
+none of it (decisions 0007 and 0024).
+"""
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
+from enum import Enum
+
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from impl.contract_paths import body_media_types
-from impl.error_handlers import problem_response
+from impl.error_handlers import instance
+from impl.problems import (
+    PROBLEM_JSON,
+    ContentTooLarge,
+    HeaderFieldsTooLarge,
+    RefusedRequest,
+    UnsupportedMediaType,
+    UnsupportedTransferCoding,
+    UriTooLong,
+    problem,
+)
 
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Twice the longest target the contract allows (8.4 KiB), and the whole head's bound in Node.js and h11
+# (uvicorn's other parser). Headers are bounded in all, not one by one: the Authorization header has its
+# own bound (decision 0025).
+MAX_TARGET_BYTES = 16384
+MAX_HEADERS_BYTES = 16384
+CLOSE_CONNECTION = (b"connection", b"close")
+END_OF_BODY: Message = {"type": "http.request", "body": b"", "more_body": False}
+UNSUPPORTED_CODING = "The only transfer coding accepted is chunked; send the body as it is, chunked or with a length."
 
 
-def media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
+class Body(Enum):
+    """What becomes of a request's body: there is none, the operation reads it, or it takes none and it is dropped."""
+
+    NONE = "none"
+    READ = "read"
+    IGNORED = "ignored"
 
 
-class RequestBodyLimits:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+def media_type(content_type: bytes) -> str:
+    return content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
+
+
+class RequestLimits:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_target_bytes: int = MAX_TARGET_BYTES,
+        max_headers_bytes: int = MAX_HEADERS_BYTES,
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_body_bytes = max_body_bytes
+        self.max_target_bytes = max_target_bytes
+        self.max_headers_bytes = max_headers_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        length = headers.get("content-length")
-        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(scope, receive, send, 413, f"The request body exceeds {self.max_bytes} bytes.")
+        refusal, body = self._check_head(scope)
+        if refusal is not None:
+            await answer(scope, send, refusal)
             return
-        accepted = body_media_types(scope["method"], scope["path"])
-        has_body = chunked or (length is not None and length != "0")
-        if has_body and accepted is not None and media_type(headers.get("content-type", "")) not in accepted:
-            given = media_type(headers.get("content-type", "")) or "none"
-            detail = f"The request body must be {' or '.join(accepted)}, not {given}."
-            await self._refuse(scope, receive, send, 415, detail)
-            return
-        await self.app(scope, self._counting(receive) if chunked else receive, send)
-
-    def _counting(self, receive: Receive) -> Receive:
-        """A chunked body announces no length: stop reading it as soon as it passes the limit."""
+        too_large = f"The request body exceeds {self.max_body_bytes} bytes."
+        # Whatever the framing headers said, the bytes that arrive are counted, for every request.
         received = 0
+        body_complete = body is Body.NONE
+        refused = started = False
 
-        async def counted() -> Message:
-            nonlocal received
+        async def counted_receive() -> Message:
+            nonlocal received, body_complete, refused
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise HTTPException(413, f"The request body exceeds {self.max_bytes} bytes.")
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    # Answered here: the generated body reader turns any error while reading into a 400.
+                    if not refused and not started:
+                        refused = True
+                        await answer(scope, send, ContentTooLarge(too_large))
+                    raise ContentTooLarge(too_large)
+                body_complete = not message.get("more_body", False)
             return message
 
-        return counted
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 went out; the app's own answer to the error it saw is dropped
+            if message["type"] == "http.response.start" and not body_complete:
+                # Answered without reading the whole body: closing stops uvicorn from draining the rest.
+                message = {**message, "headers": [*message.get("headers", ()), CLOSE_CONNECTION]}
+            started = True
+            await send(message)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
-        response = problem_response(Request(scope, receive), status, detail)
-        # The unread body stays on the connection; closing it is cheaper than draining a large one.
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
+        try:
+            if body is Body.IGNORED:
+                # The operation reads no body, so nothing else would count this one: it is read and dropped.
+                if not await drained(counted_receive):
+                    return
+                await self.app(scope, then(END_OF_BODY, receive), guarded_send)
+            else:
+                await self.app(scope, counted_receive, guarded_send)
+        except ContentTooLarge:
+            if not refused:
+                raise
+
+    def _check_head(self, scope: Scope) -> tuple[RefusedRequest | None, Body]:
+        """The refusal the request's target and headers call for, if any, and what becomes of its body."""
+        if len(scope["raw_path"]) + len(scope["query_string"]) > self.max_target_bytes:
+            return UriTooLong(f"The request target exceeds {self.max_target_bytes} bytes."), Body.NONE
+        head_bytes = 0
+        content_types: list[bytes] = []
+        declared_length = 0
+        body_declared = False
+        transfer_codings: list[bytes] = []
+        for name, value in scope["headers"]:
+            head_bytes += len(name) + len(value)
+            # Header names arrive lower-cased, so every spelling of these is seen, and every copy of them.
+            if name == b"content-type":
+                content_types.append(value)
+            elif name == b"content-length":
+                body_declared = body_declared or value.strip() != b"0"
+                if value.isdigit():
+                    declared_length = max(declared_length, int(value))
+            elif name == b"transfer-encoding":
+                body_declared = True
+                transfer_codings.append(value)
+        if head_bytes > self.max_headers_bytes:
+            return HeaderFieldsTooLarge(f"The request headers exceed {self.max_headers_bytes} bytes in all."), Body.NONE
+        if transfer_codings and not only_chunked(transfer_codings):
+            # httptools reads "gzip, chunked" as chunked and hands over the bytes still gzip-coded.
+            return UnsupportedTransferCoding(UNSUPPORTED_CODING), Body.NONE
+        if declared_length > self.max_body_bytes:
+            return ContentTooLarge(f"The request body exceeds {self.max_body_bytes} bytes."), Body.NONE
+        if not body_declared:
+            return None, Body.NONE
+        accepted = body_media_types(scope["method"], scope["path"])
+        if accepted is None:
+            return None, Body.IGNORED
+        return media_type_refusal(content_types, accepted), Body.READ
+
+
+def only_chunked(transfer_encodings: list[bytes]) -> bool:
+    """Whether the Transfer-Encoding headers, all copies joined as one list, name chunked and nothing else."""
+    return [coding.strip().lower() for coding in b",".join(transfer_encodings).split(b",")] == [b"chunked"]
+
+
+def media_type_refusal(content_types: list[bytes], accepted: tuple[str, ...]) -> UnsupportedMediaType | None:
+    """A 415 unless the one Content-Type (the header the body reader reads) is one the operation accepts."""
+    if len(content_types) > 1:
+        return UnsupportedMediaType(f"The request has {len(content_types)} Content-Type headers; send one.")
+    given = media_type(content_types[0]) if content_types else ""
+    if given in accepted:
+        return None
+    return UnsupportedMediaType(f"The request body must be {' or '.join(accepted)}, not {given or 'none'}.")
+
+
+async def answer(scope: Scope, send: Send, refusal: RefusedRequest) -> None:
+    # An over-long target is not repeated back as the problem's instance.
+    where = None if isinstance(refusal, UriTooLong) else instance(Request(scope))
+    body = problem(refusal.status, refusal.detail, instance=where)
+    response = JSONResponse(body, status_code=refusal.status, headers=refusal.headers, media_type=PROBLEM_JSON)
+    await response(scope, receive_nothing, send)
+
+
+async def drained(receive: Receive) -> bool:
+    """Reads a body to its end; False when the client left first."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        if not message.get("more_body", False):
+            return True
+
+
+def then(first: Message, receive: Receive) -> Receive:
+    """A receive that answers `first`, then whatever `receive` does."""
+    pending = [first]
+
+    async def replaying() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replaying
+
+
+async def receive_nothing() -> Message:
+    return {"type": "http.disconnect"}

@@ -88,6 +88,35 @@ class IdempotencyKeyQuotaReached(QuotaReached):
     title = "Idempotency-Key quota reached"
 
 
+class RefusedRequest(ProblemError):
+    """A request refused before it is routed; the connection closes after the answer, so nothing more of it is read."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Connection": "close"})
+
+
+class ContentTooLarge(RefusedRequest):
+    status = 413
+
+
+class UriTooLong(RefusedRequest):
+    status = 414
+
+
+class UnsupportedMediaType(RefusedRequest):
+    status = 415
+
+
+class HeaderFieldsTooLarge(RefusedRequest):
+    status = 431
+
+
+class UnsupportedTransferCoding(RefusedRequest):
+    """RFC 9112 section 6.1's answer to a transfer coding the server does not decode (all but chunked here)."""
+
+    status = 501
+
+
 class ServiceUnavailable(ProblemError):
     status = 503
 
@@ -96,24 +125,25 @@ class ServiceUnavailable(ProblemError):
 
 
 # RFC 9110's names where Python's http module still has the older ones.
-TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+TITLES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
 
 
 def problem(
     status: int,
     detail: str,
     *,
-    instance: str,
+    instance: str | None,
     problem_type: str = "about:blank",
     title: str | None = None,
     **extensions: Any,
 ) -> dict[str, Any]:
+    """The problem document; without `instance` when there is none worth repeating (such as an over-long URI)."""
     return {
         "type": problem_type,
         "title": title or TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": instance,
+        **({"instance": instance} if instance is not None else {}),
         **({"request_id": rid} if (rid := request_id.get()) else {}),
         **extensions,
     }

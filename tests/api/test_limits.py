@@ -194,7 +194,7 @@ def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(alice: User, s
     assert total(alice) == 0
 
 
-def test_the_connection_serves_again_after_a_chunked_body_was_refused(alice: User) -> None:
+def test_the_client_is_served_again_on_a_new_connection_after_a_chunked_body_was_refused(alice: User) -> None:
     with httpx.Client(base_url=str(alice.http.base_url), timeout=10) as client:
         refused = client.post(
             alice.tasks_path,

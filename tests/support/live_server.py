@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+# httptools with a bound on the request head while it arrives (decision 0024).
+HTTP_PROTOCOL = "impl.server_protocol:BoundedHttpToolsProtocol"
 
 
 def free_port() -> int:
@@ -28,7 +30,7 @@ class LiveServer:
         self.log_path = log_path
         command = [sys.executable, "-m", "uvicorn", "impl.app:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
-        command += ["--timeout-graceful-shutdown", "10", "--no-access-log"]
+        command += ["--timeout-graceful-shutdown", "10", "--no-access-log", "--http", HTTP_PROTOCOL]
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPORTS, User, shared_secret_env
+from tests.support.concurrency import send_at_once
 from tests.support.database import plain_dsn
 from tests.support.live_server import LiveServer
 
@@ -228,30 +229,17 @@ def test_a_key_sent_without_a_valid_token_is_not_used_up(alice: User, http: http
 CONCURRENT_RETRIES = 10
 
 
-def send_at_once(user: User, base_url: str, key: str, body: dict[str, Any], count: int) -> list[httpx.Response]:
-    barrier = threading.Barrier(count)
-    responses: list[httpx.Response | None] = [None] * count
-
-    def send(index: int) -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            client.get("/healthz")  # connect first, so the creates leave together
-            barrier.wait()
-            responses[index] = client.post(user.tasks_path, json=body, headers={**user.headers, "Idempotency-Key": key})
-
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(response is not None for response in responses)
-    return [response for response in responses if response is not None]
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_concurrent_creates_with_the_same_key_make_exactly_one_task(
     alice: User, server: LiveServer, round_: int
 ) -> None:
-    responses = send_at_once(alice, server.url, new_key(), {"title": "Once"}, CONCURRENT_RETRIES)
+    key = new_key()
+    create = (
+        "POST",
+        alice.tasks_path,
+        {"json": {"title": "Once"}, "headers": {**alice.headers, "Idempotency-Key": key}},
+    )
+    responses = send_at_once(server.url, [create] * CONCURRENT_RETRIES)
     assert [response.status_code for response in responses] == [201] * CONCURRENT_RETRIES
     assert len({response.json()["id"] for response in responses}) == 1
     assert len({response.headers["etag"] for response in responses}) == 1

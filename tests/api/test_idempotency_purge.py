@@ -20,6 +20,7 @@ import pytest
 from devtools import embedded_db, migrate
 from tests.conftest import REPORTS, User, fresh_database, new_user_id, shared_secret_env
 from tests.support.database import plain_dsn, query
+from tests.support.idempotency_keys import age_keys, held_keys
 from tests.support.live_server import LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 
@@ -46,19 +47,6 @@ def new_key() -> str:
 def create_with_key(user: User, key: str) -> None:
     response = user.request("POST", user.tasks_path, json={"title": "Buy milk"}, headers={"Idempotency-Key": key})
     assert response.status_code == 201, response.text
-
-
-def held_keys(database_url: str, user: User) -> set[str]:
-    return {row[0] for row in query(database_url, "SELECT key FROM idempotency_keys WHERE user_id = $1", user.id)}
-
-
-def age_keys(database_url: str, user: User, hours: float) -> None:
-    query(
-        database_url,
-        "UPDATE idempotency_keys SET created_at = created_at - make_interval(hours => $2) WHERE user_id = $1",
-        user.id,
-        hours,
-    )
 
 
 def wait_until(condition: Callable[[], bool], *, seconds: float, poke: Callable[[], object] | None = None) -> bool:

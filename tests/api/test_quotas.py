@@ -6,16 +6,16 @@ more than the quota" is checked across processes, not only across one process's 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import REPORTS, User, new_user_id, shared_secret_env
+from tests.support.concurrency import send_at_once
 from tests.support.database import query
+from tests.support.idempotency_keys import age_keys, held_keys
 from tests.support.live_server import LiveServer
 
 MAX_TASKS = 3
@@ -92,19 +92,6 @@ def counts(database_url: str, user: User) -> tuple[int, int]:
     return row[0], row[1]
 
 
-def held_keys(database_url: str, user: User) -> set[str]:
-    return {row[0] for row in query(database_url, "SELECT key FROM idempotency_keys WHERE user_id = $1", user.id)}
-
-
-def age_keys(database_url: str, user: User, hours: float) -> None:
-    query(
-        database_url,
-        "UPDATE idempotency_keys SET created_at = created_at - make_interval(hours => $2) WHERE user_id = $1",
-        user.id,
-        hours,
-    )
-
-
 # --- The task quota ----------------------------------------------------------------------------------
 
 
@@ -148,27 +135,6 @@ def test_the_task_quota_is_per_user(carol: User, dave: User) -> None:
     assert len(titles(dave)) == MAX_TASKS
 
 
-def send_at_once(server: LiveServer, requests: list[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
-    """Send (method, path, request keywords) together, each over its own connection, across both workers."""
-    barrier = threading.Barrier(len(requests))
-    responses: list[httpx.Response | None] = [None] * len(requests)
-
-    def send(index: int) -> None:
-        method, path, kwargs = requests[index]
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            client.get("/healthz")  # connect first, so the requests leave together
-            barrier.wait()
-            responses[index] = client.request(method, path, **kwargs)
-
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(response is not None for response in responses)
-    return [response for response in responses if response is not None]
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_concurrent_creates_never_pass_the_task_quota(
     quota_server: LiveServer, carol: User, database_url: str, round_: int
@@ -177,7 +143,7 @@ def test_concurrent_creates_never_pass_the_task_quota(
     creates = [
         ("POST", carol.tasks_path, {"json": {"title": f"racer {i}"}, "headers": headers}) for i in range(CONCURRENT)
     ]
-    responses = send_at_once(quota_server, creates)
+    responses = send_at_once(quota_server.url, creates)
     assert sorted(response.status_code for response in responses) == [201] * MAX_TASKS + [409] * (
         CONCURRENT - MAX_TASKS
     )
@@ -194,7 +160,7 @@ def test_concurrent_creates_and_deletes_keep_the_count_exact(
     headers = carol.headers
     deletes = [("DELETE", carol.task_path(task_id), {"headers": headers}) for task_id in ids * 2]
     creates = [("POST", carol.tasks_path, {"json": {"title": "racer"}, "headers": headers})] * 6
-    responses = send_at_once(quota_server, deletes + creates)
+    responses = send_at_once(quota_server.url, deletes + creates)
     statuses = [response.status_code for response in responses]
     assert sorted(statuses[: len(deletes)]) == [204] * MAX_TASKS + [404] * MAX_TASKS
     assert set(statuses[len(deletes) :]) <= {201, 409}
@@ -277,7 +243,7 @@ def test_concurrent_creates_with_new_keys_never_pass_the_key_quota(
         ("POST", carol.tasks_path, {"json": {"title": "keyed"}, "headers": {**carol.headers, "Idempotency-Key": key}})
         for key in [new_key() for _ in range(CONCURRENT)]
     ]
-    responses = send_at_once(quota_server, creates)
+    responses = send_at_once(quota_server.url, creates)
     assert sorted(response.status_code for response in responses) == [201] * MAX_KEYS + [409] * (CONCURRENT - MAX_KEYS)
     for response in responses:
         if response.status_code == 409:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from impl.database_url import asyncpg_url
+from impl.postgresql_version import require_supported
 from impl.tables import metadata
 
 config = context.config
@@ -34,6 +35,9 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
+    # Before any migration: on an older server 0004 would fail half-way with an unknown collation.
+    if connection.dialect.server_version_info is not None:  # SQLAlchemy reads it on the first connect
+        require_supported(connection.dialect.server_version_info)
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()

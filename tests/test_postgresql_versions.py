@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from devtools import migrate
+from impl.error_handlers import is_database_unavailable
 from impl.postgresql_version import UnsupportedPostgreSQL, require_supported
 from tests.conftest import REPORTS, User, new_user_id, shared_secret_env
 from tests.support.database import query
@@ -60,6 +61,11 @@ def test_a_major_below_17_is_refused_with_its_version_and_the_way_out(version: t
 @pytest.mark.parametrize("version", [(17, 0), (17, 11), (18, 6), (19, 0)])
 def test_17_and_newer_are_accepted(version: tuple[int, int]) -> None:
     require_supported(version)
+
+
+def test_a_refused_server_counts_as_an_unavailable_database() -> None:
+    # So background work (the idempotency-key purge) logs a warning and retries, without a traceback.
+    assert is_database_unavailable(UnsupportedPostgreSQL("PostgreSQL 15.18 is too old"))
 
 
 def test_the_migrations_build_exactly_the_models_on_the_oldest_supported_major(

@@ -22,7 +22,8 @@ import httpx
 from tests.support.live_server import ROOT, free_port
 from tests.support.node import npm_ci
 
-SERVER = ROOT / "tests" / "better_auth_server"
+BETTER_AUTH_SERVER = "tests/better_auth_server"
+SERVER = ROOT / BETTER_AUTH_SERVER
 DEFAULT_TOKEN_SECONDS = 15 * 60  # the JWT plugin's jwt.expirationTime default, "15m"
 PASSWORD = "correct horse battery staple"
 
@@ -57,7 +58,7 @@ class BetterAuth:
         token_expiry: str | None = None,
         id_strategy: str | None = None,
     ) -> None:
-        npm_ci("tests/better_auth_server")
+        npm_ci(BETTER_AUTH_SERVER)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path

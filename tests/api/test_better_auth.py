@@ -64,7 +64,11 @@ def start_app(database_url: str, name: str, alg: str, service_env: dict[str, str
     log_path = REPORTS / f"better-auth-{name}.log"
     better_auth = BetterAuth(alg=None if alg == "EdDSA" else alg, log_path=log_path, **options)
     env = {"DATABASE_URL": database_url, **better_auth.service_env(), **(service_env or {})}
-    service = LiveServer(env, log_path=REPORTS / f"server-better-auth-{name}.log")
+    try:
+        service = LiveServer(env, log_path=REPORTS / f"server-better-auth-{name}.log")
+    except BaseException:
+        better_auth.stop()
+        raise
     return App(alg, better_auth, service, httpx.Client(base_url=service.url, timeout=10))
 
 

@@ -70,7 +70,7 @@ class BetterAuth:
             "BA_ID": id_strategy,
         }
         self.env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if not name.startswith("BA_")},
             **{name: value for name, value in settings.items() if value is not None},
             "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
             "BETTER_AUTH_TELEMETRY": "0",
@@ -95,6 +95,7 @@ class BetterAuth:
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
+        self.stop()
         raise RuntimeError(f"Better Auth did not start:\n{self.log_path.read_text(errors='replace')}")
 
     def stop(self) -> None:

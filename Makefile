@@ -53,4 +53,5 @@ bench: install ## The service against its limits (bench/README.md); more options
 	$(PYTHON) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf .venv .tools .data reports build .mypy_cache .ruff_cache .pytest_cache tools/node/node_modules clients/typescript/node_modules
+	rm -rf .venv .tools .data reports build .mypy_cache .ruff_cache .pytest_cache tools/node/node_modules clients/typescript/node_modules \
+	  tests/better_auth_server/node_modules

@@ -11,7 +11,11 @@ Availability rules:
   trickles its answer cannot hold requests;
 - when the issuer cannot be reached, keys already cached keep verifying tokens, but a token whose
   `kid` is not cached is answered 503 (we cannot tell whether the issuer has published it), and the
-  next attempt waits `refetch_interval`.
+  next attempt waits `refetch_interval`;
+- a `kid` not cached while a refetch is not allowed yet (the last one started less than
+  `refetch_interval` ago) is 503 with the seconds left as Retry-After, not 401: a key the issuer
+  minted since (Better Auth rotating its key) would otherwise be refused until the next refetch.
+  A `kid` still unknown after a fetch that started after the token arrived is 401.
 """
 
 from __future__ import annotations
@@ -49,32 +53,39 @@ class JwksKeys:
     async def key(self, kid: str) -> dict[str, Any] | None:
         """The JWK with this kid, or None when the issuer does not publish it (after one refetch).
 
-        Raises JwksUnavailable when the kid is not cached and the issuer cannot be asked.
+        Raises JwksUnavailable when the kid is not cached and the issuer cannot be asked: it is unreachable,
+        or it was asked less than `refetch_interval` ago (before the token's key may have been published).
         """
+        refetch_in = 0.0
         if self._fetched_at is None or time.monotonic() - self._fetched_at > self.max_age or kid not in self._keys:
-            await self._refresh()
+            refetch_in = await self._refresh()
         key = self._keys.get(kid)
         if key is None and not self._available:
             raise JwksUnavailable(max(1, math.ceil(self.refetch_interval)))
+        if key is None and refetch_in > 0:
+            raise JwksUnavailable(max(1, math.ceil(refetch_in)))
         return key
 
-    async def _refresh(self) -> None:
+    async def _refresh(self) -> float:
+        """Fetch the keys unless a fetch started after we asked; the seconds until one is allowed if it is not yet."""
         asked_at = time.monotonic()
         async with self._lock:
-            if self._attempted_at is not None and (
-                self._attempted_at >= asked_at or time.monotonic() - self._attempted_at <= self.refetch_interval
-            ):
-                return  # a fetch started after we asked, or one is too recent to repeat
+            if self._attempted_at is not None and self._attempted_at >= asked_at:
+                return 0.0  # a fetch started after we asked: its outcome is as fresh as ours would be
+            since = time.monotonic() - self._attempted_at if self._attempted_at is not None else math.inf
+            if since < self.refetch_interval:
+                return self.refetch_interval - since  # the latest fetch is too recent to repeat
             self._attempted_at = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout):
                     keys = await self._fetch()
             except (httpx.HTTPError, ValueError, TimeoutError):
                 self._available = False
-                return
+                return 0.0
             self._keys = keys
             self._fetched_at = self._attempted_at
             self._available = True
+            return 0.0
 
     async def _fetch(self) -> dict[str, dict[str, Any]]:
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:

@@ -1,7 +1,8 @@
 """Verifying bearer JWTs with python-jose, in one of two modes pinned to one algorithm family.
 
 - shared secret: HS256 with JWT_SECRET (or BETTER_AUTH_SECRET);
-- JWKS: RS256/ES256 with public keys fetched from JWKS_URL (JWT_ISSUER and JWT_AUDIENCE required).
+- JWKS: EdDSA (Ed25519, Better Auth's default), ES256 or RS256 with public keys fetched from JWKS_URL
+  (JWT_ISSUER and JWT_AUDIENCE required); a token's algorithm is the one its key's type implies.
 
 A token that names an audience must name ours, in both modes: python-jose's audience check is never
 switched off, so with no JWT_AUDIENCE only tokens without `aud` pass (decision 0025).
@@ -14,15 +15,20 @@ from typing import Any
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from impl.auth import compact_jws
+from impl.auth import compact_jws, ed25519
 from impl.auth.jwks import JwksKeys
 from impl.auth.verified_tokens import VerifiedTokens
 from impl.problems import Unauthorized
 from impl.settings import Settings
 
 SHARED_SECRET_ALGORITHMS = ("HS256",)
-JWKS_ALGORITHMS = ("RS256", "ES256")
-KEY_ALGORITHM_BY_TYPE: dict[tuple[Any, Any], str] = {("RSA", None): "RS256", ("EC", "P-256"): "ES256"}
+JWKS_ALGORITHMS = ("RS256", "ES256", ed25519.ALGORITHM)
+# The one algorithm a published key may verify, by its (kty, crv); a key's own `alg`, if any, must agree.
+KEY_ALGORITHM_BY_TYPE: dict[tuple[Any, Any], str] = {
+    ("RSA", None): "RS256",
+    ("EC", "P-256"): "ES256",
+    ("OKP", "Ed25519"): ed25519.ALGORITHM,
+}
 # Header parameters that name a key somewhere else; keys come only from our configuration.
 FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c")
 # Extensions the signer says we must understand (RFC 7515 section 4.1.11); we understand none.
@@ -108,7 +114,7 @@ class TokenVerifier:
         jwk = await self.jwks.key(kid)
         if jwk is None:
             raise invalid("unknown key id")
-        algorithm = jwk.get("alg") or KEY_ALGORITHM_BY_TYPE.get((jwk.get("kty"), jwk.get("crv")))
-        if algorithm not in JWKS_ALGORITHMS:
+        algorithm = KEY_ALGORITHM_BY_TYPE.get((jwk.get("kty"), jwk.get("crv")))
+        if algorithm not in JWKS_ALGORITHMS or jwk.get("alg", algorithm) != algorithm:
             raise invalid("the signing key's algorithm is not accepted")
         return jwk, (algorithm,)

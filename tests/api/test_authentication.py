@@ -1,7 +1,8 @@
 """Bearer authentication, against real server processes in both modes.
 
 - shared secret: the session `server` (HS256 with JWT_SECRET, iss and aud configured);
-- JWKS: a module server whose keys come from a local JWKS endpoint served like Better Auth's.
+- JWKS: a module server whose keys (RS256, ES256, EdDSA) come from a local JWKS endpoint; the real
+  Better Auth's tokens are in test_better_auth.py.
 
 Every rejected request must be 401 with a `WWW-Authenticate: Bearer ...` challenge and a problem
 document; every forged token is sent on the path of the user it claims to be, so that accepting it
@@ -84,6 +85,7 @@ def assert_unauthorized(response: httpx.Response) -> None:
 class Keys:
     rsa: SigningKey = field(default_factory=lambda: SigningKey.rsa("rsa-main"))
     ec: SigningKey = field(default_factory=lambda: SigningKey.ec("ec-main"))
+    ed: SigningKey = field(default_factory=lambda: SigningKey.ed25519("ed-main"))
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +95,7 @@ def keys() -> Keys:
 
 @pytest.fixture(scope="module")
 def jwks(keys: Keys) -> Iterator[JwksServer]:
-    endpoint = JwksServer([keys.rsa, keys.ec])
+    endpoint = JwksServer([keys.rsa, keys.ec, keys.ed])
     yield endpoint
     endpoint.stop()
 
@@ -165,13 +167,13 @@ def jwks_issuer(http: httpx.Client, key: SigningKey) -> Issuer:
     )
 
 
-@pytest.fixture(params=["HS256-shared-secret", "RS256-jwks", "ES256-jwks"])
+@pytest.fixture(params=["HS256-shared-secret", "RS256-jwks", "ES256-jwks", "EdDSA-jwks"])
 def issuer(request: pytest.FixtureRequest) -> Issuer:
     if request.param == "HS256-shared-secret":
         return shared_secret_issuer(request.getfixturevalue("http"), SHARED_SECRET.encode())
     http = request.getfixturevalue("jwks_http")
     keys: Keys = request.getfixturevalue("keys")
-    return jwks_issuer(http, keys.rsa if request.param == "RS256-jwks" else keys.ec)
+    return jwks_issuer(http, {"RS256-jwks": keys.rsa, "ES256-jwks": keys.ec, "EdDSA-jwks": keys.ed}[request.param])
 
 
 @pytest.fixture(params=["shared-secret", "jwks"])
@@ -590,18 +592,23 @@ def test_a_rejected_request_changes_nothing(http: httpx.Client) -> None:
         ("ec", "pem"),
         ("ec", "der"),
         ("ec", "jwk-json"),
+        ("ed", "pem"),
+        ("ed", "der"),
+        ("ed", "jwk-json"),
+        ("ed", "raw"),
     ],
 )
 def test_hs256_signed_with_a_published_public_key_is_401(
     jwks_http: httpx.Client, keys: Keys, user: str, published: str, encoding: str
 ) -> None:
-    key = keys.rsa if published == "rsa" else keys.ec
+    key: SigningKey = getattr(keys, published)
     secret = {
-        "pem": key.public_pem,
-        "pem-without-newline": key.public_pem.rstrip(b"\n"),
-        "der": key.public_der,
-        "jwk-json": json.dumps(key.public_jwk).encode(),
-    }[encoding]
+        "pem": lambda: key.public_pem,
+        "pem-without-newline": lambda: key.public_pem.rstrip(b"\n"),
+        "der": lambda: key.public_der,
+        "jwk-json": lambda: json.dumps(key.public_jwk).encode(),
+        "raw": lambda: key.public_raw,
+    }[encoding]()
     token = forge.encode({"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims_for(user), forge.hs256(secret))
     assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
 
@@ -618,8 +625,19 @@ def test_an_alg_that_does_not_match_the_published_key_is_401(
     assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
 
 
-def test_an_ec_signature_under_an_rsa_kid_is_401(jwks_http: httpx.Client, keys: Keys, user: str) -> None:
-    token = keys.ec.token(claims_for(user), kid=keys.rsa.kid)
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "Ed25519", "EdDSA256", "HS256"])
+def test_an_alg_other_than_eddsa_under_an_ed25519_kid_is_401(
+    jwks_http: httpx.Client, keys: Keys, user: str, alg: str
+) -> None:
+    token = keys.ed.token(claims_for(user), alg=alg)  # the Ed25519 key's kid and signature, another alg named
+    assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
+
+
+@pytest.mark.parametrize(("signer", "kid"), [("ec", "rsa"), ("ed", "rsa"), ("ed", "ec"), ("ec", "ed"), ("rsa", "ed")])
+def test_a_signature_under_another_kind_of_keys_kid_is_401(
+    jwks_http: httpx.Client, keys: Keys, user: str, signer: str, kid: str
+) -> None:
+    token = getattr(keys, signer).token(claims_for(user), kid=getattr(keys, kid).kid)  # its own alg, another kid
     assert_unauthorized(LIST.call(jwks_http, user, bearer(token)))
 
 
@@ -644,12 +662,12 @@ def test_an_unknown_kid_is_401_after_exactly_one_jwks_refetch(
 
 def test_a_cached_kid_is_not_fetched_again(jwks_http: httpx.Client, jwks: JwksServer, keys: Keys, user: str) -> None:
     before = jwks.fetches()
-    for key in (keys.rsa, keys.ec, keys.rsa):
+    for key in (keys.rsa, keys.ec, keys.ed, keys.rsa):
         assert LIST.call(jwks_http, user, bearer(key.token(claims_for(user)))).status_code == 200
     assert jwks.fetches() == before
 
 
-@pytest.mark.parametrize("make", [SigningKey.rsa, SigningKey.ec], ids=["RS256", "ES256"])
+@pytest.mark.parametrize("make", [SigningKey.rsa, SigningKey.ec, SigningKey.ed25519], ids=["RS256", "ES256", "EdDSA"])
 def test_a_rotated_in_key_is_accepted_after_one_refetch(
     jwks_http: httpx.Client, jwks: JwksServer, user: str, make: Callable[[], SigningKey]
 ) -> None:
@@ -684,7 +702,7 @@ def test_cached_keys_keep_working_while_the_jwks_is_unreachable(
     jwks_http: httpx.Client, jwks: JwksServer, keys: Keys, user: str, outage: Outage
 ) -> None:
     with jwks.outage(outage):
-        for key in (keys.rsa, keys.ec):
+        for key in (keys.rsa, keys.ec, keys.ed):
             started = time.monotonic()
             response = LIST.call(jwks_http, user, bearer(key.token(claims_for(user))))
             assert response.status_code == 200, response.text

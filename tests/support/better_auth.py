@@ -1,61 +1,134 @@
-"""Better Auth as a Next.js app runs it with the JWT plugin and `jwks.keyPairConfig.alg: "ES256"`.
+"""The real Better Auth (tests/better_auth_server: better-auth pinned in its package-lock.json), as a Node
+process on a loopback port: the memory adapter, email and password, and the JWT plugin.
 
-Keys are published at `{base}/api/auth/jwks` as `{"keys": [{"kid", "kty": "EC", "crv", "x", "y"}]}` (no
-`alg`); tokens have the header `{"alg": "ES256", "kid"}`, the session's user in the payload, `sub` the
-user id, `iss` and `aud` the app's base URL, and expire 15 minutes after `iat`.
+Users sign up through its HTTP API (`POST /api/auth/sign-up/email`, which sets the session cookie) and
+take their token from `GET /api/auth/token`, as a frontend's `authClient.token()` does; its keys are at
+`/api/auth/jwks`. Its store lives in the process: a restart starts with no users and no keys.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
-import string
+import subprocess
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tests.support.jwks import JwksServer, SigningKey
+import httpx
 
-TOKEN_SECONDS = 15 * 60
+from tests.support.live_server import ROOT, free_port
+from tests.support.node import npm_ci
 
-
-def better_auth_user_id() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(32))
+BETTER_AUTH_SERVER = "tests/better_auth_server"
+SERVER = ROOT / BETTER_AUTH_SERVER
+DEFAULT_TOKEN_SECONDS = 15 * 60  # the JWT plugin's jwt.expirationTime default, "15m"
+PASSWORD = "correct horse battery staple"
 
 
 @dataclass
-class BetterAuth:
-    key: SigningKey = field(default_factory=SigningKey.ec)
+class BetterAuthUser:
+    """A signed-up user: their Better Auth id, and an HTTP client holding their session cookie."""
 
-    def __post_init__(self) -> None:
-        self.jwks = JwksServer([self.key])
-        self.base_url = self.jwks.url_for("")
+    id: str
+    email: str
+    session: httpx.Client
+
+    def token(self) -> str:
+        """A fresh JWT for this user from `GET /api/auth/token` (what `authClient.token()` calls)."""
+        response = self.session.get("/api/auth/token")
+        assert response.status_code == 200, response.text
+        token: str = response.json()["token"]
+        return token
+
+
+class BetterAuth:
+    """One Better Auth app. `alg` is `jwks.keyPairConfig.alg` (None: the plugin's default, EdDSA); the other
+    options are the plugin's `jwks.rotationInterval` (seconds) and `jwt.expirationTime`, and Better Auth's
+    `advanced.database.generateId` ("uuid" or "serial"); None leaves Better Auth's default."""
+
+    def __init__(
+        self,
+        *,
+        log_path: Path,
+        alg: str | None = None,
+        rotation_seconds: int | None = None,
+        token_expiry: str | None = None,
+        id_strategy: str | None = None,
+    ) -> None:
+        npm_ci(BETTER_AUTH_SERVER)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        settings = {
+            "BA_PORT": str(self.port),
+            "BA_ALG": alg,
+            "BA_ROTATION_SECONDS": None if rotation_seconds is None else str(rotation_seconds),
+            "BA_TOKEN_EXPIRY": token_expiry,
+            "BA_ID": id_strategy,
+        }
+        self.env = {
+            **{name: value for name, value in os.environ.items() if not name.startswith("BA_")},
+            **{name: value for name, value in settings.items() if value is not None},
+            "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
+            "BETTER_AUTH_TELEMETRY": "0",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Start the Node process (again, after stop(): same port and base URL, an empty store)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                ["node", "server.mjs"], cwd=SERVER, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Better Auth exited early:\n{self.log_path.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{self.base_url}/api/auth/ok", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"Better Auth did not start:\n{self.log_path.read_text(errors='replace')}")
 
     def stop(self) -> None:
-        self.jwks.stop()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.base_url}/api/auth/jwks"
+
+    def jwks(self) -> dict[str, Any]:
+        document: dict[str, Any] = httpx.get(self.jwks_url, timeout=10).json()
+        return document
 
     def service_env(self) -> dict[str, str]:
-        """How docs/frontend.md tells to configure the service for this app."""
+        """The service configured as docs/frontend.md says: the JWKS URL, and the base URL as issuer and audience."""
         return {
             "JWT_SECRET": "",
             "BETTER_AUTH_SECRET": "",
-            "JWKS_URL": f"{self.base_url}/api/auth/jwks",
+            "JWKS_URL": self.jwks_url,
             "JWT_ISSUER": self.base_url,
             "JWT_AUDIENCE": self.base_url,
         }
 
-    def token(self, user_id: str, **overrides: Any) -> str:
-        now = int(time.time())
-        user = {
-            "id": user_id,
-            "name": "Alice Example",
-            "email": "alice@example.com",
-            "emailVerified": True,
-            "image": None,
-            "createdAt": "2026-11-01T08:00:00.000Z",
-            "updatedAt": "2026-11-01T08:00:00.000Z",
-        }
-        claims = {**user, "iat": now, "iss": self.base_url, "aud": self.base_url, "sub": user_id}
-        claims["exp"] = now + TOKEN_SECONDS
-        claims.update(overrides)
-        return self.key.token(claims, typ=None)
+    def sign_up(self, name: str = "Alice Example") -> BetterAuthUser:
+        """A new user, signed up with email and password as a browser would (Better Auth checks Origin)."""
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        session = httpx.Client(base_url=self.base_url, headers={"Origin": self.base_url}, timeout=10)
+        response = session.post("/api/auth/sign-up/email", json={"name": name, "email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return BetterAuthUser(id=str(response.json()["user"]["id"]), email=email, session=session)

@@ -1,7 +1,8 @@
 """An identity provider's signing keys, and its JWKS endpoint as a local HTTP server in a thread.
 
-The endpoint answers like Better Auth's `/api/auth/jwks`: `{"keys": [{"kid", "kty", "crv", "x", "y"}]}`
-(or `n`, `e` for RSA) with no `alg` in the keys. It can be taken down (connection refused, 500,
+The endpoint answers like an identity provider's JWKS: `{"keys": [{"kid", "kty", "crv", "x", "y"}]}`
+(`n`, `e` for RSA; `crv`, `x` for Ed25519) with no `alg` in the keys (Better Auth 1.7 adds one; the
+real Better Auth is tests/support/better_auth.py). It can be taken down (connection refused, 500,
 not JSON), made slow (answers after longer than the service's JWKS_TIMEOUT) or made to trickle
 (headers at once, then one byte at a time), and keys can be published and retired while it runs.
 Every request is logged by path, so tests can count fetches and prove that a URL was never fetched.
@@ -20,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from tests.support.forge import b64url, encode, without_none
@@ -40,11 +41,11 @@ def b64url_uint(value: int, size: int | None = None) -> str:
 
 @dataclass(frozen=True)
 class SigningKey:
-    """An RS256 or ES256 key pair with its key id, as the identity provider holds it."""
+    """An RS256, ES256 or EdDSA (Ed25519) key pair with its key id, as the identity provider holds it."""
 
     kid: str
-    alg: Literal["RS256", "ES256"]
-    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    alg: Literal["RS256", "ES256", "EdDSA"]
+    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
     @classmethod
     def rsa(cls, kid: str | None = None) -> SigningKey:
@@ -56,14 +57,20 @@ class SigningKey:
         return cls(kid or f"ec-{uuid.uuid4().hex[:8]}", "ES256", ec.generate_private_key(ec.SECP256R1()))
 
     @classmethod
+    def ed25519(cls, kid: str | None = None) -> SigningKey:
+        return cls(kid or f"ed-{uuid.uuid4().hex[:8]}", "EdDSA", ed25519.Ed25519PrivateKey.generate())
+
+    @classmethod
     def like(cls, other: SigningKey, kid: str | None = None) -> SigningKey:
         """A fresh key of the same kind (under the same kid unless told otherwise)."""
-        make = cls.rsa if other.alg == "RS256" else cls.ec
+        make = {"RS256": cls.rsa, "ES256": cls.ec, "EdDSA": cls.ed25519}[other.alg]
         return make(kid or other.kid)
 
     def sign(self, data: bytes) -> bytes:
         if isinstance(self.private_key, rsa.RSAPrivateKey):
             return self.private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
+            return self.private_key.sign(data)
         r, s = decode_dss_signature(self.private_key.sign(data, ec.ECDSA(hashes.SHA256())))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
@@ -77,6 +84,8 @@ class SigningKey:
         if isinstance(public, rsa.RSAPublicKey):
             numbers = public.public_numbers()
             return {"kid": self.kid, "kty": "RSA", "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            return {"kid": self.kid, "kty": "OKP", "crv": "Ed25519", "x": b64url(self.public_raw)}
         point = public.public_numbers()
         return {
             "kid": self.kid,
@@ -85,6 +94,11 @@ class SigningKey:
             "x": b64url_uint(point.x, 32),
             "y": b64url_uint(point.y, 32),
         }
+
+    @property
+    def public_raw(self) -> bytes:
+        """An Ed25519 public key's 32 bytes (what its JWK's `x` encodes)."""
+        return self.private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
     @property
     def public_pem(self) -> bytes:

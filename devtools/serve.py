@@ -12,6 +12,7 @@ from dotenv import load_dotenv
 
 from devtools import embedded_db, migrate
 from devtools.dev_secret import ensure_shared_secret_env
+from impl.database_url import configured_migration_url
 
 DEV_DATABASE = "tasks"
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Embedded PostgreSQL in {embedded.pgdata} (stops when this command exits).", flush=True)
     try:
         ensure_shared_secret_env()
-        migrate.upgrade(os.environ["DATABASE_URL"])
+        migrate.upgrade(configured_migration_url())
         if not os.environ.get("JWKS_URL"):
             print(
                 "Shared-secret auth. Get a token:  TOKEN=$(make -s token USER_ID=alice)\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from generated.api import ALLOWED_METHODS, add_routes
 from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
+from impl.connection_budget import check_connection_budget
 from impl.database import Database
 from impl.heap import freeze_startup_heap
 from impl.limits import RequestLimits
@@ -38,7 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
         purge.start()
+        # Beside start-up, not before it: the service starts while PostgreSQL is down.
+        budget_check = asyncio.create_task(check_connection_budget(database), name="connection-budget-check")
         yield
+        budget_check.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await budget_check
         await purge.stop()
         await database.close()
 

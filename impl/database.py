@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from sqlalchemy.engine import URL
 
-from impl.database_url import asyncpg_url
+from impl.database_url import asyncpg_url, pooler_host
 from impl.settings import Settings
 
 
-def behind_transaction_pooler(url: URL) -> bool:
-    """Neon's -pooler hosts are PgBouncer in transaction mode: prepared statements do not survive there."""
-    return "-pooler" in (url.host or "")
+def uses_transaction_pooler(settings: Settings, url: str | None = None) -> bool:
+    """DATABASE_TRANSACTION_POOLER when set; else the -pooler host guess (Neon's naming only)."""
+    if settings.database_transaction_pooler is not None:
+        return settings.database_transaction_pooler
+    url = url or settings.database_url
+    return bool(url) and pooler_host(asyncpg_url(str(url))[0])
 
 
 def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -25,13 +28,16 @@ def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
     url, arguments = asyncpg_url(settings.database_url)
-    if behind_transaction_pooler(url):
+    if uses_transaction_pooler(settings):
+        # Named prepared statements live on one server connection; the pooler hands each transaction
+        # another. Unnamed ones are parsed and run within one transaction.
         arguments["statement_cache_size"] = 0
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return dsn, arguments | {
-        # Connections open on demand and close after idling, so an idle service lets Neon scale to zero.
-        "min_size": 0,
-        "max_size": settings.db_pool_size + settings.db_max_overflow,
+        # min_size 0: connections open on demand and close after idling, so an idle service lets Neon
+        # scale to zero.
+        "min_size": settings.db_pool_min_size,
+        "max_size": settings.db_pool_max_size,
         "max_inactive_connection_lifetime": settings.db_pool_idle_seconds,
         "timeout": settings.db_connect_timeout,
         "command_timeout": settings.db_command_timeout,
@@ -44,9 +50,11 @@ async def keep_session(_: asyncpg.Connection) -> None:
     transaction on release before calling this."""
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
+async def create_pool(
+    settings: Settings, reset: Callable[[asyncpg.Connection], Awaitable[None]] = keep_session
+) -> asyncpg.Pool:
     dsn, arguments = pool_arguments(settings)
-    return await asyncpg.create_pool(dsn, reset=keep_session, **arguments)
+    return await asyncpg.create_pool(dsn, reset=reset, **arguments)
 
 
 class Database:
@@ -59,13 +67,27 @@ class Database:
         self._creating = asyncio.Lock()
         # Connections handed out so far: background work can tell whether requests used the database.
         self.connections_handed_out = 0
+        # time.monotonic() when a connection last came back open from use (the database answered), or None.
+        self.last_answered: float | None = None
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._creating:
                 if self._pool is None:
-                    self._pool = await create_pool(self.settings)
+                    self._pool = await create_pool(self.settings, reset=self._released_open)
         return self._pool
+
+    async def _released_open(self, _: asyncpg.Connection) -> None:
+        # asyncpg calls the pool's reset only for connections still open on release (keep_session's role).
+        self.last_answered = time.monotonic()
+
+    def answered_within(self, seconds: float) -> bool:
+        """Whether the database answered some use of the pool in the last `seconds`."""
+        return self.last_answered is not None and time.monotonic() - self.last_answered < seconds
+
+    def forget_answers(self) -> None:
+        """The database just failed a request: the next readiness probe asks it again."""
+        self.last_answered = None
 
     def connection(self) -> AbstractAsyncContextManager[PoolConnectionProxy]:
         """A connection in autocommit: each statement is its own transaction."""

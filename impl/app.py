@@ -59,11 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_tasks_per_user=settings.max_tasks_per_user,
             max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
         ),
-        operations=Probes(database),
+        operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
         security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
     )
     contract.install(app)
-    error_handlers.install(app)
+    error_handlers.install(app, on_database_unavailable=database.forget_answers)
     app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:

@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     args = parser.parse_args(argv)
     load_dotenv()
+    # The service's start-up connection budget check counts the processes sharing the database by it.
+    os.environ["WEB_CONCURRENCY"] = str(args.workers)
 
     # uvicorn re-raises SIGTERM once it has shut down; as an exception it reaches the finally below.
     signal.signal(signal.SIGTERM, exit_on_signal)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,7 +30,7 @@ CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings)
+    database = Database(settings, on_first_answer=check_connection_budget)
     purge = ExpiredKeyPurge(
         database, interval_seconds=settings.idempotency_purge_interval_seconds, ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS
     )
@@ -41,12 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
         purge.start()
-        # Beside start-up, not before it: the service starts while PostgreSQL is down.
-        budget_check = asyncio.create_task(check_connection_budget(database), name="connection-budget-check")
         yield
-        budget_check.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await budget_check
         await purge.stop()
         await database.close()
 

@@ -1,4 +1,9 @@
-"""At start, whether every process's pool at its largest fits the connections the server allows (decision 0030)."""
+"""Whether every process's pool at its largest fits the connections the server allows (decision 0030).
+
+Checked once per process, the first time the database answers (Database's on_first_answer): not before
+start-up, which must not wait for a database that may be down, and not at start-up either, which would
+wake an idle serverless database (Neon) and hold a pooled connection open for DB_POOL_IDLE_SECONDS.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +32,7 @@ def worst_case(settings: Settings) -> str:
 
 
 async def check_connection_budget(database: Database) -> None:
-    """Log a WARNING when processes x DB_POOL_MAX_SIZE exceeds what the server lets this service open.
-
-    Runs beside start-up, never blocking it: a database that is down only gets a warning that the
-    check could not be made.
-    """
+    """Log a WARNING when processes x DB_POOL_MAX_SIZE exceeds what the server lets this service open."""
     settings = database.settings
     if uses_transaction_pooler(settings):
         # The pooler multiplexes: its max_client_conn bounds our connections, its pool size the server's.
@@ -42,7 +43,7 @@ async def check_connection_budget(database: Database) -> None:
         )
         return
     try:
-        async with database.connection() as conn:
+        async with database.uncounted_connection() as conn:
             row = await conn.fetchrow(BUDGET_SQL)
     except Exception as exc:
         if is_database_unavailable(exc):

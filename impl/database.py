@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -60,8 +61,14 @@ async def create_pool(
 class Database:
     """The process's connection pool, created on first use (so the service starts while PostgreSQL is down)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, on_first_answer: Callable[[Database], Coroutine[Any, Any, None]] | None = None
+    ) -> None:
         self.settings = settings
+        # Run in the background once, the first time the database answers: it is awake then anyway, so
+        # an idle service still never wakes it (the start-up connection budget check).
+        self._on_first_answer = on_first_answer
+        self._first_answer_task: asyncio.Task[None] | None = None
         self.acquire_timeout = settings.db_pool_timeout
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()
@@ -80,6 +87,9 @@ class Database:
     async def _released_open(self, _: asyncpg.Connection) -> None:
         # asyncpg calls the pool's reset only for connections still open on release (keep_session's role).
         self.last_answered = time.monotonic()
+        if self._on_first_answer is not None:
+            on_first_answer, self._on_first_answer = self._on_first_answer, None
+            self._first_answer_task = asyncio.create_task(on_first_answer(self), name="database-first-answer")
 
     def answered_within(self, seconds: float) -> bool:
         """Whether the database answered some use of the pool in the last `seconds`."""
@@ -104,11 +114,22 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def uncounted_connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A connection for the service's own checks (probes, the budget check): not a use that wakes the purge."""
+        pool = await self.pool()
+        async with pool.acquire(timeout=self.acquire_timeout) as conn:
+            yield conn
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PoolConnectionProxy]:
         """A connection inside one transaction: committed when the block ends, rolled back on any error."""
         async with self.connection() as conn, conn.transaction():
             yield conn
 
     async def close(self) -> None:
+        if self._first_answer_task is not None:
+            self._first_answer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._first_answer_task
         if self._pool is not None:
             await self._pool.close()

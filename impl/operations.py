@@ -18,6 +18,6 @@ class Probes(OperationsApi):
 
     async def get_readiness(self) -> Health:
         if not self.database.answered_within(self.readiness_db_check_seconds):
-            async with self.database.connection() as conn:
+            async with self.database.uncounted_connection() as conn:
                 await conn.fetchval("SELECT 1")
         return Health(status="ok")

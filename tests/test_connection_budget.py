@@ -1,7 +1,9 @@
-"""At start the service compares its worst case (processes x DB_POOL_MAX_SIZE) with the server's budget."""
+"""The first time its database answers, the service compares its worst case (processes x DB_POOL_MAX_SIZE)
+with the server's budget, and warns when it cannot fit."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import REPORTS, shared_secret_env
@@ -19,9 +21,10 @@ def budget(database_url: str) -> int:
 
 
 def start_log(env: dict[str, str], name: str) -> str:
-    """The log of a service started with env, once its budget check has logged."""
+    """The log of a service started with env, once its budget check (after the first query) has logged."""
     live = LiveServer(env, log_path=REPORTS / f"server-{name}.log")
     try:
+        assert httpx.get(f"{live.url}/readyz").status_code == 200
         live.wait_for_log("connection budget")
         return live.log()
     finally:
@@ -54,3 +57,15 @@ def test_the_service_refuses_to_start_with_an_old_pool_setting(database_url: str
     with pytest.raises(RuntimeError, match="server exited early") as refused:
         LiveServer(shared_secret_env(database_url) | {name: "20"}, log_path=REPORTS / "server-old-pool-setting.log")
     assert f"{name} is no longer read" in str(refused.value)
+
+
+def test_the_check_waits_for_the_first_use_of_the_database(database_url: str) -> None:
+    """An idle service does not wake a serverless database to check, nor hold a connection open for it."""
+    live = LiveServer(shared_secret_env(database_url), log_path=REPORTS / "server-budget-idle.log")
+    try:
+        assert httpx.get(f"{live.url}/healthz").status_code == 200
+        assert "connection budget" not in live.log()
+        assert httpx.get(f"{live.url}/readyz").status_code == 200
+        live.wait_for_log("connection budget: 1 process(es)")
+    finally:
+        live.stop()

@@ -37,8 +37,3 @@ def test_requests_needing_the_database_get_503_with_retry_after(server_without_d
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()["status"] == 503
     assert "Traceback" not in response.text
-
-
-def test_the_connection_budget_check_does_not_hold_up_start(server_without_database: LiveServer) -> None:
-    server_without_database.wait_for_log("connection budget")
-    assert "connection budget: not checked, the database is unavailable" in server_without_database.log()

@@ -183,7 +183,9 @@ def test_without_the_pooler_setting_prepared_statements_break_under_concurrency(
     assert 'prepared statement \\"__asyncpg_stmt_' in live.log_path.read_text()
 
 
-def test_behind_the_pooler_the_budget_named_at_start_is_the_poolers(pooled_server: LiveServer) -> None:
+def test_behind_the_pooler_the_budget_named_is_the_poolers(pooled_server: LiveServer) -> None:
+    assert httpx.get(f"{pooled_server.url}/readyz").status_code == 200
+    pooled_server.wait_for_log("connection budget")
     log = pooled_server.log()
     assert "behind a transaction pooler" in log
     assert "x DB_POOL_MAX_SIZE 10 = 10 connections must fit the pooler's client limit" in log

@@ -3,6 +3,7 @@ so probes alone do not keep a serverless database (Neon) awake; after the window
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,10 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
+from devtools import embedded_db
 from tests.conftest import REPORTS, shared_secret_env
 from tests.support.database import query
 from tests.support.live_server import LiveServer
+from tests.support.pgbouncer import PgBouncer
 from tests.support.tokens import bearer, shared_secret_token
 
 WINDOW_SECONDS = 2.0
@@ -31,7 +35,8 @@ def windowed_server(database_url: str, application_name: str) -> Iterator[LiveSe
         "READINESS_DB_CHECK_SECONDS": str(WINDOW_SECONDS)
     }
     live = LiveServer(env, log_path=REPORTS / "server-readiness.log")
-    live.wait_for_log("connection budget")  # its start-up query is done
+    assert httpx.get(f"{live.url}/readyz").status_code == 200
+    live.wait_for_log("connection budget")  # the check after the first answer is done: no query after this
     yield live
     live.stop()
 
@@ -85,3 +90,28 @@ def test_a_service_that_never_reached_its_database_is_not_ready_whatever_the_win
         assert httpx.get(f"{live.url}/readyz", timeout=10).status_code == 503
     finally:
         live.stop()
+
+
+def test_a_request_failing_on_the_database_makes_the_next_probe_ask_it(
+    postgres: embedded_db.PostgresServer, database_url: str
+) -> None:
+    """The database goes away (here: the PgBouncer in front of it) inside the window."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("the PgBouncer fronts the embedded PostgreSQL")
+    bouncer = PgBouncer(postgres)
+    env = shared_secret_env(bouncer.url(str(make_url(database_url).database))) | {
+        "DATABASE_TRANSACTION_POOLER": "true",
+        "READINESS_DB_CHECK_SECONDS": "3600",
+    }
+    live = LiveServer(env, log_path=REPORTS / "server-readiness-outage.log")
+    user = f"user_{uuid.uuid4().hex[:8]}"
+    tasks, headers = f"{live.url}/api/{user}/tasks", bearer(shared_secret_token(user))
+    try:
+        assert httpx.get(tasks, headers=headers).status_code == 200
+        bouncer.stop()
+        assert httpx.get(f"{live.url}/readyz").status_code == 200  # within the window, nothing asked
+        assert httpx.get(tasks, headers=headers, timeout=10).status_code == 503
+        assert httpx.get(f"{live.url}/readyz", timeout=10).status_code == 503
+    finally:
+        live.stop()
+        bouncer.stop()

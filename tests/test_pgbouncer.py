@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from devtools import embedded_db
 from tests.conftest import REPORTS, User, fresh_database, shared_secret_env
+from tests.support.clients import SCENARIO_STEPS, generate_typescript_types, run_typescript_scenario, scenario_env
 from tests.support.database import query
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.pgbouncer import PgBouncer
@@ -134,6 +135,14 @@ def test_the_whole_client_scenario_works_through_the_pooler(user: User) -> None:
 
     assert user.request("DELETE", user.task_path(task["id"])).status_code == 204
     assert user.request("GET", user.task_path(task["id"])).status_code == 404
+
+
+def test_the_typescript_clients_scenario_runs_through_the_pooler(pooled_server: LiveServer) -> None:
+    """The scenario a frontend's generated client runs (tests/clients), every operation, through PgBouncer."""
+    generate_typescript_types()
+    alice, bob = (f"user_{uuid.uuid4().hex[:12]}" for _ in range(2))
+    steps = run_typescript_scenario(scenario_env(pooled_server.url, alice, shared_secret_token(alice), bob))
+    assert [(step["step"], step["status"]) for step in steps] == SCENARIO_STEPS
 
 
 def mixed_load(base_url: str) -> Counter[int]:

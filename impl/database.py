@@ -16,12 +16,11 @@ from impl.database_url import asyncpg_url, pooler_host
 from impl.settings import Settings
 
 
-def uses_transaction_pooler(settings: Settings, url: str | None = None) -> bool:
+def uses_transaction_pooler(settings: Settings) -> bool:
     """DATABASE_TRANSACTION_POOLER when set; else the -pooler host guess (Neon's naming only)."""
     if settings.database_transaction_pooler is not None:
         return settings.database_transaction_pooler
-    url = url or settings.database_url
-    return bool(url) and pooler_host(asyncpg_url(str(url))[0])
+    return bool(settings.database_url) and pooler_host(asyncpg_url(str(settings.database_url))[0])
 
 
 def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -35,8 +34,8 @@ def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
         arguments["statement_cache_size"] = 0
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return dsn, arguments | {
-        # min_size 0: connections open on demand and close after idling, so an idle service lets Neon
-        # scale to zero.
+        # With DB_POOL_MIN_SIZE 0 (the default) connections open on demand and close after idling, so an
+        # idle service lets Neon scale to zero.
         "min_size": settings.db_pool_min_size,
         "max_size": settings.db_pool_max_size,
         "max_inactive_connection_lifetime": settings.db_pool_idle_seconds,
@@ -66,7 +65,7 @@ class Database:
     ) -> None:
         self.settings = settings
         # Run in the background once, the first time the database answers: it is awake then anyway, so
-        # an idle service still never wakes it (the start-up connection budget check).
+        # an idle service still never wakes it (the connection budget check).
         self._on_first_answer = on_first_answer
         self._first_answer_task: asyncio.Task[None] | None = None
         self.acquire_timeout = settings.db_pool_timeout

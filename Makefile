@@ -1,15 +1,19 @@
-# Everything a developer runs. Each target installs what it needs (only Python 3.11+ is assumed).
+# Everything a developer runs. Each target installs what it needs (only Python 3.11+ is assumed;
+# `make test` also installs PgBouncer with apt-get when it is missing).
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install run token regen check-generated lint typecheck lint-spec contract-check docs test fuzz clean
+.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec contract-check docs test fuzz clean
 
 install: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock scripts/uv.sh
 	$(UV) sync --frozen --quiet
 	@touch $@
+
+system-packages: ## Debian packages the tests run: PgBouncer (apt-get as root; nothing when on PATH)
+	scripts/apt-install.sh pgbouncer
 
 run: install ## Serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(PYTHON) -m devtools.serve
@@ -42,7 +46,7 @@ docs: ## Static reference docs from the spec, one HTML file: build/docs/tasks-ap
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true tools/node/node_modules/.bin/redocly \
 	  build-docs openapi/tasks.yaml --config redocly.yaml --inlineBundle -o build/docs/tasks-api.html
 
-test: install check-generated lint typecheck lint-spec contract-check ## Everything CI runs
+test: install system-packages check-generated lint typecheck lint-spec contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
 fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see README)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -11,7 +10,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from impl.database_url import asyncpg_url
+from impl.database_url import asyncpg_url, configured_migration_url, migration_url, transaction_pooler_setting
 from impl.postgresql_version import require_supported
 from impl.tables import metadata
 
@@ -21,10 +20,11 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 
 def database_url() -> str:
-    url = config.attributes.get("database_url") or os.environ.get("DATABASE_URL")
-    if not url:
-        raise RuntimeError("DATABASE_URL is not set")
-    return str(url)
+    """The direct URL: DATABASE_URL_UNPOOLED, else DATABASE_URL unless it goes through a transaction pooler."""
+    given = config.attributes.get("database_url")
+    if given:
+        return migration_url(str(given), None, transaction_pooler_setting())
+    return configured_migration_url()
 
 
 def run_migrations_offline() -> None:

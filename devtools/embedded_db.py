@@ -28,7 +28,7 @@ def start(data_dir: Path = DEFAULT_DATA_DIR, *, stop_at_exit: bool = True) -> Po
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
     if int(server.psql("SHOW max_connections;").split()[2]) < MAX_CONNECTIONS:
-        # Two workers with the full pool (20 + 40 each) need more than PostgreSQL's default 100.
+        # Room for several test servers at once (each worker up to DB_POOL_MAX_SIZE), beyond the default 100.
         server.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
         stop(server)
         server.ensure_postgres_running()

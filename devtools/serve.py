@@ -12,6 +12,7 @@ from dotenv import load_dotenv
 
 from devtools import embedded_db, migrate
 from devtools.dev_secret import ensure_shared_secret_env
+from impl.database_url import configured_migration_url
 from impl.postgresql_version import UnsupportedPostgreSQL
 
 DEV_DATABASE = "tasks"
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     args = parser.parse_args(argv)
     load_dotenv()
+    # The service's start-up connection budget check counts the processes sharing the database by it.
+    os.environ["WEB_CONCURRENCY"] = str(args.workers)
 
     # uvicorn re-raises SIGTERM once it has shut down; as an exception it reaches the finally below.
     signal.signal(signal.SIGTERM, exit_on_signal)
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         ensure_shared_secret_env()
         try:
-            migrate.upgrade(os.environ["DATABASE_URL"])
+            migrate.upgrade(configured_migration_url())
         except UnsupportedPostgreSQL as error:
             raise SystemExit(f"Not migrating: {error}") from None
         if not os.environ.get("JWKS_URL"):

@@ -12,6 +12,7 @@ from generated.api import ALLOWED_METHODS, add_routes
 from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
+from impl.connection_budget import check_connection_budget
 from impl.database import Database
 from impl.heap import freeze_startup_heap
 from impl.limits import RequestLimits
@@ -29,7 +30,7 @@ CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings)
+    database = Database(settings, on_first_answer=check_connection_budget)
     purge = ExpiredKeyPurge(
         database, interval_seconds=settings.idempotency_purge_interval_seconds, ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS
     )
@@ -51,11 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_tasks_per_user=settings.max_tasks_per_user,
             max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
         ),
-        operations=Probes(database),
+        operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
         security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
     )
     contract.install(app)
-    error_handlers.install(app)
+    error_handlers.install(app, on_database_unavailable=database.forget_answers)
     app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from sqlalchemy.engine import URL
 
-from impl.database_url import asyncpg_url
+from impl.database_url import asyncpg_url, pooler_host
 from impl.postgresql_version import require_supported
 from impl.settings import Settings
 
 
-def behind_transaction_pooler(url: URL) -> bool:
-    """Neon's -pooler hosts are PgBouncer in transaction mode: prepared statements do not survive there."""
-    return "-pooler" in (url.host or "")
+def uses_transaction_pooler(settings: Settings) -> bool:
+    """DATABASE_TRANSACTION_POOLER when set; else the -pooler host guess (Neon's naming only)."""
+    if settings.database_transaction_pooler is not None:
+        return settings.database_transaction_pooler
+    return bool(settings.database_url) and pooler_host(asyncpg_url(str(settings.database_url))[0])
 
 
 def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -26,13 +29,16 @@ def pool_arguments(settings: Settings) -> tuple[str, dict[str, Any]]:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and sets it)")
     url, arguments = asyncpg_url(settings.database_url)
-    if behind_transaction_pooler(url):
+    if uses_transaction_pooler(settings):
+        # Named prepared statements live on one server connection; the pooler hands each transaction
+        # another. Unnamed ones are parsed and run within one transaction.
         arguments["statement_cache_size"] = 0
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return dsn, arguments | {
-        # Connections open on demand and close after idling, so an idle service lets Neon scale to zero.
-        "min_size": 0,
-        "max_size": settings.db_pool_size + settings.db_max_overflow,
+        # With DB_POOL_MIN_SIZE 0 (the default) connections open on demand and close after idling, so an
+        # idle service lets Neon scale to zero.
+        "min_size": settings.db_pool_min_size,
+        "max_size": settings.db_pool_max_size,
         "max_inactive_connection_lifetime": settings.db_pool_idle_seconds,
         "timeout": settings.db_connect_timeout,
         "command_timeout": settings.db_command_timeout,
@@ -55,28 +61,53 @@ async def refuse_unsupported_server(conn: asyncpg.Connection) -> None:
     require_supported((version.major, version.micro if version.major >= 10 else version.minor))
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
+async def create_pool(
+    settings: Settings, reset: Callable[[asyncpg.Connection], Awaitable[None]] = keep_session
+) -> asyncpg.Pool:
     dsn, arguments = pool_arguments(settings)
-    return await asyncpg.create_pool(dsn, reset=keep_session, init=refuse_unsupported_server, **arguments)
+    return await asyncpg.create_pool(dsn, reset=reset, init=refuse_unsupported_server, **arguments)
 
 
 class Database:
     """The process's connection pool, created on first use (so the service starts while PostgreSQL is down)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, on_first_answer: Callable[[Database], Coroutine[Any, Any, None]] | None = None
+    ) -> None:
         self.settings = settings
+        # Run in the background once, the first time the database answers: it is awake then anyway, so
+        # an idle service still never wakes it (the connection budget check).
+        self._on_first_answer = on_first_answer
+        self._first_answer_task: asyncio.Task[None] | None = None
         self.acquire_timeout = settings.db_pool_timeout
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()
         # Connections handed out so far: background work can tell whether requests used the database.
         self.connections_handed_out = 0
+        # time.monotonic() when a connection last came back open from use (the database answered), or None.
+        self.last_answered: float | None = None
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._creating:
                 if self._pool is None:
-                    self._pool = await create_pool(self.settings)
+                    self._pool = await create_pool(self.settings, reset=self._released_open)
         return self._pool
+
+    async def _released_open(self, _: asyncpg.Connection) -> None:
+        # asyncpg calls the pool's reset only for connections still open on release (keep_session's role).
+        self.last_answered = time.monotonic()
+        if self._on_first_answer is not None:
+            on_first_answer, self._on_first_answer = self._on_first_answer, None
+            self._first_answer_task = asyncio.create_task(on_first_answer(self), name="database-first-answer")
+
+    def answered_within(self, seconds: float) -> bool:
+        """Whether the database answered some use of the pool in the last `seconds`."""
+        return self.last_answered is not None and time.monotonic() - self.last_answered < seconds
+
+    def forget_answers(self) -> None:
+        """The database just failed a request: the next readiness probe asks it again."""
+        self.last_answered = None
 
     def connection(self) -> AbstractAsyncContextManager[PoolConnectionProxy]:
         """A connection in autocommit: each statement is its own transaction."""
@@ -93,11 +124,22 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def uncounted_connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A connection for the service's own checks (probes, the budget check): not a use that wakes the purge."""
+        pool = await self.pool()
+        async with pool.acquire(timeout=self.acquire_timeout) as conn:
+            yield conn
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PoolConnectionProxy]:
         """A connection inside one transaction: committed when the block ends, rolled back on any error."""
         async with self.connection() as conn, conn.transaction():
             yield conn
 
     async def close(self) -> None:
+        if self._first_answer_task is not None:
+            self._first_answer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._first_answer_task
         if self._pool is not None:
             await self._pool.close()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -55,6 +56,50 @@ def asyncpg_url(raw: str) -> tuple[URL, dict[str, Any]]:
         connect_args["server_settings"] = server_settings
     address = {name: value for name, value in query.items() if name in ADDRESS_PARAMETERS}
     return url.set(query=address), connect_args
+
+
+def pooler_host(url: URL) -> bool:
+    """Neon names its PgBouncer (transaction mode) hosts ep-...-pooler; other poolers need saying so."""
+    return "-pooler" in (url.host or "")
+
+
+def transaction_pooler_setting() -> bool | None:
+    """DATABASE_TRANSACTION_POOLER read as Settings reads it, for Alembic, which has no Settings."""
+    value = os.environ.get("DATABASE_TRANSACTION_POOLER")
+    if not value:
+        return None
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        raise DatabaseUrlError(f"DATABASE_TRANSACTION_POOLER={value} is not true or false") from None
+
+
+def migration_url(database_url: str | None, unpooled: str | None, transaction_pooler: bool | None) -> str:
+    """The URL migrations run over: DATABASE_URL_UNPOOLED when set, else DATABASE_URL unless it is pooled.
+
+    Refused through a transaction pooler (decision 0030): a migration may need session state (locks,
+    SET, work outside a transaction) that the pooler does not keep from one transaction to the next.
+    """
+    if unpooled:
+        return unpooled
+    if not database_url:
+        raise RuntimeError("DATABASE_URL is not set")
+    pooled = transaction_pooler if transaction_pooler is not None else pooler_host(asyncpg_url(database_url)[0])
+    if pooled:
+        why = "DATABASE_TRANSACTION_POOLER is true" if transaction_pooler else "its host is a -pooler host"
+        raise DatabaseUrlError(
+            f"Migrations need a direct connection, and DATABASE_URL goes through a transaction pooler ({why}). "
+            "Set DATABASE_URL_UNPOOLED to the direct URL (Neon: the same URL without -pooler in the host; "
+            "Neon's integrations set it) and run the migrations again"
+        )
+    return database_url
+
+
+def configured_migration_url() -> str:
+    """migration_url() from the environment, as `alembic upgrade` and `make run` read it."""
+    return migration_url(
+        os.environ.get("DATABASE_URL"), os.environ.get("DATABASE_URL_UNPOOLED"), transaction_pooler_setting()
+    )
 
 
 def single_values(query: Mapping[str, str | tuple[str, ...]]) -> dict[str, str]:

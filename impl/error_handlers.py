@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -117,12 +117,18 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, PostgresError) and isinstance(state, str) and state[:2] in UNAVAILABLE_SQLSTATE_CLASSES
 
 
-async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if is_database_unavailable(exc):
-        logger.warning("database unavailable: %s", type(exc).__name__)
-        return await on_problem(request, DATABASE_DOWN)
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(request, 500, "The server failed to handle this request.")
+def unexpected_error_handler(
+    on_database_unavailable: Callable[[], None],
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            on_database_unavailable()
+            return await on_problem(request, DATABASE_DOWN)
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "The server failed to handle this request.")
+
+    return on_unexpected
 
 
 async def on_unsupported_database(request: Request, exc: Exception) -> JSONResponse:
@@ -131,11 +137,16 @@ async def on_unsupported_database(request: Request, exc: Exception) -> JSONRespo
     return await on_problem(request, DATABASE_DOWN)
 
 
-def install(app: FastAPI) -> None:
+# Database errors reach the handlers install() registers by class; this one answers whatever else escapes.
+on_unexpected = unexpected_error_handler(lambda: None)
+
+
+def install(app: FastAPI, *, on_database_unavailable: Callable[[], None] = lambda: None) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http_error)
     # Registered by class so that an outage is answered where the request's context still is.
+    on_unexpected = unexpected_error_handler(on_database_unavailable)
     for error_class in (PostgresError, InterfaceError, InternalClientError, OSError, TimeoutError):
         app.add_exception_handler(error_class, on_unexpected)
     app.add_exception_handler(UnsupportedPostgreSQL, on_unsupported_database)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Self
 from urllib.parse import urlsplit
@@ -17,6 +18,10 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_BYTES = 32
 # A random secret of 32+ characters has far more; "changeme" * 4 or "a" * 40 have fewer.
 MIN_DISTINCT_CHARACTERS = 12
+RENAMED = {
+    "DB_POOL_SIZE": "use DB_POOL_MIN_SIZE (connections kept open; default 0) and DB_POOL_MAX_SIZE",
+    "DB_MAX_OVERFLOW": "DB_POOL_MAX_SIZE is now the whole per-process limit (it was DB_POOL_SIZE + DB_MAX_OVERFLOW)",
+}
 
 
 class Settings(BaseSettings):
@@ -24,13 +29,26 @@ class Settings(BaseSettings):
     # Errors never echo the input: DATABASE_URL carries a password.
     model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", hide_input_in_errors=True)
 
+    # The URL the service serves from; Neon's DATABASE_URL is its pooled (-pooler) one.
     database_url: str | None = None
-    db_pool_size: int = 20
-    db_max_overflow: int = 40
+    # The direct URL migrations run over when set (Neon's integrations set it beside DATABASE_URL).
+    database_url_unpooled: str | None = None
+    # DATABASE_URL goes through a transaction-mode pooler (PgBouncer, Supavisor, RDS Proxy...): no
+    # prepared-statement cache, and migrations refuse it. Unset: true for a host with "-pooler" (Neon's).
+    database_transaction_pooler: bool | None = None
+    # asyncpg.create_pool's min_size and max_size, per process (decision 0030: processes x max <= budget).
+    db_pool_min_size: int = Field(default=0, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    # How many processes share the budget: uvicorn's WEB_CONCURRENCY unless said otherwise.
+    db_expected_processes: int | None = Field(default=None, ge=1)
+    web_concurrency: int = Field(default=1, ge=1)
     db_pool_timeout: float = 5.0
     db_pool_idle_seconds: float = 300.0
     db_connect_timeout: float = 5.0
     db_command_timeout: float = 10.0
+
+    # Seconds a successful query (any request's) keeps /readyz ready without querying; 0: every probe queries.
+    readiness_db_check_seconds: float = Field(default=0.0, ge=0)
 
     max_body_bytes: int = 65536
 
@@ -53,13 +71,33 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API, comma-separated (scheme://host[:port]); none: no CORS.
     cors_origins: str = ""
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_url_unpooled")
     @classmethod
     def usable_database_url(cls, url: str | None) -> str | None:
         """Refuse at start what the pool or Alembic would drop or fail on at first connection (decision 0028)."""
         if url:
             asyncpg_url(url)
         return url
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_renamed_settings(cls, data: object) -> object:
+        """Settings renamed in issue 12 stop the service rather than being ignored (they sized the pool)."""
+        given = [old for old in RENAMED if os.environ.get(old) or (isinstance(data, dict) and old.lower() in data)]
+        if given:
+            raise ValueError(
+                "; ".join(f"{old} is no longer read: {RENAMED[old]}" for old in given)
+                + " (decision 0030: processes x DB_POOL_MAX_SIZE must fit the database's max_connections)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def pool_bounds(self) -> Self:
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise ValueError(
+                f"DB_POOL_MIN_SIZE ({self.db_pool_min_size}) exceeds DB_POOL_MAX_SIZE ({self.db_pool_max_size})"
+            )
+        return self
 
     @model_validator(mode="after")
     def one_auth_mode(self) -> Self:
@@ -92,6 +130,11 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def processes(self) -> int:
+        """Processes expected to open pools against the database at once (this one included)."""
+        return self.db_expected_processes or self.web_concurrency
 
     @property
     def shared_secret_mode(self) -> bool:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 
 from devtools import migrate
-from impl.database import Database, behind_transaction_pooler, pool_arguments
-from impl.database_url import DatabaseUrlError, asyncpg_url
+from impl.database import Database, pool_arguments, uses_transaction_pooler
+from impl.database_url import DatabaseUrlError, asyncpg_url, migration_url
 from impl.settings import Settings
 from tests.conftest import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
@@ -204,32 +203,95 @@ def test_the_service_process_exits_at_start_with_the_message() -> None:
 
 
 def test_neons_pooled_host_turns_the_statement_cache_off() -> None:
-    dsn, arguments = pool_arguments(Settings(database_url=NEON_POOLED, jwt_secret=SHARED_SECRET))
-    assert behind_transaction_pooler(make_url(dsn))
+    _, arguments = pool_arguments(settings(NEON_POOLED))
+    assert uses_transaction_pooler(settings(NEON_POOLED))
     assert arguments["statement_cache_size"] == 0
 
 
 def test_neons_direct_host_keeps_the_statement_cache() -> None:
-    dsn, arguments = pool_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
-    assert not behind_transaction_pooler(make_url(dsn))
+    _, arguments = pool_arguments(settings(NEON_DIRECT))
+    assert not uses_transaction_pooler(settings(NEON_DIRECT))
     assert "statement_cache_size" not in arguments
 
 
+@pytest.mark.parametrize("url", [NEON_DIRECT, DATABASE])
+def test_database_transaction_pooler_turns_the_statement_cache_off_for_any_host(url: str) -> None:
+    # Supavisor, RDS Proxy or a PgBouncer of one's own carry no -pooler in their names.
+    configured = Settings(database_url=url, jwt_secret=SHARED_SECRET, database_transaction_pooler=True)
+    assert pool_arguments(configured)[1]["statement_cache_size"] == 0
+
+
+def test_database_transaction_pooler_false_overrides_the_host_name_guess() -> None:
+    configured = Settings(database_url=NEON_POOLED, jwt_secret=SHARED_SECRET, database_transaction_pooler=False)
+    assert "statement_cache_size" not in pool_arguments(configured)[1]
+
+
 def test_the_dsn_is_one_asyncpg_parses_with_the_password_kept() -> None:
-    dsn, _ = pool_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
+    dsn, _ = pool_arguments(settings(NEON_DIRECT))
     assert dsn == "postgresql://app:secret@ep-cool-lake-123456.eu-central-1.aws.neon.tech/tasks"
 
 
 def test_connect_command_and_acquire_timeouts_are_bounded() -> None:
-    settings = Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET)
-    _, arguments = pool_arguments(settings)
+    _, arguments = pool_arguments(settings(NEON_DIRECT))
     assert arguments["timeout"] == 5.0
     assert arguments["command_timeout"] == 10.0
-    assert Database(settings).acquire_timeout == 5.0
+    assert Database(settings(NEON_DIRECT)).acquire_timeout == 5.0
 
 
-def test_the_pool_is_sized_as_the_design_notes_ask_and_opens_connections_on_demand() -> None:
-    _, arguments = pool_arguments(Settings(database_url=NEON_DIRECT, jwt_secret=SHARED_SECRET))
-    assert arguments["max_size"] == 20 + 40
-    assert arguments["min_size"] == 0
+def test_the_pool_opens_connections_on_demand_up_to_db_pool_max_size() -> None:
+    _, arguments = pool_arguments(settings(NEON_DIRECT))
+    assert (arguments["min_size"], arguments["max_size"]) == (0, 10)
     assert arguments["max_inactive_connection_lifetime"] == 300.0
+
+
+def test_the_pool_takes_asyncpgs_min_and_max_sizes_by_their_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_POOL_MIN_SIZE", "2")
+    monkeypatch.setenv("DB_POOL_MAX_SIZE", "25")
+    _, arguments = pool_arguments(settings(NEON_DIRECT))
+    assert (arguments["min_size"], arguments["max_size"]) == (2, 25)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("DB_POOL_SIZE", "DB_POOL_MIN_SIZE"), ("DB_MAX_OVERFLOW", "DB_POOL_MAX_SIZE")]
+)
+def test_the_old_pool_size_names_refuse_to_start_naming_the_new_ones(
+    old: str, new: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(old, "20")
+    message = refusal(NEON_DIRECT)
+    assert f"{old} is no longer read" in message
+    assert new in message
+
+
+def test_a_min_size_above_the_max_size_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_POOL_MIN_SIZE", "11")
+    assert "DB_POOL_MIN_SIZE (11) exceeds DB_POOL_MAX_SIZE (10)" in refusal(NEON_DIRECT)
+
+
+def test_migrations_prefer_database_url_unpooled() -> None:
+    assert migration_url(NEON_POOLED, NEON_DIRECT, None) == NEON_DIRECT
+
+
+def test_migrations_over_a_direct_database_url_need_no_unpooled_url() -> None:
+    assert migration_url(NEON_DIRECT, None, None) == NEON_DIRECT
+
+
+@pytest.mark.parametrize(
+    ("url", "pooler", "why"),
+    [
+        (NEON_POOLED, None, "its host is a -pooler host"),
+        (DATABASE, True, "DATABASE_TRANSACTION_POOLER is true"),
+    ],
+)
+def test_migrations_refuse_a_pooled_database_url_without_an_unpooled_one(
+    url: str, pooler: bool | None, why: str
+) -> None:
+    with pytest.raises(DatabaseUrlError) as refused:
+        migration_url(url, None, pooler)
+    assert why in str(refused.value)
+    assert "Set DATABASE_URL_UNPOOLED to the direct URL" in str(refused.value)
+    assert "secret" not in str(refused.value)
+
+
+def test_migrations_through_a_pooler_said_not_to_be_one_are_allowed() -> None:
+    assert migration_url(NEON_POOLED, None, False) == NEON_POOLED

@@ -51,6 +51,14 @@ class LiveServer:
             time.sleep(0.1)
         raise RuntimeError(f"server did not start:\n{self.log()}")
 
+    def wait_for_log(self, text: str, timeout: float = 15) -> None:
+        """Return once the server's log contains text (a line logged beside or after start-up)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.log()}")
+            time.sleep(0.05)
+
     def log(self) -> str:
         self._log.flush()
         return self.log_path.read_text(errors="replace")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -15,21 +12,15 @@ from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
 from tests.support.cursors import read_cursor_key
+from tests.support.database import fresh_database
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import ROOT, LiveServer
-from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
-
-REPORTS = ROOT / "reports"
+from tests.support.users import User, new_user_id
 
 
 @pytest.fixture(scope="session")
 def postgres() -> embedded_db.PostgresServer:
     return embedded_db.start(ROOT / ".data" / "test-postgres")
-
-
-def fresh_database(postgres: embedded_db.PostgresServer, name: str) -> str:
-    """A new empty database; named per test process, so concurrent test runs never share one."""
-    embedded_db.create_database(postgres, f"{name}_{os.getpid()}", recreate=True)
-    return embedded_db.database_url(postgres, f"{name}_{os.getpid()}")
 
 
 @pytest.fixture(scope="session")
@@ -48,17 +39,6 @@ async def cursor_key(database_url: str) -> bytes:
     return await read_cursor_key(database_url)
 
 
-def shared_secret_env(database_url: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": SHARED_SECRET,
-        "JWT_ISSUER": ISSUER,
-        "JWT_AUDIENCE": AUDIENCE,
-        "JWKS_URL": "",
-        "BETTER_AUTH_SECRET": "",
-    }
-
-
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[LiveServer]:
     live = LiveServer(shared_secret_env(database_url), log_path=REPORTS / "server.log")
@@ -70,38 +50,6 @@ def server(database_url: str) -> Iterator[LiveServer]:
 def http(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
-
-
-@dataclass
-class User:
-    """A user of the service with a valid token, and the paths they own."""
-
-    id: str
-    http: httpx.Client
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return bearer(shared_secret_token(self.id))
-
-    @property
-    def tasks_path(self) -> str:
-        return f"/api/{self.id}/tasks"
-
-    def task_path(self, task_id: int) -> str:
-        return f"{self.tasks_path}/{task_id}"
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.http.request(method, path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
-
-    def create(self, title: str = "Buy milk", **fields: Any) -> dict[str, Any]:
-        response = self.request("POST", self.tasks_path, json={"title": title, **fields})
-        assert response.status_code == 201, response.text
-        task: dict[str, Any] = response.json()
-        return task
-
-
-def new_user_id() -> str:
-    return f"user_{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import REPORTS, shared_secret_env
 from tests.support.database import query
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
 
 

@@ -14,9 +14,9 @@ import pytest
 from jose import jwt
 
 from devtools import fuzz
-from tests.conftest import User
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
+from tests.support.users import User
 
 REPORTS = ROOT / "reports"
 # Every operation answers 2xx and 4xx and stateful scenarios chain them (about 3000 cases, 45 s on 2 cores).

@@ -12,7 +12,7 @@ from devtools import migrate
 from impl.database import Database, pool_arguments, uses_transaction_pooler
 from impl.database_url import DatabaseUrlError, asyncpg_url, migration_url
 from impl.settings import Settings
-from tests.conftest import REPORTS, shared_secret_env
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
 from tests.support.tls_postgres import issue
 from tests.support.tokens import SHARED_SECRET

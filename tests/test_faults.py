@@ -25,8 +25,8 @@ import httpx
 import pytest
 
 from devtools import embedded_db, migrate
-from tests.conftest import REPORTS, shared_secret_env
 from tests.support.database import plain_dsn, task_row_locked
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 

@@ -27,8 +27,7 @@ from devtools import embedded_db, migrate
 from impl.sql import Connection
 from impl.tasks import repository
 from impl.tasks.cursors import Position
-from tests.conftest import fresh_database
-from tests.support.database import plain_dsn
+from tests.support.database import fresh_database, plain_dsn
 
 USERS = 200
 TASKS_PER_USER = 100

@@ -15,8 +15,7 @@ import asyncpg
 import pytest
 
 from devtools import embedded_db, migrate
-from tests.conftest import fresh_database
-from tests.support.database import plain_dsn
+from tests.support.database import fresh_database, plain_dsn
 
 BEFORE = "0002"
 COLUMNS_AT_0002 = ("id", "user_id", "title", "description", "completed", "version", "created_at", "updated_at")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from devtools import embedded_db, migrate
 from impl.database_url import asyncpg_url
 from impl.tables import metadata
-from tests.conftest import fresh_database
+from tests.support.database import fresh_database
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 from devtools import migrate
 from impl.error_handlers import is_database_unavailable
 from impl.postgresql_version import UnsupportedPostgreSQL, require_supported
-from tests.conftest import REPORTS, User, new_user_id, shared_secret_env
 from tests.support.database import query
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.listing import listing, titles
 from tests.support.live_server import LiveServer
 from tests.support.throwaway_postgres import (
@@ -26,6 +26,7 @@ from tests.support.throwaway_postgres import (
     unsupported_bin_dir,
 )
 from tests.support.tokens import bearer, shared_secret_token
+from tests.support.users import User, new_user_id
 from tests.test_migrations import run_sync, schema_differences, table_names
 
 

@@ -25,11 +25,12 @@ from pydantic import ValidationError
 
 from devtools import token as devtools_token
 from impl.settings import Settings
-from tests.conftest import REPORTS, new_user_id, shared_secret_env
 from tests.support import forge
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.jwks import JwksServer, Outage, SigningKey
 from tests.support.live_server import LiveServer
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, claims_for, shared_secret_token
+from tests.support.users import new_user_id
 
 HANG_GUARD_SECONDS = 10.0
 JWKS_TIMEOUT_SECONDS = 1

@@ -25,10 +25,10 @@ import yaml
 from impl.auth.bearer import USER_ID
 from impl.auth.tokens import TokenVerifier
 from impl.settings import Settings
-from tests.conftest import REPORTS
 from tests.support import forge
 from tests.support.better_auth import DEFAULT_TOKEN_SECONDS, SERVER, BetterAuth, BetterAuthUser
 from tests.support.clients import SCENARIO_STEPS, generate_typescript_types, run_typescript_scenario, scenario_env
+from tests.support.environments import REPORTS
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import bearer
 

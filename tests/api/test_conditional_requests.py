@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import User
 from tests.support.live_server import LiveServer
+from tests.support.users import User
 
 PROBLEM_JSON = "application/problem+json"
 

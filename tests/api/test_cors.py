@@ -9,9 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from impl.settings import Settings
-from tests.conftest import REPORTS, new_user_id, shared_secret_env
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
 from tests.support.tokens import SHARED_SECRET, bearer, shared_secret_token
+from tests.support.users import new_user_id
 
 APP = "http://localhost:3000"
 OTHER_APP = "https://app.tasks.test"

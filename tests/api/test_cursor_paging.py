@@ -13,9 +13,9 @@ import pytest
 
 from impl.tables import TITLE_LENGTH
 from impl.tasks.cursors import MAX_INSTANT, MIN_INSTANT
-from tests.conftest import User
 from tests.support.cursors import legacy_cursor, seal, seal_json, unb64url
 from tests.support.listing import listing, titles
+from tests.support.users import User
 
 PAGE = {"limit": 3, "sort": "created", "order": "desc"}
 

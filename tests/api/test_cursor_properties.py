@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from impl.tables import PRIORITIES, TITLE_LENGTH
 from impl.tasks.cursors import MAX_ID, MAX_INSTANT, MIN_INSTANT
-from tests.conftest import User, new_user_id
 from tests.support.cursors import legacy_cursor, seal
+from tests.support.users import User, new_user_id
 
 SORTS = ["created", "updated", "title", "due", "priority"]
 ORDERS = ["asc", "desc"]

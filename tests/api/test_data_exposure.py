@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from impl.settings import Settings
-from tests.conftest import User
 from tests.support.database import plain_dsn
 from tests.support.live_server import ROOT
+from tests.support.users import User
 
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}

@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.conftest import User, new_user_id
 from tests.support.live_server import LiveServer
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
+from tests.support.users import User, new_user_id
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 65536

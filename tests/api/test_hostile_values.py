@@ -14,9 +14,9 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from tests.conftest import User
 from tests.support.listing import listing
 from tests.support.tokens import bearer, shared_secret_token
+from tests.support.users import User
 
 PROBLEM_JSON = "application/problem+json"
 

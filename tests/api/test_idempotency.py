@@ -13,10 +13,11 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import REPORTS, User, shared_secret_env
 from tests.support.concurrency import send_at_once
 from tests.support.database import plain_dsn
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
+from tests.support.users import User
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -12,8 +12,8 @@ import h11
 import httpx
 import pytest
 
-from tests.conftest import User
 from tests.support.live_server import LiveServer
+from tests.support.users import User
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 65536

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import User, new_user_id
 from tests.support.listing import ids, listing
+from tests.support.users import User, new_user_id
 
 PAGE_SIZE = 3
 NOW = datetime.now(UTC)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import User
 from tests.support.listing import ids, listing
+from tests.support.users import User
 
 
 @pytest.fixture

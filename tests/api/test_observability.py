@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import User
 from tests.support.live_server import LiveServer
+from tests.support.users import User
 
 
 def log_lines(server: LiveServer, request_id: str) -> list[dict[str, Any]]:

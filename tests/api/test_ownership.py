@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import User
 from tests.support.database import plain_dsn
+from tests.support.users import User
 
 TASK_ROUTES = [
     ("GET", "", None),

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import REPORTS, User, new_user_id, shared_secret_env
 from tests.support.concurrency import send_at_once
 from tests.support.database import query
+from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
 from tests.support.live_server import LiveServer
+from tests.support.users import User, new_user_id
 
 MAX_TASKS = 3
 MAX_KEYS = 2

@@ -6,8 +6,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import User
 from tests.support.live_server import ROOT
+from tests.support.users import User
 
 SPEC_FILE = ROOT / "openapi" / "tasks.yaml"
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tests.api.test_validation import assert_invalid
-from tests.conftest import User
 from tests.support.listing import listing, titles
+from tests.support.users import User
 
 
 def tag_counts(user: User) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import User
+from tests.support.users import User
 
 PROBLEM_JSON = "application/problem+json"
 

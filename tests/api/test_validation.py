@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import User
+from tests.support.users import User
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import User
 from tests.support.clients import SCENARIO_STEPS
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import shared_secret_token
+from tests.support.users import User
 
 SCENARIO = ROOT / "clients" / "python" / "scenario.py"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import User
 from tests.support.clients import (
     SCENARIO_STEPS,
     TYPESCRIPT,
@@ -22,6 +21,7 @@ from tests.support.clients import (
 )
 from tests.support.live_server import LiveServer
 from tests.support.tokens import shared_secret_token
+from tests.support.users import User
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""Reaching the test database directly, beside the service: asyncpg DSNs and lock observation."""
+"""Reaching the test database directly, beside the service: fresh databases, asyncpg DSNs, lock observation."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,7 +12,14 @@ from typing import Any
 import asyncpg
 from asyncpg.transaction import Transaction
 
+from devtools import embedded_db
 from impl.database_url import asyncpg_url
+
+
+def fresh_database(postgres: embedded_db.PostgresServer, name: str) -> str:
+    """A new empty database; named per test process, so concurrent test runs never share one."""
+    embedded_db.create_database(postgres, f"{name}_{os.getpid()}", recreate=True)
+    return embedded_db.database_url(postgres, f"{name}_{os.getpid()}")
 
 
 def plain_dsn(database_url: str) -> str:

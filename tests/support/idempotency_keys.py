@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import User
 from tests.support.database import query
+from tests.support.users import User
 
 
 def held_keys(database_url: str, user: User) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import User
+from tests.support.users import User
 
 
 def listing(user: User, **params: Any) -> dict[str, Any]:

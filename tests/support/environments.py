@@ -1,0 +1,20 @@
+"""What a test service starts with: its environment, and where its logs and reports go."""
+
+from __future__ import annotations
+
+from tests.support.live_server import ROOT
+from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET
+
+REPORTS = ROOT / "reports"
+
+
+def shared_secret_env(database_url: str) -> dict[str, str]:
+    """A service on `database_url` that trusts HS256 tokens signed with the tests' shared secret."""
+    return {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": SHARED_SECRET,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "JWKS_URL": "",
+        "BETTER_AUTH_SECRET": "",
+    }

@@ -11,71 +11,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import yaml
 
 from impl.settings import Settings
+from tests.support.contract import assert_matches_schema, documented_response, operations
 from tests.support.database import plain_dsn
-from tests.support.live_server import ROOT
 from tests.support.users import User
 
-SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
-HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 INTERNAL_FIELDS = {"user_id", "version", "request_hash", "response", "key", "password", "token"}
 # Statuses no request of a healthy service can provoke.
 UNPROVOKABLE = {"503"}
-
-
-def resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        section, kind, name = node["$ref"].removeprefix("#/").split("/")
-        node = SPEC[section][kind][name]
-    return node
-
-
-def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """Every operation in the spec by operationId, as (method, path template, operation)."""
-    return {
-        operation["operationId"]: (method.upper(), path, operation)
-        for path, item in SPEC["paths"].items()
-        for method, operation in item.items()
-        if method in HTTP_METHODS
-    }
-
-
-def documented_response(operation_id: str, status: int) -> dict[str, Any]:
-    responses = operations()[operation_id][2]["responses"]
-    assert str(status) in responses, f"{operation_id} does not document {status}"
-    return resolve(responses[str(status)])
-
-
-def properties(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """The properties a schema allows and the ones it requires (allOf merged)."""
-    schema = resolve(schema)
-    allowed: dict[str, Any] = dict(schema.get("properties", {}))
-    required: set[str] = set(schema.get("required", []))
-    for part in schema.get("allOf", []):
-        more, needed = properties(part)
-        allowed.update(more)
-        required |= needed
-    return allowed, required
-
-
-def assert_shape(value: Any, schema: dict[str, Any], where: str, *, exact: bool) -> None:
-    """Objects have only the schema's properties (all of them when exact), recursively."""
-    schema = resolve(schema)
-    if isinstance(value, dict):
-        allowed, required = properties(schema)
-        assert allowed, f"{where}: the spec gives no properties for an object"
-        if exact:
-            assert set(value) == set(allowed), f"{where}: {sorted(value)} != {sorted(allowed)}"
-        else:
-            assert set(value) <= set(allowed), f"{where}: {sorted(set(value) - set(allowed))} not in the contract"
-            assert required <= set(value), f"{where}: {sorted(required - set(value))} missing"
-        for name, item in value.items():
-            assert_shape(item, allowed[name], f"{where}/{name}", exact=exact)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            assert_shape(item, schema.get("items", {}), f"{where}/{index}", exact=exact)
 
 
 def keys_anywhere(value: Any) -> Iterator[str]:
@@ -316,7 +260,7 @@ def test_every_answer_has_exactly_the_contracts_fields(world: World, scenario: s
         return
     [(media_type, media)] = documented["content"].items()
     assert response.headers["content-type"] == media_type
-    assert_shape(response.json(), media["schema"], scenario, exact=status < 400)
+    assert_matches_schema(response.json(), media["schema"], scenario, exact=status < 400)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -15,6 +15,7 @@ from jose import jwt
 
 from devtools import fuzz
 from tests.support.live_server import ROOT, LiveServer
+from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
 from tests.support.users import User
 
@@ -111,9 +112,7 @@ def test_a_body_that_is_not_utf8_is_a_malformed_body_problem(alice: User) -> Non
     response = alice.request(
         "POST", alice.tasks_path, content=b'{"title": "\xff\xfe"}', headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"] == [{"pointer": "", "message": "The body is not UTF-8 text."}]
+    assert_problem(response, 400, errors=[{"pointer": "", "message": "The body is not UTF-8 text."}])
 
 
 def test_a_problem_instance_is_the_path_percent_encoded(http: httpx.Client) -> None:

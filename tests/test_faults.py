@@ -28,6 +28,7 @@ from devtools import embedded_db, migrate
 from tests.support.database import plain_dsn, task_row_locked
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import ROOT, LiveServer
+from tests.support.problems import PROBLEM_JSON, assert_problem
 from tests.support.tokens import bearer, shared_secret_token
 
 FAULT_PGDATA = ROOT / ".data" / "fault-postgres"
@@ -50,7 +51,6 @@ RETRY_BOUND = 30.0
 OUTAGE_CLIENTS = 24
 WRITERS = 16
 UPDATES_PER_TASK = 3
-PROBLEM_JSON = "application/problem+json"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -477,8 +477,7 @@ async def test_create_retried_with_its_idempotency_key_after_a_restart_is_replay
         assert (retry.headers["location"], retry.headers["etag"]) == (first.headers["location"], first.headers["etag"])
     assert "idempotent-replayed" not in first.headers
     assert count[0][0] == 1
-    assert different.status_code == 422, different.text
-    assert different.headers["content-type"] == PROBLEM_JSON
+    assert_problem(different, 422)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -519,8 +518,7 @@ async def test_request_in_flight_when_the_database_crashes_answers_503(
         f"in {answered:.2f} s (bound {prompt:.0f} s, command timeout {command_timeout:.0f} s); "
         f"ready again {ready - up:.2f} s after PostgreSQL",
     )
-    assert response.status_code == 503, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert_problem(response, 503)
     assert int(response.headers["retry-after"]) >= 1
     assert answered < prompt
     assert after.status_code == 200

@@ -19,6 +19,7 @@ from tests.support.database import query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.listing import listing, titles
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.throwaway_postgres import (
     ThrowawayPostgres,
     oldest_supported_bin_dir,
@@ -119,8 +120,7 @@ def test_the_service_starts_on_an_older_major_but_answers_503_and_logs_why(too_o
         assert httpx.get(f"{server.url}/healthz").status_code == 200  # alive, so an orchestrator need not loop it
         for path in ("/readyz", "/api/alice/tasks"):
             response = httpx.get(f"{server.url}{path}", headers=bearer(shared_secret_token("alice")))
-            assert response.status_code == 503, response.text
-            assert response.headers["content-type"] == "application/problem+json"
+            assert_problem(response, 503)
             assert "Retry-After" in response.headers
             assert "PostgreSQL" not in response.text, "clients are not told about the database"
     finally:

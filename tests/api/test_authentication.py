@@ -29,6 +29,7 @@ from tests.support import forge
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.jwks import JwksServer, Outage, SigningKey
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, claims_for, shared_secret_token
 from tests.support.users import new_user_id
 
@@ -64,14 +65,6 @@ OPERATIONS = [
 ]
 LIST = OPERATIONS[0]
 every_operation = pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status, body
-    return body
 
 
 def assert_unauthorized(response: httpx.Response) -> None:

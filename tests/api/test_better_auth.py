@@ -30,6 +30,7 @@ from tests.support.better_auth import DEFAULT_TOKEN_SECONDS, SERVER, BetterAuth,
 from tests.support.clients import SCENARIO_STEPS, generate_typescript_types, run_typescript_scenario, scenario_env
 from tests.support.environments import REPORTS
 from tests.support.live_server import ROOT, LiveServer
+from tests.support.problems import assert_problem
 from tests.support.tokens import bearer
 
 # What `curl $BETTER_AUTH_URL/api/auth/jwks` shows for each algorithm: the key's kty and crv.
@@ -253,8 +254,7 @@ def test_while_better_auth_is_down_cached_keys_verify_and_a_new_key_is_503(rotat
             response = rotating.http.get(tasks_path(user), headers=bearer(token))
             assert response.status_code == 200, response.text
         response = rotating.http.get(tasks_path(carol), headers=bearer(signed_with_a_new_key))
-        assert response.status_code == 503, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
+        assert_problem(response, 503)
         assert int(response.headers["retry-after"]) >= 1
     finally:
         rotating.better_auth.start()  # an empty store: new users, new keys

@@ -9,9 +9,8 @@ import httpx
 import pytest
 
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.users import User
-
-PROBLEM_JSON = "application/problem+json"
 
 # The conditional writes, as (method, path suffix, body): each changes the task when it applies.
 WRITES = [
@@ -40,12 +39,7 @@ def write(user: User, task_id: int, change: tuple[str, str, Any], **headers: str
 
 
 def assert_precondition_failed(response: httpx.Response, path: str) -> None:
-    assert response.status_code == 412, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body = response.json()
-    assert (body["type"], body["title"], body["status"]) == ("about:blank", "Precondition Failed", 412)
-    assert body["instance"] == path
-    assert body["detail"]
+    assert_problem(response, 412, title="Precondition Failed", problem_type="about:blank", instance=path)
 
 
 def test_create_answers_with_the_first_version_as_a_strong_etag(alice: User) -> None:
@@ -191,8 +185,7 @@ def test_a_missing_task_is_404_even_with_if_match(alice: User, change: tuple[str
     task = alice.create("Gone")
     alice.request("DELETE", alice.task_path(task["id"]))
     response = write(alice, task["id"], change, **{"If-Match": if_match})
-    assert response.status_code == 404, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert_problem(response, 404)
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=write_id)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from impl.settings import Settings
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.tokens import SHARED_SECRET, bearer, shared_secret_token
 from tests.support.users import new_user_id
 
@@ -71,8 +72,7 @@ def test_an_allowed_origins_request_exposes_the_headers_clients_need(cors_http: 
 
 def test_an_allowed_origin_can_read_a_problem(cors_http: httpx.Client) -> None:
     response = cors_http.get(f"/api/{new_user_id()}/tasks", headers={"Origin": APP})
-    assert response.status_code == 401
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert_problem(response, 401)
     assert response.headers["access-control-allow-origin"] == APP
 
 

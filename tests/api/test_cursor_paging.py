@@ -15,6 +15,7 @@ from impl.tables import TITLE_LENGTH
 from impl.tasks.cursors import MAX_INSTANT, MIN_INSTANT
 from tests.support.cursors import legacy_cursor, seal, seal_json, unb64url
 from tests.support.listing import listing, titles
+from tests.support.problems import assert_problem
 from tests.support.users import User
 
 PAGE = {"limit": 3, "sort": "created", "order": "desc"}
@@ -22,9 +23,7 @@ PAGE = {"limit": 3, "sort": "created", "order": "desc"}
 
 def refused(user: User, parameter: str, **params: Any) -> dict[str, Any]:
     response = user.request("GET", user.tasks_path, params=params)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
+    problem = assert_problem(response, 422)
     assert [error["parameter"] for error in problem["errors"]] == [parameter]
     return problem
 

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from impl.tables import PRIORITIES, TITLE_LENGTH
 from impl.tasks.cursors import MAX_ID, MAX_INSTANT, MIN_INSTANT
 from tests.support.cursors import legacy_cursor, seal
+from tests.support.problems import assert_problem
 from tests.support.users import User, new_user_id
 
 SORTS = ["created", "updated", "title", "due", "priority"]
 ORDERS = ["asc", "desc"]
-PROBLEM_JSON = "application/problem+json"
 PROPERTY_SETTINGS = settings(
     max_examples=600,
     deadline=None,
@@ -97,8 +97,7 @@ def assert_answered(response: httpx.Response) -> None:
     event(f"status {response.status_code}")
     assert response.status_code in {200, 422}, response.text
     if response.status_code == 422:
-        assert response.headers["content-type"] == PROBLEM_JSON
-        assert [error.get("parameter") for error in response.json()["errors"]] == ["cursor"]
+        assert [error.get("parameter") for error in assert_problem(response, 422)["errors"]] == ["cursor"]
 
 
 @PROPERTY_SETTINGS

@@ -10,17 +10,16 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 from tests.support.users import User, new_user_id
 
-PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 65536
 MAX_TARGET_BYTES = 16384
 MAX_HEADERS_BYTES = 16384
@@ -39,14 +38,6 @@ OVER_LIMIT = task_body("Over the limit", MAX_BODY_BYTES + 4096)
 def total(user: User) -> int:
     count: int = user.request("GET", user.tasks_path).json()["total"]
     return count
-
-
-def assert_problem(response: RawResponse, status: int, title: str) -> dict[str, Any]:
-    assert response.status == status, response.body[:300]
-    assert response.header("content-type") == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert (body["type"], body["title"], body["status"]) == ("about:blank", title, status)
-    return body
 
 
 def assert_closed_without_reading_the_rest(connection: RawConnection, response: RawResponse) -> None:
@@ -93,7 +84,7 @@ def test_a_chunked_body_over_the_limit_is_413_and_the_connection_is_closed_whate
         connection.send(request_head(method, path, [*alice.headers.items(), *headers]))
         connection.send_until_refused(chunked(OVER_LIMIT, last=False))
         response = connection.response()
-        body = assert_problem(response, 413, "Content Too Large")
+        body = assert_problem(response, 413, title="Content Too Large", problem_type="about:blank")
         assert "65536" in body["detail"]
         assert_closed_without_reading_the_rest(connection, response)
     assert alice.request("GET", alice.tasks_path).json() == before
@@ -109,7 +100,7 @@ def test_a_declared_length_over_the_limit_is_413_on_operations_that_take_no_body
         head = request_head(method, path, [*alice.headers.items(), ("Content-Length", str(1024**3))])
         connection.send(head + b"{")  # and the rest never comes
         response = connection.response()
-        assert_problem(response, 413, "Content Too Large")
+        assert_problem(response, 413, title="Content Too Large", problem_type="about:blank")
         assert_closed_without_reading_the_rest(connection, response)
     assert total(alice) == before
 
@@ -151,7 +142,7 @@ def test_an_anonymous_chunked_body_is_never_read_it_is_401_and_the_connection_cl
         connection.send(request_head("POST", alice.tasks_path, [JSON, ("Transfer-Encoding", "chunked")]))
         connection.send_until_refused(chunked(OVER_LIMIT, last=False))
         response = connection.response()
-        assert_problem(response, 401, "Unauthorized")
+        assert_problem(response, 401, title="Unauthorized", problem_type="about:blank")
         assert_closed_without_reading_the_rest(connection, response)
 
 
@@ -174,7 +165,7 @@ def test_a_transfer_coding_other_than_chunked_is_501_before_the_body_is_read(
         connection.send(request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, *codings]))
         connection.send_until_refused(chunked(task_body("Coded", size), last=False))
         response = connection.response()
-        body = assert_problem(response, 501, "Not Implemented")
+        body = assert_problem(response, 501, title="Not Implemented", problem_type="about:blank")
         assert "chunked" in body["detail"]
         assert_closed_without_reading_the_rest(connection, response)
     assert total(alice) == 0
@@ -209,7 +200,7 @@ def test_ambiguous_framing_is_a_400_problem_from_the_parser_and_the_connection_i
         connection.send(request_head("POST", alice.tasks_path, [*alice.headers.items(), JSON, *headers]))
         connection.send_until_refused(payload)
         response = connection.response()
-        problem = assert_problem(response, 400, "Bad Request")
+        problem = assert_problem(response, 400, title="Bad Request", problem_type="about:blank")
         assert "not valid HTTP/1.1" in problem["detail"]
         assert_closed_without_reading_the_rest(connection, response)
     assert total(alice) == 0
@@ -230,7 +221,7 @@ def test_bytes_beyond_a_length_that_lies_low_are_not_body_but_a_bad_next_request
         assert connection.response().status == 201
         connection.send_until_refused(b" " * (2 * 1024 * 1024))
         response = connection.response()
-        assert_problem(response, 400, "Bad Request")
+        assert_problem(response, 400, title="Bad Request", problem_type="about:blank")
         assert_closed_without_reading_the_rest(connection, response)
     assert [task["title"] for task in alice.request("GET", alice.tasks_path).json()["items"]] == ["Declared part"]
 
@@ -273,7 +264,7 @@ def test_a_request_with_several_content_types_is_415(
             request_head("POST", alice.tasks_path, headers) + (body if framing == "length" else chunked(body))
         )
         response = connection.response()
-    problem = assert_problem(response, 415, "Unsupported Media Type")
+    problem = assert_problem(response, 415, title="Unsupported Media Type", problem_type="about:blank")
     assert "2 Content-Type headers" in problem["detail"]
     assert total(alice) == 0
 
@@ -287,7 +278,7 @@ def test_a_content_type_list_in_one_header_is_415(alice: User, server: LiveServe
     ]
     with RawConnection(server.url) as connection:
         connection.send(request_head("POST", alice.tasks_path, headers) + body)
-        assert_problem(connection.response(), 415, "Unsupported Media Type")
+        assert_problem(connection.response(), 415, title="Unsupported Media Type", problem_type="about:blank")
     assert total(alice) == 0
 
 
@@ -317,7 +308,7 @@ def test_a_target_over_16384_bytes_is_414_before_authentication_and_not_echoed(
 ) -> None:
     headers = list(alice.headers.items()) if authenticated else []
     response = send_head(server, "GET", query_for(alice.tasks_path, size), headers)
-    problem = assert_problem(response, 414, "URI Too Long")
+    problem = assert_problem(response, 414, title="URI Too Long", problem_type="about:blank")
     assert "16384" in problem["detail"]
     assert "instance" not in problem
     assert len(response.body) < 1024
@@ -334,7 +325,7 @@ def test_the_longest_target_the_contract_allows_is_not_414(http: httpx.Client, s
     target = user.tasks_path + "?" + urlencode(query) + "&overdue=false"
     assert 8000 < len(target) - 1 <= MAX_TARGET_BYTES
     response = send_head(server, "GET", target, list(user.headers.items()))
-    problem = assert_problem(response, 422, "Unprocessable Content")
+    problem = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
     assert [error["parameter"] for error in problem["errors"]] == ["cursor"]
 
 
@@ -357,7 +348,7 @@ def test_headers_of_16384_bytes_in_all_are_served(alice: User, server: LiveServe
 def test_an_authorization_header_over_8_kib_is_left_to_authentication(alice: User, server: LiveServer) -> None:
     """Within the head's bound, the Authorization header's own bound (decision 0025) answers: 401."""
     response = send_head(server, "GET", alice.tasks_path, [("Authorization", "Bearer " + "A" * 9000)])
-    assert_problem(response, 401, "Unauthorized")
+    assert_problem(response, 401, title="Unauthorized", problem_type="about:blank")
 
 
 OVERSIZED_HEADERS: dict[str, Callable[[list[tuple[str, str]]], list[tuple[str, str]]]] = {
@@ -377,7 +368,7 @@ def test_headers_over_16384_bytes_in_all_are_431_before_authentication(
 ) -> None:
     token = list(alice.headers.items()) if authenticated else []
     response = send_head(server, "GET", alice.tasks_path, headers(token))
-    problem = assert_problem(response, 431, "Request Header Fields Too Large")
+    problem = assert_problem(response, 431, title="Request Header Fields Too Large", problem_type="about:blank")
     assert "16384" in problem["detail"]
     assert problem["instance"] == alice.tasks_path
     assert response.header("connection") == "close"
@@ -388,7 +379,7 @@ def test_a_request_with_oversized_headers_creates_nothing(alice: User, server: L
     headers = [*alice.headers.items(), JSON, ("Content-Length", str(len(body)))]
     with RawConnection(server.url) as connection:
         connection.send(request_head("POST", alice.tasks_path, padded_to(headers, MAX_HEADERS_BYTES + 1)) + body)
-        assert_problem(connection.response(), 431, "Request Header Fields Too Large")
+        assert_problem(connection.response(), 431, title="Request Header Fields Too Large", problem_type="about:blank")
     assert total(alice) == 0
 
 
@@ -433,7 +424,7 @@ def test_a_head_growing_past_64_kib_is_refused_before_it_is_buffered(
 ) -> None:
     peak_before = peak_rss_kib(server)
     response, sent, elapsed = stream_head(server, start, filler, 100 * MiB)
-    problem = assert_problem(response, status, title)
+    problem = assert_problem(response, status, title=title, problem_type="about:blank")
     assert "instance" not in problem
     assert response.header("connection") == "close"
     assert sent < 100 * MiB, "the server stopped reading"

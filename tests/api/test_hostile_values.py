@@ -15,10 +15,9 @@ import httpx
 import pytest
 
 from tests.support.listing import listing
+from tests.support.problems import PROBLEM_JSON, assert_problem
 from tests.support.tokens import bearer, shared_secret_token
 from tests.support.users import User
-
-PROBLEM_JSON = "application/problem+json"
 
 # Query and path values, already percent-encoded as they go on the wire.
 WIRE_VALUES = [
@@ -224,9 +223,7 @@ def test_a_due_date_postgresql_would_store_as_infinity_is_refused(alice: User, d
     task = alice.create("seed")
     path = alice.tasks_path if method == "POST" else alice.task_path(task["id"])
     response = alice.request(method, path, json={"title": "x", "due_at": due_at})
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    assert [error["pointer"] for error in response.json()["errors"]] == ["/due_at"]
+    assert [error["pointer"] for error in assert_problem(response, 422)["errors"]] == ["/due_at"]
     assert listing(alice)["items"] == [task]
 
 

@@ -17,10 +17,8 @@ from tests.support.concurrency import send_at_once
 from tests.support.database import plain_dsn
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.users import User
-
-PROBLEM_JSON = "application/problem+json"
-
 
 BODY = {"title": "Buy milk", "description": "Two litres"}
 
@@ -42,12 +40,8 @@ def total(user: User) -> int:
 
 
 def assert_key_invalid(response: httpx.Response, message: str | None = None) -> None:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body = response.json()
-    assert (body["type"], body["status"], body["title"]) == ("about:blank", 422, "Unprocessable Content")
+    body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
     assert [error["parameter"] for error in body["errors"]] == ["Idempotency-Key"]
-    assert all(error["message"] for error in body["errors"])
     if message is not None:
         assert body["errors"][0]["message"] == message
 

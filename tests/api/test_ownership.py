@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.database import plain_dsn
+from tests.support.problems import assert_problem
 from tests.support.users import User
 
 TASK_ROUTES = [
@@ -22,8 +23,7 @@ COLLECTION_ROUTES = [("GET", None), ("POST", {"title": "planted"})]
 @pytest.mark.parametrize(("method", "body"), COLLECTION_ROUTES)
 def test_a_token_for_a_cannot_use_bs_collection(alice: User, bob: User, method: str, body: Any) -> None:
     response = alice.request(method, bob.tasks_path, json=body)
-    assert response.status_code == 403
-    assert response.headers["content-type"] == "application/problem+json"
+    assert_problem(response, 403)
     assert bob.request("GET", bob.tasks_path).json()["total"] == 0
 
 

@@ -17,13 +17,13 @@ from tests.support.database import query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
 from tests.support.live_server import LiveServer
+from tests.support.problems import assert_problem
 from tests.support.users import User, new_user_id
 
 MAX_TASKS = 3
 MAX_KEYS = 2
 TASK_QUOTA = "tag:tasks-api,2026:task-quota-reached"
 KEY_QUOTA = "tag:tasks-api,2026:idempotency-key-quota-reached"
-PROBLEM_JSON = "application/problem+json"
 CONCURRENT = 12
 
 
@@ -72,13 +72,10 @@ def titles(user: User) -> list[str]:
 
 
 def assert_quota_reached(response: httpx.Response, user: User, problem_type: str, limit: int) -> None:
-    assert response.status_code == 409, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body = response.json()
     title = "Task quota reached" if problem_type == TASK_QUOTA else "Idempotency-Key quota reached"
-    assert (body["type"], body["title"], body["status"], body["limit"]) == (problem_type, title, 409, limit)
+    body = assert_problem(response, 409, title=title, problem_type=problem_type, instance=user.tasks_path)
+    assert body["limit"] == limit
     assert str(limit) in body["detail"]
-    assert body["instance"] == user.tasks_path
     assert "location" not in response.headers
     assert "idempotent-replayed" not in response.headers
 

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from tests.support.live_server import ROOT
+from tests.support.problems import assert_problem
 from tests.support.users import User
 
 SPEC_FILE = ROOT / "openapi" / "tasks.yaml"
@@ -53,14 +54,10 @@ def test_swagger_ui_reads_the_served_contract(http: httpx.Client) -> None:
 )
 def test_an_undefined_method_is_405_with_the_specs_allow(alice: User, method: str, suffix: str, allow: str) -> None:
     response = alice.request(method, alice.tasks_path + suffix)
-    assert response.status_code == 405
+    assert_problem(response, 405)
     assert response.headers["allow"] == allow
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["status"] == 405
 
 
 def test_an_unknown_path_is_404_problem(http: httpx.Client) -> None:
     response = http.get("/api/nobody/projects")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["instance"] == "/api/nobody/projects"
+    assert_problem(response, 404, instance="/api/nobody/projects")

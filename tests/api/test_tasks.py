@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support.problems import assert_problem
 from tests.support.users import User
-
-PROBLEM_JSON = "application/problem+json"
 
 
 def parse_time(value: str) -> datetime:
@@ -119,18 +118,12 @@ def test_delete_removes_the_task_for_every_operation(alice: User) -> None:
         ("PATCH", "/complete", None),
     ]:
         gone = alice.request(method, path + suffix, json=body)
-        assert gone.status_code == 404, (method, suffix)
-        assert gone.headers["content-type"] == PROBLEM_JSON
+        assert_problem(gone, 404)
 
 
 def test_an_unknown_task_id_is_404_problem(alice: User) -> None:
     response = alice.request("GET", alice.task_path(987654321))
-    assert response.status_code == 404
-    body = response.json()
-    assert body["type"] == "about:blank"
-    assert body["title"] == "Not Found"
-    assert body["status"] == 404
-    assert body["instance"] == alice.task_path(987654321)
+    assert_problem(response, 404, title="Not Found", problem_type="about:blank", instance=alice.task_path(987654321))
 
 
 def test_titles_keep_unicode_and_inner_spacing(alice: User) -> None:

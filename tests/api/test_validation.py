@@ -6,19 +6,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.problems import assert_problem
 from tests.support.users import User
-
-PROBLEM_JSON = "application/problem+json"
 
 
 def assert_invalid(response: Any, *, pointer: str | None = None, parameter: str | None = None) -> None:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body = response.json()
-    assert (body["type"], body["status"], body["title"]) == ("about:blank", 422, "Unprocessable Content")
-    assert "Traceback" not in response.text
+    body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
     locations = [(error.get("pointer"), error.get("parameter")) for error in body["errors"]]
-    assert all(error["message"] for error in body["errors"])
     if pointer is not None:
         assert (pointer, None) in locations, locations
     if parameter is not None:
@@ -79,9 +73,7 @@ def test_a_body_that_is_not_json_is_400_problem(alice: User) -> None:
     response = alice.request(
         "POST", alice.tasks_path, content=b'{"title": "unterminated', headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 400
-    assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.json()["errors"][0]["pointer"] == ""
+    assert assert_problem(response, 400)["errors"][0]["pointer"] == ""
 
 
 MALFORMED = b'{"title": "unterminated'

@@ -95,9 +95,6 @@ def owned(*, versioned: bool) -> ColumnElement[bool]:
     return and_(condition, tasks_table.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
 
 
-ENSURE_USER = Query.of(
-    insert(users_table).values(id=bindparam("user_id")).on_conflict_do_nothing(index_elements=["id"])
-)
 _users = users_table.c
 _max_tasks = bindparam("max_tasks", type_=Integer)
 # The user's task count goes up by one unless it is at the quota; the task is inserted only if it did.
@@ -261,10 +258,6 @@ async def cursor_key(conn: Connection) -> bytes:
     if row is None:
         raise RuntimeError("service_keys holds no 'cursor' key: the database is not migrated to 0005")
     return bytes(row["secret"])
-
-
-async def ensure_user(conn: Connection, user_id: str) -> None:
-    await ENSURE_USER.all(conn, user_id=user_id)
 
 
 class ListedPage(NamedTuple):

@@ -112,7 +112,6 @@ class RawApp:
         self.sql: ServiceSql = service_sql()
         self.secret = os.environ["JWT_SECRET"]
         self.pool: asyncpg.Pool | None = None
-        self.known_users: set[str] = set()
         self.verified = VerifiedTokens()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -183,9 +182,6 @@ class RawApp:
         self.authenticate(scope, user_id)
         assert self.pool is not None
         async with self.pool.acquire() as conn:
-            if user_id not in self.known_users:
-                await self.run(conn, self.sql.ensure_user, user_id=user_id)
-                self.known_users.add(user_id)
             if len(parts) == 3:
                 if method == "GET":
                     return await self.list_tasks(conn, user_id, scope)
@@ -279,11 +275,6 @@ class RawApp:
     async def fetch(conn: asyncpg.Connection, statement: Statement, **values: object) -> asyncpg.Record | None:
         row: asyncpg.Record | None = await conn.fetchrow(statement.sql, *statement.arguments(values))
         return row
-
-    @staticmethod
-    async def run(conn: asyncpg.Connection, statement: Statement, **values: object) -> str:
-        status: str = await conn.execute(statement.sql, *statement.arguments(values))
-        return status
 
 
 async def read_json(receive: Receive) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def record(call: Callable[[Connection], Coroutine[Any, Any, object]], *, page_ro
 
 @dataclass(frozen=True)
 class ServiceSql:
-    """Every statement a steady-state request of each operation runs (the user upsert runs once per user)."""
+    """Every statement a request of each operation runs (a user's first create also writes the user row)."""
 
     list_page: dict[tuple[str, str, str], tuple[Statement, Statement]]  # (status, sort, order) -> page, count
     get: Statement
@@ -121,7 +121,6 @@ class ServiceSql:
     update_title: Statement
     toggle: Statement
     delete: Statement
-    ensure_user: Statement
 
 
 @dataclass(frozen=True)
@@ -221,5 +220,4 @@ def service_sql() -> ServiceSql:
         delete=only(
             record(lambda c: repository.delete_task(c, user_id=USER, task_id=TASK_ID, versions=None)), "delete_task"
         ),
-        ensure_user=only(record(lambda c: repository.ensure_user(c, USER)), "ensure_user"),
     )

@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
         ),
         operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
-        security={"bearerAuth": BearerAuth(TokenVerifier(settings), database)},
+        security={"bearerAuth": BearerAuth(TokenVerifier(settings))},
     )
     contract.install(app)
     error_handlers.install(app, on_database_unavailable=database.forget_answers)

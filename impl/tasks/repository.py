@@ -26,6 +26,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    false,
     func,
     or_,
     select,
@@ -94,18 +95,26 @@ def owned(*, versioned: bool) -> ColumnElement[bool]:
     return and_(condition, tasks_table.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
 
 
-ENSURE_USER = Query.of(
-    insert(users_table).values(id=bindparam("user_id")).on_conflict_do_nothing(index_elements=["id"])
-)
 _users = users_table.c
+_max_tasks = bindparam("max_tasks", type_=Integer)
 # The user's task count goes up by one unless it is at the quota; the task is inserted only if it did.
-# The count's row lock orders a user's concurrent creates and deletes, and READ COMMITTED re-checks
-# `task_count < max_tasks` on the row version the wait ends on, so no number of processes ever passes
-# the quota (decision 0027).
+# A user's first create inserts the user's row with this task counted (decision 0032). The row lock
+# orders a user's concurrent creates and deletes: READ COMMITTED re-checks `task_count < max_tasks` on
+# the row version the wait ends on, and a create racing a first create for a new user waits in the
+# unique index until that one commits, then takes the DO UPDATE on its row (or inserts, if it rolled
+# back). So no number of processes ever passes the quota (decision 0027). `max_tasks > 0` keeps a zero
+# quota exact for a user without a row too.
 _counted = (
-    update(users_table)
-    .where(_users.id == bindparam("user_id"), _users.task_count < bindparam("max_tasks", type_=Integer))
-    .values(task_count=_users.task_count + 1)
+    insert(users_table)
+    .from_select(
+        ["id", "task_count"],
+        select(bindparam("user_id", type_=_users.id.type), bindparam("first_count", 1, type_=Integer)).where(
+            _max_tasks > 0
+        ),
+    )
+    .on_conflict_do_update(
+        index_elements=["id"], set_={"task_count": _users.task_count + 1}, where=_users.task_count < _max_tasks
+    )
     .returning(_users.id)
     .cte("counted")
 )
@@ -251,10 +260,6 @@ async def cursor_key(conn: Connection) -> bytes:
     return bytes(row["secret"])
 
 
-async def ensure_user(conn: Connection, user_id: str) -> None:
-    await ENSURE_USER.all(conn, user_id=user_id)
-
-
 class ListedPage(NamedTuple):
     rows: Sequence[Record]
     total: int  # tasks passing the filters, over all pages
@@ -353,7 +358,13 @@ async def delete_task(conn: Connection, *, user_id: str, task_id: int, versions:
 
 _keys = idempotency_keys_table.c
 _expired = _keys.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("ttl_seconds"))
-LOCK_USER = Query.of(select(_users.id).where(_users.id == bindparam("user_id")).with_for_update(key_share=True))
+# Creates the user's row, when this keyed create is the user's first write, or locks it as FOR NO KEY
+# UPDATE would: ON CONFLICT DO UPDATE locks the row it finds even where its WHERE leaves it unchanged.
+LOCK_USER = Query.of(
+    insert(users_table)
+    .values(id=bindparam("user_id"))
+    .on_conflict_do_update(index_elements=["id"], set_={"task_count": _users.task_count}, where=false())
+)
 DELETE_EXPIRED_KEYS = Query.of(idempotency_keys_table.delete().where(_keys.user_id == bindparam("user_id"), _expired))
 # Claimed only while the user holds fewer than max_keys keys; counting stops there, so the count costs
 # at most max_keys index entries however many keys an earlier, larger quota left.
@@ -403,8 +414,9 @@ async def claim_idempotency_key(
 ) -> Claim:
     """Claim the key for this request, unless it already stands for an earlier one or the user holds max_keys.
 
-    Runs inside the create's transaction. The user's row is locked first, until the transaction ends:
-    a user's keyed creates take turns from here on, so the count of held keys is exact (decision 0027).
+    Runs inside the create's transaction. The user's row is created or locked first, until the transaction
+    ends: a user's keyed creates take turns from here on, so the count of held keys is exact (decisions
+    0027, 0032).
     A concurrent request with the same key waits here until the first one commits (then sees its
     answer) or rolls back (then claims the key itself). Expired keys of the user are removed before
     counting, so an expired key is claimed afresh and never counts.

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.database import plain_dsn
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
@@ -51,20 +50,3 @@ def test_a_list_shows_only_the_owners_tasks(alice: User, bob: User) -> None:
     page = alice.request("GET", alice.tasks_path).json()
     assert [task["id"] for task in page["items"]] == [mine["id"]]
     assert page["total"] == 1
-
-
-def test_the_first_valid_token_records_the_user(alice: User, database_url: str) -> None:
-    import asyncio
-
-    import asyncpg
-
-    alice.request("GET", alice.tasks_path)
-
-    async def count() -> int:
-        conn = await asyncpg.connect(plain_dsn(database_url))
-        try:
-            return int(await conn.fetchval("SELECT count(*) FROM users WHERE id = $1", alice.id))
-        finally:
-            await conn.close()
-
-    assert asyncio.run(count()) == 1

@@ -6,14 +6,16 @@ more than the quota" is checked across processes, not only across one process's 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 
+import asyncpg
 import httpx
 import pytest
 
-from tests.support.concurrency import send_at_once
-from tests.support.database import query
+from tests.support.concurrency import Request, send_at_once
+from tests.support.database import plain_dsn, query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
 from tests.support.live_server import LiveServer
@@ -248,3 +250,95 @@ def test_concurrent_creates_with_new_keys_never_pass_the_key_quota(
             assert_quota_reached(response, carol, KEY_QUOTA, MAX_KEYS)
     assert len(held_keys(database_url, carol)) == MAX_KEYS
     assert counts(database_url, carol) == (MAX_KEYS, MAX_KEYS)
+
+
+# --- A brand-new user: the first creates also create the user's row (decision 0032) -----------------
+
+
+def has_no_row(database_url: str, user: User) -> bool:
+    return not query(database_url, "SELECT 1 FROM users WHERE id = $1", user.id)
+
+
+def first_creates(user: User, *, keyed: bool, count: int = CONCURRENT) -> list[Request]:
+    def headers() -> dict[str, str]:
+        return {**user.headers, "Idempotency-Key": new_key()} if keyed else user.headers
+
+    return [("POST", user.tasks_path, {"json": {"title": f"first {i}"}, "headers": headers()}) for i in range(count)]
+
+
+def test_concurrent_first_creates_of_a_new_user_give_exactly_the_task_quota(
+    quota_server: LiveServer, carol: User, database_url: str
+) -> None:
+    assert has_no_row(database_url, carol)
+    responses = send_at_once(quota_server.url, first_creates(carol, keyed=False))
+    assert sorted(r.status_code for r in responses) == [201] * MAX_TASKS + [409] * (CONCURRENT - MAX_TASKS)
+    assert counts(database_url, carol) == (MAX_TASKS, MAX_TASKS)
+
+
+def test_concurrent_first_keyed_creates_of_a_new_user_give_exactly_the_key_quota(
+    quota_server: LiveServer, carol: User, database_url: str
+) -> None:
+    assert has_no_row(database_url, carol)
+    responses = send_at_once(quota_server.url, first_creates(carol, keyed=True))
+    assert sorted(r.status_code for r in responses) == [201] * MAX_KEYS + [409] * (CONCURRENT - MAX_KEYS)
+    for response in responses:
+        if response.status_code == 409:
+            assert_quota_reached(response, carol, KEY_QUOTA, MAX_KEYS)
+    assert len(held_keys(database_url, carol)) == MAX_KEYS
+    assert counts(database_url, carol) == (MAX_KEYS, MAX_KEYS)
+
+
+def test_concurrent_first_creates_with_and_without_keys_keep_both_quotas(
+    quota_server: LiveServer, carol: User, database_url: str
+) -> None:
+    half = CONCURRENT // 2
+    assert has_no_row(database_url, carol)
+    responses = send_at_once(
+        quota_server.url, first_creates(carol, keyed=True, count=half) + first_creates(carol, keyed=False, count=half)
+    )
+    statuses = [response.status_code for response in responses]
+    assert set(statuses) == {201, 409}
+    assert statuses.count(201) == MAX_TASKS  # six unkeyed creates alone would fill the task quota
+    assert statuses[:half].count(201) == len(held_keys(database_url, carol)) <= MAX_KEYS
+    assert counts(database_url, carol) == (MAX_TASKS, MAX_TASKS)
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["without-keys", "with-keys"])
+def test_first_creates_waiting_on_an_uncommitted_user_row_give_exactly_the_quota(
+    quota_server: LiveServer, carol: User, database_url: str, keyed: bool
+) -> None:
+    # Another transaction inserts the user's row and holds it uncommitted: every create waits on it
+    # inside PostgreSQL. Rolled back, the row is gone again, and the waiting creates race to create it.
+    quota = MAX_KEYS if keyed else MAX_TASKS
+
+    async def scenario() -> list[httpx.Response]:
+        blocker = await asyncpg.connect(plain_dsn(database_url))
+        try:
+            transaction = blocker.transaction()
+            await transaction.start()
+            await blocker.execute("INSERT INTO users (id) VALUES ($1)", carol.id)
+            sent = asyncio.create_task(
+                asyncio.to_thread(send_at_once, quota_server.url, first_creates(carol, keyed=keyed))
+            )
+            await until_lock_waiters(blocker, at_least=2)
+            await transaction.rollback()
+            return await sent
+        finally:
+            await blocker.close()
+
+    responses = asyncio.run(scenario())
+    assert sorted(r.status_code for r in responses) == [201] * quota + [409] * (CONCURRENT - quota)
+    assert counts(database_url, carol) == (quota, quota)
+    assert len(held_keys(database_url, carol)) == (quota if keyed else 0)
+
+
+LOCK_WAITERS = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+
+
+async def until_lock_waiters(conn: asyncpg.Connection, *, at_least: int) -> None:
+    """Return once `at_least` backends wait on a lock, and the rest of the requests had time to join them."""
+    async with asyncio.timeout(10):
+        # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
+        while await conn.fetchval(LOCK_WAITERS) < at_least:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from tests.support import processes
 from tests.support.live_server import ROOT, free_port
 from tests.support.node import npm_ci
 
@@ -85,27 +85,20 @@ class BetterAuth:
             self.process = subprocess.Popen(
                 ["node", "server.mjs"], cwd=SERVER, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Better Auth exited early:\n{self.log_path.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{self.base_url}/api/auth/ok", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"Better Auth did not start:\n{self.log_path.read_text(errors='replace')}")
+        try:
+            processes.wait_until_answering(
+                self.process, f"{self.base_url}/api/auth/ok", name="Better Auth", log=self._log_text
+            )
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def _log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            processes.stop(self.process)
 
     @property
     def jwks_url(self) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
+from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 # httptools with a bound on the request head while it arrives (decision 0024).
@@ -39,17 +38,9 @@ class LiveServer:
         self._wait_until_serving()
 
     def _wait_until_serving(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not start:\n{self.log()}")
+        processes.wait_until_answering(
+            self.process, f"{self.url}/healthz", name="server", log=self.log, timeout=timeout
+        )
 
     def wait_for_log(self, text: str, timeout: float = 15) -> None:
         """Return once the server's log contains text (a line logged beside or after start-up)."""
@@ -64,11 +55,5 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process, timeout=15)
         self._log.close()

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from devtools import token as devtools_token
 from impl.settings import Settings
 from tests.support import forge
-from tests.support.environments import REPORTS, shared_secret_env
+from tests.support.environments import REPORTS, jwks_env, shared_secret_env
 from tests.support.jwks import JwksServer, Outage, SigningKey
 from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
@@ -98,11 +98,7 @@ def jwks(keys: Keys) -> Iterator[JwksServer]:
 def jwks_server(database_url: str, jwks: JwksServer) -> Iterator[LiveServer]:
     env = {
         "DATABASE_URL": database_url,
-        "JWT_SECRET": "",
-        "BETTER_AUTH_SECRET": "",
-        "JWKS_URL": jwks.url,
-        "JWT_ISSUER": ISSUER,
-        "JWT_AUDIENCE": AUDIENCE,
+        **jwks_env(jwks.url),
         "JWKS_TIMEOUT": str(JWKS_TIMEOUT_SECONDS),
         "JWKS_CACHE_SECONDS": "600",
         "JWKS_REFETCH_INTERVAL": "0",
@@ -804,14 +800,7 @@ def test_shared_secret_mode_needs_neither_issuer_nor_audience(clean_env: pytest.
 
 
 def test_a_jwks_server_without_an_audience_does_not_start_and_says_why(database_url: str, jwks: JwksServer) -> None:
-    env = {
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": "",
-        "BETTER_AUTH_SECRET": "",
-        "JWKS_URL": jwks.url,
-        "JWT_ISSUER": ISSUER,
-        "JWT_AUDIENCE": "",
-    }
+    env = {"DATABASE_URL": database_url, **jwks_env(jwks.url, audience="")}
     with pytest.raises(RuntimeError, match=JWKS_NEEDS_ISSUER_AND_AUDIENCE):
         LiveServer(env, log_path=REPORTS / "server-jwks-no-audience.log").stop()
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from tests.support import processes
+from tests.support.environments import jwks_env
 from tests.support.live_server import ROOT, free_port
 from tests.support.node import npm_ci
 
@@ -110,13 +111,7 @@ class BetterAuth:
 
     def service_env(self) -> dict[str, str]:
         """The service configured as docs/frontend.md says: the JWKS URL, and the base URL as issuer and audience."""
-        return {
-            "JWT_SECRET": "",
-            "BETTER_AUTH_SECRET": "",
-            "JWKS_URL": self.jwks_url,
-            "JWT_ISSUER": self.base_url,
-            "JWT_AUDIENCE": self.base_url,
-        }
+        return jwks_env(self.jwks_url, issuer=self.base_url, audience=self.base_url)
 
     def sign_up(self, name: str = "Alice Example") -> BetterAuthUser:
         """A new user, signed up with email and password as a browser would (Better Auth checks Origin)."""

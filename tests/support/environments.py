@@ -18,3 +18,14 @@ def shared_secret_env(database_url: str) -> dict[str, str]:
         "JWKS_URL": "",
         "BETTER_AUTH_SECRET": "",
     }
+
+
+def jwks_env(jwks_url: str, *, issuer: str = ISSUER, audience: str = AUDIENCE) -> dict[str, str]:
+    """The auth settings of a service that trusts the keys published at `jwks_url`, for this issuer and audience."""
+    return {
+        "JWT_SECRET": "",
+        "BETTER_AUTH_SECRET": "",
+        "JWKS_URL": jwks_url,
+        "JWT_ISSUER": issuer,
+        "JWT_AUDIENCE": audience,
+    }

@@ -26,7 +26,7 @@ CONSTRAINTS = {
     "minItems": "min_length",
     "maxItems": "max_length",
 }
-# Parameters arrive as text; these types (generated/wire_types.py) read them as strictly as the spec
+# Parameters arrive as text; these types (contract_runtime/wire_types.py) read them as strictly as the spec
 # says, where FastAPI would take "1" as true or "1700000000" as a date-time.
 WIRE_TYPES = {("string", "date-time"): ("datetime", "Rfc3339DateTime"), ("boolean", None): ("bool", "TrueOrFalse")}
 

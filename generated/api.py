@@ -12,9 +12,10 @@ from typing import Annotated, Any, Awaitable, Callable, Literal, NotRequired, Ty
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from contract_runtime.wire_types import Rfc3339DateTime, TrueOrFalse
+
 from .models import Health, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from .request_reading import RequestReader, json_response, read_json_body
-from .wire_types import Rfc3339DateTime, TrueOrFalse
 
 SecurityDependency = Callable[[Request], Awaitable[Any]]
 

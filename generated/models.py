@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, List, Literal, Optional
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 from contract_runtime.wire_types import Rfc3339DateTime
 
@@ -77,9 +77,6 @@ class Tag(RootModel[str]):
     ]
 
 
-from contract_runtime.wire_types import Rfc3339DateTime
-
-
 class TaskCreate(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -96,35 +93,32 @@ class TaskCreate(BaseModel):
         ),
     ]
     description: Annotated[
-        Optional[str],
+        Optional[str] | MISSING,
         Field(
             description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
             pattern='^[^\\u0000]*$',
         ),
-    ] = None
+    ] = MISSING
     priority: Annotated[
-        Literal['low', 'medium', 'high'],
+        Literal['low', 'medium', 'high'] | MISSING,
         Field(description='How important the task is; `medium` when omitted.'),
-    ] = Field(default=None)
+    ] = MISSING
     due_at: Annotated[
-        Optional[Rfc3339DateTime],
+        Optional[Rfc3339DateTime] | MISSING,
         Field(
             description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date. In UTC it must lie after\n0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z (otherwise 422).\n',
             examples=['2026-12-31T17:00:00Z'],
         ),
-    ] = None
+    ] = MISSING
     tags: Annotated[
-        List[Tag],
+        List[Tag] | MISSING,
         Field(
             description='Up to 10 tags; none when omitted. Tags ignore case: they are stored in lower case, and two\ntags that differ only in case are a duplicate (422).\n',
             max_length=10,
         ),
-    ] = Field(default=None)
-
-
-from contract_runtime.wire_types import Rfc3339DateTime
+    ] = MISSING
 
 
 class TaskReplace(BaseModel):
@@ -143,38 +137,35 @@ class TaskReplace(BaseModel):
         ),
     ]
     description: Annotated[
-        Optional[str],
+        Optional[str] | MISSING,
         Field(
             description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
             pattern='^[^\\u0000]*$',
         ),
-    ] = None
+    ] = MISSING
     completed: Annotated[
         bool, Field(description='Whether the task is done; false when omitted.')
     ] = False
     priority: Annotated[
-        Literal['low', 'medium', 'high'],
+        Literal['low', 'medium', 'high'] | MISSING,
         Field(description='How important the task is; `medium` when omitted.'),
-    ] = Field(default=None)
+    ] = MISSING
     due_at: Annotated[
-        Optional[Rfc3339DateTime],
+        Optional[Rfc3339DateTime] | MISSING,
         Field(
             description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date. In UTC it must lie after\n0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z (otherwise 422).\n',
             examples=['2026-12-31T17:00:00Z'],
         ),
-    ] = None
+    ] = MISSING
     tags: Annotated[
-        List[Tag],
+        List[Tag] | MISSING,
         Field(
             description='Up to 10 tags; none when omitted. Tags ignore case: they are stored in lower case, and two\ntags that differ only in case are a duplicate (422).\n',
             max_length=10,
         ),
-    ] = Field(default=None)
-
-
-from contract_runtime.wire_types import Rfc3339DateTime
+    ] = MISSING
 
 
 class TaskUpdate(BaseModel):
@@ -183,7 +174,7 @@ class TaskUpdate(BaseModel):
         strict=True,
     )
     title: Annotated[
-        str,
+        str | MISSING,
         Field(
             description='What the task is; 1 to 200 characters, not only white space, without NUL (U+0000).',
             examples=['Buy milk'],
@@ -191,37 +182,37 @@ class TaskUpdate(BaseModel):
             min_length=1,
             pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
         ),
-    ] = Field(default=None)
+    ] = MISSING
     description: Annotated[
-        Optional[str],
+        Optional[str] | MISSING,
         Field(
             description='Optional details; at most 1000 characters without NUL (U+0000), or null.',
             examples=['Two litres, semi-skimmed.'],
             max_length=1000,
             pattern='^[^\\u0000]*$',
         ),
-    ] = None
-    completed: Annotated[bool, Field(description='Whether the task is done.')] = Field(
-        default=None
-    )
+    ] = MISSING
+    completed: Annotated[
+        bool | MISSING, Field(description='Whether the task is done.')
+    ] = MISSING
     priority: Annotated[
-        Literal['low', 'medium', 'high'],
+        Literal['low', 'medium', 'high'] | MISSING,
         Field(description='How important the task is.'),
-    ] = Field(default=None)
+    ] = MISSING
     due_at: Annotated[
-        Optional[Rfc3339DateTime],
+        Optional[Rfc3339DateTime] | MISSING,
         Field(
             description='When the task is due, as an RFC 3339 timestamp with a time zone offset (stored and\nreturned in UTC), or null for no due date. In UTC it must lie after\n0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z (otherwise 422).\n',
             examples=['2026-12-31T17:00:00Z'],
         ),
-    ] = None
+    ] = MISSING
     tags: Annotated[
-        List[Tag],
+        List[Tag] | MISSING,
         Field(
             description="The task's new set of tags, replacing the old one (`[]` removes them all). Up to 10; tags\nignore case: they are stored in lower case, and two tags that differ only in case are a\nduplicate (422).\n",
             max_length=10,
         ),
-    ] = Field(default=None)
+    ] = MISSING
 
 
 class TaskPage(BaseModel):
@@ -277,18 +268,18 @@ class Problem(BaseModel):
     ]
     title: Annotated[str, Field(description='A short summary of the problem type.')]
     status: Annotated[int, Field(description='The HTTP status code.', ge=400, le=599)]
-    detail: Annotated[str, Field(description='An explanation of this occurrence.')] = (
-        Field(default=None)
-    )
+    detail: Annotated[
+        str | MISSING, Field(description='An explanation of this occurrence.')
+    ] = MISSING
     instance: Annotated[
-        str, Field(description='The request path this problem occurred on.')
-    ] = Field(default=None)
+        str | MISSING, Field(description='The request path this problem occurred on.')
+    ] = MISSING
     request_id: Annotated[
-        str,
+        str | MISSING,
         Field(
             description="The request's id, as in the `X-Request-ID` response header: the caller's own when it sent\na sane one (1 to 128 letters, digits and `._:-`), else one the service made. Quote it when\nreporting a problem; it finds the request's log line.\n"
         ),
-    ] = Field(default=None)
+    ] = MISSING
 
 
 class QuotaProblem(Problem):
@@ -299,43 +290,13 @@ class QuotaProblem(Problem):
 
 class InvalidParam(BaseModel):
     pointer: Annotated[
-        str, Field(description='A JSON pointer to the invalid part of the body.')
-    ] = Field(default=None)
+        str | MISSING,
+        Field(description='A JSON pointer to the invalid part of the body.'),
+    ] = MISSING
     parameter: Annotated[
-        str, Field(description='The name of the invalid parameter.')
-    ] = Field(default=None)
+        str | MISSING, Field(description='The name of the invalid parameter.')
+    ] = MISSING
     message: Annotated[str, Field(description='What is wrong with it.')]
-
-
-class TagItem(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='A tag; 1 to 30 characters, not only white space, without NUL (U+0000).',
-            max_length=30,
-            min_length=1,
-            pattern='^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$',
-        ),
-    ]
-
-
-class Status(StrEnum):
-    all = 'all'
-    pending = 'pending'
-    completed = 'completed'
-
-
-class Sort(StrEnum):
-    created = 'created'
-    updated = 'updated'
-    title = 'title'
-    due = 'due'
-    priority = 'priority'
-
-
-class Order(StrEnum):
-    asc = 'asc'
-    desc = 'desc'
 
 
 class TagList(BaseModel):

@@ -14,6 +14,9 @@ from impl.tasks.tags import task_tags
 # What omitting a field added in contract 1.2.0 means on create and replace (the spec's descriptions say
 # so; it has no `default:` for them, see openapi/tasks.yaml). Tasks created before 1.2.0 got these too.
 FIELDS_SINCE_1_2: dict[str, Any] = {"priority": "medium", "due_at": None, "tags": []}
+# Every optional field without a `default:` in the spec is MISSING in the generated models when omitted
+# (left out of model_dump); on create and replace omitting it means this (decision 0017).
+DEFAULTS_WHEN_OMITTED: dict[str, Any] = {"description": None, **FIELDS_SINCE_1_2}
 # asyncpg sends the first and the last instant Python's datetime holds as PostgreSQL's -infinity and
 # infinity, and reads those back as datetimes without a time zone: a task due then could never be
 # answered again. Every other instant of years 1 to 9999 (UTC) is stored as given.
@@ -33,17 +36,14 @@ def storable_due_at(fields: dict[str, Any]) -> dict[str, Any]:
 
 def new_task_fields(body: TaskCreate | TaskReplace) -> dict[str, Any]:
     """Every client-settable field of a created or replaced task: what the body says, else its default."""
-    fields = body.model_dump()
-    for name, default in FIELDS_SINCE_1_2.items():
-        if name not in body.model_fields_set:
-            fields[name] = default
+    fields = {**DEFAULTS_WHEN_OMITTED, **body.model_dump()}
     fields["tags"] = task_tags(fields["tags"])
     return storable_due_at(fields)
 
 
 def changed_fields(body: TaskUpdate) -> dict[str, Any]:
-    """The fields a partial update sets, and only those."""
-    fields = body.model_dump(exclude_unset=True)
+    """The fields a partial update sets, and only those (the omitted ones are MISSING, which model_dump leaves out)."""
+    fields = body.model_dump()
     if "tags" in fields:
         fields["tags"] = task_tags(fields["tags"])
     return storable_due_at(fields)

@@ -10,13 +10,13 @@ from urllib.parse import quote
 from asyncpg import ConnectionDoesNotExistError, InterfaceError, InternalClientError, PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from impl.contract_paths import allowed_methods
 from impl.postgresql_version import UnsupportedPostgreSQL
-from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem
+from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem, problem_json
 
 logger = logging.getLogger("tasks_api.errors")
 LOCATION_KINDS = {"path", "query", "header", "cookie"}
@@ -30,9 +30,9 @@ DATABASE_DOWN = ServiceUnavailable("The database is unavailable; retry later.")
 
 def problem_response(
     request: Request, status: int, detail: str, headers: dict[str, str] | None = None, **extensions: Any
-) -> JSONResponse:
-    body = problem(status, detail, instance=instance(request), **extensions)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+) -> Response:
+    body = problem_json(problem(status, detail, instance=instance(request), **extensions))
+    return Response(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def instance(request: Request) -> str:
@@ -55,7 +55,7 @@ def invalid_input(error: dict[str, Any]) -> dict[str, str]:
     return {"pointer": json_pointer(body_path), "message": message}
 
 
-async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [dict(e) for e in exc.errors()]
     malformed = any(e.get("type") == "json_invalid" for e in errors)
@@ -66,14 +66,14 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status, detail, errors=listed)
 
 
-async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+async def on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
     return problem_response(
         request, exc.status, exc.detail, exc.headers, problem_type=exc.type, title=exc.title, **exc.extensions
     )
 
 
-async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
     detail = exc.detail if isinstance(exc.detail, str) else "The request cannot be served."
@@ -119,8 +119,8 @@ def is_database_unavailable(exc: BaseException) -> bool:
 
 def unexpected_error_handler(
     on_database_unavailable: Callable[[], None],
-) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", type(exc).__name__)
             on_database_unavailable()
@@ -131,7 +131,7 @@ def unexpected_error_handler(
     return on_unexpected
 
 
-async def on_unsupported_database(request: Request, exc: Exception) -> JSONResponse:
+async def on_unsupported_database(request: Request, exc: Exception) -> Response:
     """A server older than the supported majors is, to clients, a database that is not there (decision 0031)."""
     logger.error("database refused: %s", exc)
     return await on_problem(request, DATABASE_DOWN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from impl.contract_paths import body_media_types
@@ -23,6 +23,7 @@ from impl.problems import (
     UnsupportedTransferCoding,
     UriTooLong,
     problem,
+    problem_json,
 )
 
 # Twice the longest target the contract allows (8.4 KiB), and the whole head's bound in Node.js and h11
@@ -165,8 +166,8 @@ def media_type_refusal(content_types: list[bytes], accepted: tuple[str, ...]) ->
 async def answer(scope: Scope, send: Send, refusal: RefusedRequest) -> None:
     # An over-long target is not repeated back as the problem's instance.
     where = None if isinstance(refusal, UriTooLong) else instance(Request(scope))
-    body = problem(refusal.status, refusal.detail, instance=where)
-    response = JSONResponse(body, status_code=refusal.status, headers=refusal.headers, media_type=PROBLEM_JSON)
+    body = problem_json(problem(refusal.status, refusal.detail, instance=where))
+    response = Response(body, status_code=refusal.status, headers=refusal.headers, media_type=PROBLEM_JSON)
     await response(scope, receive_nothing, send)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from generated.models import Problem, QuotaProblem, ValidationProblem
 from impl.observability import request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -128,6 +129,10 @@ class ServiceUnavailable(ProblemError):
 TITLES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
 
 
+# The contract's schema for a problem with each extension member; any other member is a bug, not an answer.
+EXTENDED_PROBLEMS: dict[str, type[Problem]] = {"errors": ValidationProblem, "limit": QuotaProblem}
+
+
 def problem(
     status: int,
     detail: str,
@@ -136,9 +141,13 @@ def problem(
     problem_type: str = "about:blank",
     title: str | None = None,
     **extensions: Any,
-) -> dict[str, Any]:
-    """The problem document; without `instance` when there is none worth repeating (such as an over-long URI)."""
-    return {
+) -> Problem:
+    """The problem document, checked against the contract's schema for it.
+
+    Without `instance` when there is none worth repeating (such as an over-long URI).
+    """
+    document = next((EXTENDED_PROBLEMS[name] for name in extensions if name in EXTENDED_PROBLEMS), Problem)
+    members = {
         "type": problem_type,
         "title": title or TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
@@ -147,3 +156,9 @@ def problem(
         **({"request_id": rid} if (rid := request_id.get()) else {}),
         **extensions,
     }
+    return document.model_validate(members, extra="forbid")
+
+
+def problem_json(document: Problem) -> bytes:
+    """The document as sent: compact JSON, its members in the contract's order."""
+    return document.model_dump_json().encode()

@@ -10,7 +10,6 @@ parser's own refusals (400) are problem documents too.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from uvicorn.config import Config
@@ -18,13 +17,13 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from impl.limits import MAX_TARGET_BYTES
-from impl.problems import PROBLEM_JSON, problem
+from impl.problems import PROBLEM_JSON, problem, problem_json
 
 MAX_HEAD_BYTES = 64 * 1024
 
 
 def refusal(status: int, detail: str) -> bytes:
-    body = json.dumps(problem(status, detail, instance=None), separators=(",", ":")).encode()
+    body = problem_json(problem(status, detail, instance=None))
     reason = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}[status]
     head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
     return head % (status, reason, PROBLEM_JSON.encode(), len(body)) + body

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, List, Literal, Optional
 
-from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel
 
 from contract_runtime.wire_types import Rfc3339DateTime
 

@@ -7,6 +7,8 @@ tests hold the meaning of a body, not the keyword signature of a generated model
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
@@ -73,13 +75,38 @@ async def age_keys(conn: Connection, user_id: str, *, hours: int) -> None:
 LOCK_WAITERS = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
 
 
-async def until_waiting_on_locks(conn: Connection, count: int) -> None:
+async def until_waiting_on_locks(conn: Connection, count: int, *, seconds: float = 10) -> None:
     """Return once `count` backends of the test database wait on a lock: the statements under test are
     provably inside PostgreSQL, queued behind the test's lock."""
-    async with asyncio.timeout(10):
-        # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
-        while True:
-            row = await conn.fetchrow(LOCK_WAITERS)
-            if row is not None and row[0] >= count:
-                return
-            await asyncio.sleep(0.02)
+    deadline = asyncio.get_running_loop().time() + seconds
+    waiting = 0
+    # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
+    while asyncio.get_running_loop().time() < deadline:
+        row = await conn.fetchrow(LOCK_WAITERS)
+        waiting = row[0] if row is not None else 0
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{waiting} of {count} statements waited on a lock after {seconds} s")
+
+
+@asynccontextmanager
+async def user_row_locked(database: Database, user_id: str) -> AsyncIterator[None]:
+    """Hold the user's row lock for the block: their creates and deletes queue behind it inside PostgreSQL."""
+    async with database.transaction() as conn:
+        await conn.fetch("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
+        yield
+
+
+@asynccontextmanager
+async def user_row_uncommitted(database: Database, user_id: str) -> AsyncIterator[None]:
+    """Insert the new user's row uncommitted for the block, then roll it back: their first writes wait on it
+    in the unique index, then race to create the row themselves."""
+    async with database.connection() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            await conn.fetch("INSERT INTO users (id) VALUES ($1)", user_id)
+            yield
+        finally:
+            await transaction.rollback()

@@ -14,7 +14,15 @@ from impl.database import Database
 from impl.tasks import repository
 from impl.tasks.repository import EarlierRequest
 from impl.tasks.service import IDEMPOTENCY_KEY_TTL_SECONDS
-from tests.support.in_process import TaskCounts, age_keys, held_keys, task_counts, until_waiting_on_locks
+from tests.support.in_process import (
+    TaskCounts,
+    age_keys,
+    held_keys,
+    task_counts,
+    until_waiting_on_locks,
+    user_row_locked,
+    user_row_uncommitted,
+)
 from tests.support.users import new_user_id
 
 MAX_TASKS = 3
@@ -95,8 +103,7 @@ async def test_concurrent_inserts_never_pass_the_quota_and_keep_the_count_exact(
 ) -> None:
     await insert(conn, user_id, "already there")
     # Every insert queues behind the user's row lock, and all re-check the quota once it is released.
-    async with database.transaction() as blocker:
-        await blocker.fetch("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
+    async with user_row_locked(database, user_id):
         inserts = asyncio.gather(
             *(insert_on_a_connection_of_its_own(database, user_id, f"racer {i}") for i in range(CONCURRENT))
         )
@@ -109,18 +116,11 @@ async def test_concurrent_inserts_never_pass_the_quota_and_keep_the_count_exact(
 async def test_concurrent_first_inserts_of_a_new_user_give_exactly_the_quota(
     database: Database, conn: PoolConnectionProxy, user_id: str
 ) -> None:
-    # Another transaction holds the user's row uncommitted; rolled back, the waiting inserts race to create it.
-    async with database.connection() as blocker:
-        transaction = blocker.transaction()
-        await transaction.start()
-        try:
-            await blocker.fetch("INSERT INTO users (id) VALUES ($1)", user_id)
-            inserts = asyncio.gather(
-                *(insert_on_a_connection_of_its_own(database, user_id, f"first {i}") for i in range(CONCURRENT))
-            )
-            await until_waiting_on_locks(conn, CONCURRENT)
-        finally:
-            await transaction.rollback()
+    async with user_row_uncommitted(database, user_id):
+        inserts = asyncio.gather(
+            *(insert_on_a_connection_of_its_own(database, user_id, f"first {i}") for i in range(CONCURRENT))
+        )
+        await until_waiting_on_locks(conn, CONCURRENT)
     inserted = await inserts
     assert sum(row is not None for row in inserted) == MAX_TASKS
     assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)
@@ -130,16 +130,16 @@ async def test_concurrent_inserts_and_deletes_keep_the_count_exact(
     database: Database, conn: PoolConnectionProxy, user_id: str
 ) -> None:
     ids = [(await insert(conn, user_id, f"task {index}", max_tasks=MAX_TASKS))["id"] for index in range(MAX_TASKS)]
-    async with database.transaction() as blocker:
-        await blocker.fetch("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
+    async with user_row_locked(database, user_id):
         deletes = [delete_on_a_connection_of_its_own(database, user_id, task_id) for task_id in ids * 2]
         inserts = [insert_on_a_connection_of_its_own(database, user_id, "racer") for _ in range(6)]
-        outcomes = asyncio.gather(*deletes, *inserts)
+        outcomes = asyncio.gather(asyncio.gather(*deletes), asyncio.gather(*inserts))
         await until_waiting_on_locks(conn, len(deletes) + len(inserts))
-    deleted = (await outcomes)[: len(deletes)]
+    deleted, inserted = await outcomes
     assert sorted(deleted) == [False] * MAX_TASKS + [True] * MAX_TASKS
-    counts = await task_counts(conn, user_id)
-    assert counts.counted == counts.stored <= MAX_TASKS
+    created = sum(row is not None for row in inserted)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=created, stored=created)
+    assert created <= MAX_TASKS
 
 
 # --- Versions ---------------------------------------------------------------------------------------------

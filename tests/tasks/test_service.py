@@ -3,6 +3,7 @@ which problem it raises, and what it leaves stored. What crosses HTTP is specifi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +22,15 @@ from impl.problems import (
     UnprocessableParameter,
 )
 from impl.tasks.service import TasksService
-from tests.support.in_process import TaskCounts, body, held_keys, task_counts, tasks_service
+from tests.support.in_process import (
+    TaskCounts,
+    body,
+    held_keys,
+    task_counts,
+    tasks_service,
+    until_waiting_on_locks,
+    user_row_uncommitted,
+)
 from tests.support.users import new_user_id
 
 MAX_TASKS = 3
@@ -43,14 +52,14 @@ def new_key() -> str:
 
 async def create(
     service: TasksService, user_id: str, fields: dict[str, Any] | None = None, *, key: str | None = None
-) -> tuple[Task, dict[str, str]]:
+) -> tuple[Task, dict[str, object]]:
     task, headers = await service.create_task(
         user_id=user_id, idempotency_key=key, body=body(TaskCreate, fields or {"title": "Buy milk"})
     )
     return task, dict(headers)
 
 
-async def stored(service: TasksService, user_id: str, task_id: int) -> tuple[Task, dict[str, str]]:
+async def stored(service: TasksService, user_id: str, task_id: int) -> tuple[Task, dict[str, object]]:
     task, headers = await service.get_task(user_id=user_id, task_id=task_id)
     return task, dict(headers)
 
@@ -201,6 +210,41 @@ async def test_a_retry_with_a_held_key_replays_at_both_quotas(quota_service: Tas
     assert (replayed, headers["Idempotent-Replayed"]) == (task, "true")
 
 
+# --- Concurrent creates: each call below takes a connection of its own, as concurrent requests do ---------
+
+CONCURRENT = 10
+
+
+async def test_concurrent_creates_with_one_key_make_one_task_and_replay_it_to_the_rest(
+    service: TasksService, database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    key = new_key()
+    async with user_row_uncommitted(database, user_id):
+        racing = asyncio.gather(*(create(service, user_id, {"title": "Once"}, key=key) for _ in range(CONCURRENT)))
+        await until_waiting_on_locks(conn, CONCURRENT)
+    answers = await racing
+    assert all(task == answers[0][0] for task, _ in answers)
+    replayed = [headers.get("Idempotent-Replayed") for _, headers in answers]
+    assert sorted(replayed, key=str) == [None] + ["true"] * (CONCURRENT - 1)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_concurrent_first_keyed_creates_of_a_new_user_give_exactly_the_key_quota(
+    quota_service: TasksService, database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    async with user_row_uncommitted(database, user_id):
+        racing = asyncio.gather(
+            *(create(quota_service, user_id, key=new_key()) for _ in range(CONCURRENT)), return_exceptions=True
+        )
+        await until_waiting_on_locks(conn, CONCURRENT)
+    outcomes = await racing
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert all(isinstance(problem, IdempotencyKeyQuotaReached) for problem in refused), refused
+    assert len(refused) == CONCURRENT - MAX_KEYS
+    assert len(await held_keys(conn, user_id)) == MAX_KEYS
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_KEYS, stored=MAX_KEYS)
+
+
 # --- If-Match and the changes it guards -------------------------------------------------------------------
 
 Write = Callable[[TasksService, str, int, str | None], Awaitable[object]]
@@ -225,7 +269,8 @@ async def toggle(service: TasksService, user_id: str, task_id: int, if_match: st
 
 
 async def delete(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
-    return await service.delete_task(user_id=user_id, task_id=task_id, if_match=if_match)
+    await service.delete_task(user_id=user_id, task_id=task_id, if_match=if_match)
+    return None
 
 
 WRITES = [replace, update, update_nothing, toggle, delete]

@@ -96,6 +96,20 @@ async def test_tags_repeated_ignoring_case_are_refused_and_nothing_is_written(
     assert await task_counts(conn, user_id) == TaskCounts(counted=None, stored=0)
 
 
+@pytest.mark.parametrize("due_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"])
+async def test_a_due_date_postgresql_would_store_as_an_infinity_is_refused_and_nothing_is_written(
+    service: TasksService, conn: PoolConnectionProxy, user_id: str, due_at: str
+) -> None:
+    with pytest.raises(UnprocessableContent) as refused:
+        await create(service, user_id, {"title": "Someday", "due_at": due_at})
+    assert [error["pointer"] for error in refused.value.extensions["errors"]] == ["/due_at"]
+    task, _ = await create(service, user_id)
+    changes = body(TaskUpdate, {"due_at": due_at})
+    with pytest.raises(UnprocessableContent):
+        await service.update_task(user_id=user_id, task_id=task.id, if_match=None, body=changes)
+    assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
+
+
 # --- Idempotency-Key ------------------------------------------------------------------------------------
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
+from impl.database import Database
+from impl.tasks.service import TasksService
 from tests.support.cursors import read_cursor_key
 from tests.support.database import fresh_database
 from tests.support.environments import REPORTS, shared_secret_env
+from tests.support.in_process import in_process_settings, tasks_service
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.users import User, new_user_id
 
@@ -37,6 +41,32 @@ def database_url(postgres: embedded_db.PostgresServer) -> Iterator[str]:
 async def cursor_key(database_url: str) -> bytes:
     """The key the service seals list cursors with (migration 0005 made it; every instance reads it)."""
     return await read_cursor_key(database_url)
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The service's Database on the test database, for tests that call the service or repository in-process."""
+    database = Database(in_process_settings(database_url))
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def conn(database: Database) -> AsyncIterator[PoolConnectionProxy]:
+    async with database.connection() as connection:
+        yield connection
+
+
+@pytest.fixture
+def service(database: Database) -> TasksService:
+    """The task service with the default quotas (tests of the quotas build their own)."""
+    return tasks_service(database)
+
+
+@pytest.fixture
+def user_id() -> str:
+    """A user of their own for each test: the tests share one database and never empty it."""
+    return new_user_id()
 
 
 @pytest.fixture(scope="session")

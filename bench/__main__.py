@@ -28,18 +28,19 @@ import httpx
 from jose import jwt
 
 from bench import report
+from bench.baseline import Baseline, checkout, this_commit
 from bench.database import Database, Layout, open_database, seed
 from bench.loadgen import (
     FILTERED,
     MAX_FILTERED_PAGES,
     PAGE_SIZE,
-    Filtered,
     FilteredPlan,
     Measurement,
+    combined,
     connections_for,
-    ensure_wrk,
     filtered_scripts,
     find_pgbench,
+    find_wrk,
     growth_script,
     pgbench_scripts,
     pgbench_variables,
@@ -47,9 +48,9 @@ from bench.loadgen import (
     run_wrk,
 )
 from bench.noise import OtherCpu
-from bench.servers import ROOT, UvicornServer
 from bench.statements import service_sql
-from impl.tasks import repository
+from devtools.live_server import ROOT, SERVICE_APP, LiveServer
+from impl.tasks.repository import list_queries, needs_count
 
 WORKLOADS = ("mixed", "list", "list-filtered", "get", "create", "update", "delete")
 # One operation each: measured for shorter by default, which keeps the whole run under 10 minutes.
@@ -112,6 +113,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--growth-connections", type=int, default=10, help="connections in growth runs (realistic shape)"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also serve the service as of this git ref (e.g. main) and measure it beside this one in each run",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="with --baseline: runs of each of the two per workload and shape, alternating (default 2)",
+    )
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--wipe-database", action="store_true", help="allow emptying the database at DATABASE_URL")
     args = parser.parse_args(argv)
@@ -120,6 +132,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if unknown := set(chosen) - set(allowed):
             parser.error(f"--{name}: unknown {sorted(unknown)}")
         setattr(args, name, [item for item in allowed if item in chosen])
+    if args.baseline:
+        if "service" not in args.targets:
+            parser.error("--baseline is measured against the service: keep it in --targets")
+        args.targets.insert(1, "baseline")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.connections > args.users:
         parser.error("each connection is a distinct user: --connections may not exceed --users")
     if args.tasks % args.users:
@@ -161,31 +179,19 @@ def tool_version(command: list[str]) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
 
 
-class CountingConnection:
-    """An asyncpg connection that counts the statements run through it."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn, self.statements = conn, 0
-
-    async def fetch(self, query: str, *args: Any) -> Any:
-        self.statements += 1
-        return await self.conn.fetch(query, *args)
-
-    async def fetchrow(self, query: str, *args: Any) -> Any:
-        self.statements += 1
-        return await self.conn.fetchrow(query, *args)
-
-
 class Bench:
-    def __init__(self, args: argparse.Namespace, database: Database, *, wrk: str, pgbench: str) -> None:
+    def __init__(
+        self, args: argparse.Namespace, database: Database, *, wrk: str, pgbench: str, baseline: Baseline | None
+    ) -> None:
         self.args = args
+        self.baseline = baseline
         self.database = database
         self.wrk = wrk
         self.pgbench = pgbench
         self.sql = service_sql()
         self.secret = secrets.token_urlsafe(48)
         self.tokens: dict[str, str] = {}
-        self.servers: dict[str, UvicornServer] = {}
+        self.servers: dict[str, LiveServer] = {}
         self.log_dir = ROOT / ".data" / "bench-logs"
         self.current: Layout | None = None
         self.anchor = datetime.now(UTC)  # the seeding's "now": due dates are spread around it
@@ -210,15 +216,19 @@ class Bench:
         }
 
     def start_servers(self) -> None:
-        apps = {"service": ["impl.app:create_app", "--factory"], "raw": ["bench.raw_app:app"]}
-        for name in ("service", "raw"):
+        apps = {"service": SERVICE_APP, "baseline": SERVICE_APP, "raw": ("bench.raw_app:app",)}
+        for name in ("service", "baseline", "raw"):
             if name in self.args.targets:
-                self.servers[name] = UvicornServer(
-                    name,
-                    apps[name],
+                self.servers[name] = LiveServer(
                     self.environment(),
-                    workers=self.args.workers,
                     log_path=self.log_dir / f"{name}.log",
+                    workers=self.args.workers,
+                    app=apps[name],
+                    # The baseline's own impl/ and generated/, imported from its checkout.
+                    cwd=self.baseline.directory if name == "baseline" and self.baseline else ROOT,
+                    loop="uvloop",
+                    name=name,
+                    timeout=60,
                 )
 
     def stop_server(self, name: str) -> None:
@@ -269,41 +279,28 @@ class Bench:
         return asyncio.run(count())
 
     def filtered_plans(self, layout: Layout) -> list[FilteredPlan]:
-        """Each filter combination on the data just seeded, asked of list_page itself on the database:
-        how many tasks it matches for each connection's user (the seeding makes that one number), and
-        on which of the pages the workload asks for list_page runs the count."""
+        """Each filter combination on the data just seeded, run as the service runs it: how many tasks
+        it matches for each connection's user (the seeding makes that one number), and on which of the
+        pages the workload asks for the service runs the count (repository.needs_count)."""
         users = [c.uid for c in connections_for(layout, self.token, self.args.connections)]
-
-        async def listed(conn: Any, filtered: Filtered, uid: str, offset: int) -> tuple[int, int]:
-            """The total list_page answers, and how many statements it ran for it (as the service calls it)."""
-            counting = CountingConnection(conn)
-            result = await repository.list_page(
-                counting,
-                user_id=uid,
-                status=filtered.status,  # type: ignore[arg-type]
-                sort=filtered.sort,  # type: ignore[arg-type]
-                order=filtered.order,  # type: ignore[arg-type]
-                limit=PAGE_SIZE,
-                offset=offset,
-                text=filtered.text,
-                tags=list(filtered.tags),
-                due_before=filtered.due_before(self.anchor),
-                overdue=filtered.overdue,
-            )
-            return int(result[1]), counting.statements  # list_page answers (page, total, ...)
 
         async def plan() -> list[FilteredPlan]:
             conn = await self.database.connect()
             try:
                 plans = []
                 for filtered in FILTERED:
-                    totals = {(await listed(conn, filtered, uid, 0))[0] for uid in users}
+                    page, count = list_queries(filtered.status, filtered.sort, filtered.order, filtered.shape)  # type: ignore[arg-type]
+                    values = {"limit": PAGE_SIZE, **filtered.bound_values(self.anchor)}
+                    totals = {(await count.one_or_none(conn, **values, user_id=uid) or [0])[0] for uid in users}
                     if len(totals) != 1:
                         raise RuntimeError(f"{filtered.name} matches {sorted(totals)} tasks: users differ")
                     matches = totals.pop()
                     pages = min(MAX_FILTERED_PAGES, max(1, math.ceil(matches / PAGE_SIZE)))
-                    runs = [(await listed(conn, filtered, users[0], PAGE_SIZE * n))[1] for n in range(pages)]
-                    plans.append(FilteredPlan(filtered, matches, tuple(ran == 2 for ran in runs)))
+                    counted = []
+                    for offset in range(0, pages * PAGE_SIZE, PAGE_SIZE):
+                        rows = await page.all(conn, **values, user_id=users[0], offset=offset)
+                        counted.append(needs_count(returned=len(rows), limit=PAGE_SIZE, offset=offset, by_cursor=False))
+                    plans.append(FilteredPlan(filtered, matches, tuple(counted)))
                 return plans
             finally:
                 await conn.close()
@@ -352,21 +349,35 @@ class Bench:
             filtered=[(plan.filtered.query(self.anchor), len(plan.counted)) for plan in plans],
         )
 
+    def run_order(self) -> list[str]:
+        """The targets' runs for one workload and shape. With a baseline, it and the service take turns
+        over --rounds (service, baseline, baseline, service, ...), so drift during them weighs on both alike."""
+        if "baseline" not in self.args.targets:
+            return list(self.args.targets)
+        pairs = [
+            ("service", "baseline") if turn % 2 == 0 else ("baseline", "service") for turn in range(self.args.rounds)
+        ]
+        return [target for pair in pairs for target in pair] + [
+            target for target in self.args.targets if target not in ("service", "baseline")
+        ]
+
     def main_runs(self) -> list[dict[str, Any]]:
         runs = []
         for shape in self.args.shapes:
             for workload in self.args.workloads:
                 layout = self.main_layout(workload, shape)
-                measurements: dict[str, Measurement] = {}
+                rounds: dict[str, list[Measurement]] = {}
                 loads: dict[str, str] = {}
                 plans: list[FilteredPlan] = []
-                for target in self.args.targets:
+                for target in self.run_order():
                     self.seed(layout)
                     plans = self.filtered_plans(layout) if workload == "list-filtered" else []
-                    loads[target] = load_average()
+                    loads.setdefault(target, load_average())
                     self.other_cpu.start()
-                    measurements[target] = self.measure(target, workload, shape, layout, plans)
-                    measurements[target].other_cpu = self.other_cpu.stop()
+                    measurement = self.measure(target, workload, shape, layout, plans)
+                    measurement.other_cpu = self.other_cpu.stop()
+                    rounds.setdefault(target, []).append(measurement)
+                measurements = {target: combined(runs) for target, runs in rounds.items()}
                 run = {
                     "shape": shape,
                     "workload": workload,
@@ -383,10 +394,11 @@ class Bench:
                     ],
                     "load_average_before": loads,
                     "measurements": measurements,
+                    "rounds": {target: runs for target, runs in rounds.items() if len(runs) > 1},
                     "ratios": {
-                        limit: report.ratios(measurements.get("service"), measurements.get(limit))
-                        for limit in ("raw", "database")
-                        if limit in measurements
+                        other: report.ratios(measurements.get("service"), measurements.get(other))
+                        for other in ("baseline", "raw", "database")
+                        if other in measurements
                     },
                 }
                 runs.append(run)
@@ -437,7 +449,7 @@ class Bench:
                 )
             if "database" in self.args.targets and scenario.cursor_at is None:
                 constants: dict[str, str] = {}
-                scripts = growth_script(self.sql, constants)
+                scripts = growth_script(constants)
                 variables = {
                     **pgbench_variables(layout, clients, heavy=heavy, limit=limit, offset=offset),
                     **constants,
@@ -486,8 +498,13 @@ def main(argv: list[str] | None = None) -> None:
         f"load average {load_average()}",
         flush=True,
     )
-    wrk, pgbench = ensure_wrk(), find_pgbench()
+    wrk, pgbench = find_wrk(), find_pgbench()
     document["tools"] = {"wrk": tool_version([wrk, "--version"]), "pgbench": tool_version([pgbench, "--version"])}
+    document["service_commit"] = this_commit()
+    baseline = checkout(args.baseline) if args.baseline else None
+    if baseline is not None:
+        document["baseline"] = {"ref": baseline.ref, "commit": baseline.commit, "alembic_head": baseline.alembic_head}
+        print(f"bench: baseline {baseline.label}, served from {baseline.directory}", flush=True)
     database = open_database(wipe_external=args.wipe_database)
     bench: Bench | None = None
     runs: list[dict[str, Any]] = []
@@ -496,7 +513,7 @@ def main(argv: list[str] | None = None) -> None:
     interrupted = True
     try:
         document["database"] = database.settings()
-        bench = Bench(args, database, wrk=wrk, pgbench=pgbench)
+        bench = Bench(args, database, wrk=wrk, pgbench=pgbench, baseline=baseline)
         bench.start_servers()
         bench.warm_up()
         runs = bench.main_runs()
@@ -504,6 +521,7 @@ def main(argv: list[str] | None = None) -> None:
             peak_rss[name] = server.peak_rss_mib()
         if args.growth:
             bench.stop_server("raw")
+            bench.stop_server("baseline")
             growth = bench.growth_runs()
             if "service" in bench.servers:
                 peak_rss["service_after_growth"] = bench.servers["service"].peak_rss_mib()
@@ -517,18 +535,23 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.monotonic() - started
     document["machine"] |= {"load_average_end": load_average(), "other_test_processes_end": other_test_runs()}
     document |= {"wall_seconds": round(wall, 1), "runs": runs, "peak_rss_mib": peak_rss, "growth": growth}
-    checks = report.target_checks(runs, growth)
+    checks = report.target_checks(runs, growth, baseline=baseline.label if baseline else None)
     document["targets"] = checks
     document["list_filtered_vs_list"] = report.filtered_vs_plain(runs)
 
     print()
     print(report.run_table(runs))
     print("\n÷raw / ÷db: the service's figure divided by the Python stack limit's / the database limit's.")
+    if baseline is not None:
+        print(
+            f"÷base: the service's figure divided by the baseline's, {baseline.label}; each of the two the "
+            f"sum of {args.rounds} alternating runs (req/s: all requests over all seconds; latencies: the runs' mean)."
+        )
     print("Peak RSS per worker (VmHWM, MiB): " + "; ".join(f"{k} {v}" for k, v in peak_rss.items()))
     if growth:
         print(f"\nGrowth: list latency in ms, {args.growth_connections} connections, realistic shape")
         print(report.growth_table(growth))
-    print("\nTargets (issues 4 and 6):")
+    print("\nTargets (issues 4, 6 and 13):" if baseline else "\nTargets (issues 4 and 6):")
     for check in checks:
         print(f"  {check}")
     notes = report.notes(runs, growth)

@@ -23,8 +23,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.database import USER_BASE, Layout
-from bench.statements import ListShape, ServiceSql, Statement, list_statements
-from impl.tasks.list_filters import contains_pattern
+from bench.statements import CREATE_DEFAULTS, ServiceSql
+from impl.sql import Query
+from impl.tasks.list_filters import FilterShape, contains_pattern
+from impl.tasks.repository import list_queries
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "workload.lua"
 WRK_TIMEOUT = "10s"
@@ -47,8 +49,8 @@ class Filtered:
     overdue: bool | None = None
 
     @property
-    def shape(self) -> ListShape:
-        return ListShape(
+    def shape(self) -> FilterShape:
+        return FilterShape(
             text=self.text is not None,
             tags=bool(self.tags),
             due_before=self.due_within_days is not None,
@@ -70,15 +72,15 @@ class Filtered:
             pairs.append(("overdue", "true" if self.overdue else "false"))
         return urlencode(pairs)
 
-    def bound_values(self, anchor: datetime) -> dict[str, str]:
-        """The values list_page binds for this combination, as pgbench variables (text) per role."""
-        values = {}
+    def bound_values(self, anchor: datetime) -> dict[str, object]:
+        """The values the service binds for this combination's filters, by bind name."""
+        values: dict[str, object] = {}
         if self.text is not None:
             values["search_pattern"] = contains_pattern(self.text)
         if self.tags:
-            values["tags"] = "{" + ",".join(sorted(set(self.tags))) + "}"
+            values["tags"] = sorted(set(self.tags))
         if (before := self.due_before(anchor)) is not None:
-            values["due_before"] = before.isoformat()
+            values["due_before"] = before
         return values
 
 
@@ -124,6 +126,43 @@ class Measurement:
         return asdict(self)
 
 
+def combined(runs: list[Measurement]) -> Measurement:
+    """Several runs of one target as one: req/s over all their requests and seconds, each latency
+    percentile the runs' mean (wrk reports percentiles, not the distributions), the worst maximum."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def mean(values: list[float]) -> float:
+        return round(sum(values) / len(values), 3)
+
+    def summed(counts: list[dict[str, int]]) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for count in counts:
+            for name, n in count.items():
+                total[name] = total.get(name, 0) + n
+        return total
+
+    requests, seconds = sum(m.requests for m in runs), sum(m.seconds for m in runs)
+    shares = [m.other_cpu for m in runs if m.other_cpu is not None]
+    return Measurement(
+        target=runs[0].target,
+        requests=requests,
+        seconds=round(seconds, 3),
+        rps=round(requests / seconds, 1),
+        p50_ms=mean([m.p50_ms for m in runs]),
+        p90_ms=mean([m.p90_ms for m in runs]),
+        p99_ms=mean([m.p99_ms for m in runs]),
+        mean_ms=round(sum(m.mean_ms * m.requests for m in runs) / requests, 3),
+        max_ms=max(m.max_ms for m in runs),
+        errors=sum(m.errors for m in runs),
+        error_detail=summed([m.error_detail for m in runs]),
+        statuses=summed([m.statuses for m in runs]),
+        operations=summed([m.operations for m in runs]),
+        notes=[note for m in runs for note in m.notes],
+        other_cpu=max(shares) if shares else None,
+    )
+
+
 @dataclass(frozen=True)
 class Connection:
     """What one load connection is: a user, their token and their task id blocks."""
@@ -154,26 +193,14 @@ def connections_for(
     ]
 
 
-def apt_get(*arguments: str) -> bool:
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    return (
-        subprocess.run(["apt-get", *arguments], stdout=subprocess.DEVNULL, env=environment, check=False).returncode == 0
-    )
-
-
-def ensure_wrk() -> str:
-    """wrk from PATH; when missing and root on Debian, installed from Debian's archive first."""
+def find_wrk() -> str:
+    """wrk from PATH; `make bench` installs it (scripts/apt-install.sh) before the bench starts."""
     found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("wrk is missing: installing Debian's package (apt-get install -y wrk)...", flush=True)
-        if not apt_get("install", "-y", "wrk"):  # the package lists may be missing or stale
-            apt_get("update", "-qq")
-            apt_get("install", "-y", "wrk")
-        found = shutil.which("wrk")
     if not found:
-        raise SystemExit("The bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`.")
+        raise SystemExit(
+            "The bench needs wrk: run it through `make bench` (which installs Debian's package as root), "
+            "or install it yourself (`apt-get install wrk`, `brew install wrk`)."
+        )
     return found
 
 
@@ -279,21 +306,31 @@ def find_pgbench() -> str:
     return found
 
 
-def pgbench_sql(statement: Statement, variables: dict[str, str], constants: dict[str, str]) -> str:
-    """The statement with each $n replaced by its pgbench variable (or a -D constant)."""
+def pgbench_literal(value: object) -> str:
+    """A bound value as pgbench sends a variable: as text; a list (the tags) as PostgreSQL's array literal."""
+    if isinstance(value, list):
+        return "{" + ",".join(map(str, value)) + "}"
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def pgbench_sql(query: Query, variables: dict[str, str], constants: dict[str, str]) -> str:
+    """The statement with each $n replaced by the pgbench variable of its name, or its fixed value
+    (the statement's own constant, or a create's default) as a -D constant."""
+    fixed = {**CREATE_DEFAULTS, **query.constants}
 
     def replace(match: re.Match[str]) -> str:
-        role, constant = statement.params[int(match.group(1)) - 1]
-        if role is not None:
-            return variables[role]
-        if constant is None:
+        name = query.names[int(match.group(1)) - 1]
+        if name in variables:
+            return variables[name]
+        if name not in fixed:
+            raise RuntimeError(f"the bench has no value for the service's bind parameter {name!r}:\n{query.sql}")
+        if fixed[name] is None:
             return "NULL"
-        name = f"c{len(constants)}"
-        # pgbench sends variables as text: a list (the default tags) as PostgreSQL's array literal.
-        constants[name] = "{" + ",".join(map(str, constant)) + "}" if isinstance(constant, list) else str(constant)
-        return f":{name}"
+        constant = f"c{len(constants)}"
+        constants[constant] = pgbench_literal(fixed[name])
+        return f":{constant}"
 
-    return re.sub(r"\$(\d+)", replace, " ".join(statement.sql.split())) + ";"
+    return re.sub(r"\$(\d+)", replace, " ".join(query.sql.split())) + ";"
 
 
 @dataclass(frozen=True)
@@ -328,15 +365,15 @@ ROLES = {
 
 def filtered_scripts(plans: list[FilteredPlan], anchor: datetime, constants: dict[str, str]) -> list[Script]:
     """One script per combination and page, weighted so each combination (and each of its pages) is as
-    likely as in the wrk script; the count runs only on the pages where list_page runs it."""
+    likely as in the wrk script; the count runs only on the pages where the service runs it."""
     scripts = []
     for index, plan in enumerate(plans):
         filtered = plan.filtered
         variables = dict(ROLES)
-        for role, value in filtered.bound_values(anchor).items():
-            constants[f"f{index}_{role}"] = value
-            variables[role] = f":f{index}_{role}"
-        page, count = list_statements(filtered.status, filtered.sort, filtered.order, filtered.shape)
+        for name, value in filtered.bound_values(anchor).items():
+            constants[f"f{index}_{name}"] = pgbench_literal(value)
+            variables[name] = f":f{index}_{name}"
+        page, count = list_queries(filtered.status, filtered.sort, filtered.order, filtered.shape)  # type: ignore[arg-type]
         pages = len(plan.counted)
         for number, counted in enumerate(plan.counted):
             statements = (page, count) if counted else (page,)
@@ -350,13 +387,13 @@ def filtered_scripts(plans: list[FilteredPlan], anchor: datetime, constants: dic
 def pgbench_scripts(sql: ServiceSql, mode: str, constants: dict[str, str]) -> list[Script]:
     """The scripts (one transaction each) for a workload, weighted as the wrk script picks operations."""
 
-    def text(*statements: Statement) -> str:
+    def text(*statements: Query) -> str:
         return "".join(pgbench_sql(statement, ROLES, constants) + "\n" for statement in statements)
 
     created = pgbench_sql(sql.insert, ROLES, constants).removesuffix(";") + " \\gset c_\n"
 
     def listing(status: str, weight: int) -> Script:
-        page, count = sql.list_page[(status, "created", "desc")]
+        page, count = list_queries(status, "created", "desc")  # type: ignore[arg-type]
         paging = f"\\set off {PAGE_SIZE} * random(0, {LIST_PAGES[status] - 1})\n"
         return Script(f"list_{status}", weight, USER_VARIABLE + paging + text(page, count))
 
@@ -377,8 +414,8 @@ def pgbench_scripts(sql: ServiceSql, mode: str, constants: dict[str, str]) -> li
     return [{"get": get, "create": create}[mode]]
 
 
-def growth_script(sql: ServiceSql, constants: dict[str, str]) -> list[Script]:
-    page, count = sql.list_page[("all", "created", "desc")]
+def growth_script(constants: dict[str, str]) -> list[Script]:
+    page, count = list_queries("all", "created", "desc")
     statements = "".join(pgbench_sql(statement, ROLES, constants) + "\n" for statement in (page, count))
     return [Script("list", 1, USER_VARIABLE + statements)]
 

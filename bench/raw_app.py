@@ -5,7 +5,7 @@ workers). Per request it does what the service cannot avoid: parse the path and 
 bearer token's text as the service does (impl.auth.compact_jws), verify it (HS256) with python-jose
 or find it among the tokens it verified already, as the service does, and check `sub` against the
 path's user id, run the service's
-own SQL (bench.statements, recorded from impl.tasks.repository) through the service's own asyncpg
+own SQL (the compiled statements of impl.tasks.repository, bench.statements) through the service's own asyncpg
 pool (impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
 everything else: validation beyond what the SQL needs, problem documents, request ids, logging, ETag
 preconditions and idempotency keys.
@@ -26,24 +26,15 @@ import asyncpg  # type: ignore[import-untyped]
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from bench.statements import (
-    ORDERS,
-    PLAIN,
-    SORTS,
-    STATUSES,
-    ListShape,
-    ServiceSql,
-    Statement,
-    counts_after,
-    list_statements,
-    service_sql,
-)
+from bench.statements import CREATE_DEFAULTS, ORDERS, SORTS, STATUSES, ServiceSql, service_sql
 from impl.auth import compact_jws
 from impl.auth.verified_tokens import VerifiedTokens
 from impl.database import create_pool
 from impl.heap import freeze_startup_heap
 from impl.settings import get_settings
-from impl.tasks.list_filters import contains_pattern
+from impl.sql import Query
+from impl.tasks.list_filters import FilterShape, contains_pattern
+from impl.tasks.repository import list_queries, needs_count
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -230,21 +221,19 @@ class RawApp:
             if (when := instant(query, name)) is not None:
                 values[name] = when
         overdue = choice(query, "overdue", ("true", "false", ""), "")
-        shape = ListShape(
+        shape = FilterShape(
             text="search_pattern" in values,
             tags="tags" in values,
             due_before="due_before" in values,
             due_after="due_after" in values,
             overdue=None if not overdue else overdue == "true",
         )
-        if shape == PLAIN:
-            page_sql, count_sql = self.sql.list_page[(status, sort, order)]
-        else:  # recorded on first use, as the service compiles each shape on first use
-            page_sql, count_sql = list_statements(status, sort, order, shape)
-        rows = await conn.fetch(page_sql.sql, *page_sql.arguments(values))
-        # Counted exactly when list_page counts (its page query may ask for a row beyond the page).
-        if counts_after(len(rows), limit, offset):
-            total = await conn.fetchval(count_sql.sql, *count_sql.arguments(values))
+        # Compiled on first use of each shape, as the service compiles them.
+        page_query, count_query = list_queries(status, sort, order, shape)  # type: ignore[arg-type]
+        rows = await conn.fetch(page_query.sql, *page_query.arguments(values))
+        # Counted exactly when the service counts (its page query asks for a row beyond the page).
+        if needs_count(returned=len(rows), limit=limit, offset=offset, by_cursor=False):
+            total = await conn.fetchval(count_query.sql, *count_query.arguments(values))
         else:
             total = offset + len(rows)
         page = rows[:limit]
@@ -260,7 +249,9 @@ class RawApp:
             raise HttpError(422, "title must be 1 to 200 characters")
         if description is not None and not isinstance(description, str):
             raise HttpError(422, "description must be a string or null")
-        row = await self.fetch(conn, self.sql.insert, user_id=user_id, title=title, description=description)
+        row = await self.fetch(
+            conn, self.sql.insert, user_id=user_id, title=title, description=description, **CREATE_DEFAULTS
+        )
         assert row is not None
         location = f"/api/{user_id}/tasks/{row['id']}".encode()
         return 201, task_json(row), [(b"location", location), (b"etag", f'"{row["version"]}"'.encode())]
@@ -272,8 +263,8 @@ class RawApp:
         return 200, task_json(row), [(b"etag", f'"{row["version"]}"'.encode())]
 
     @staticmethod
-    async def fetch(conn: asyncpg.Connection, statement: Statement, **values: object) -> asyncpg.Record | None:
-        row: asyncpg.Record | None = await conn.fetchrow(statement.sql, *statement.arguments(values))
+    async def fetch(conn: asyncpg.Connection, query: Query, **values: object) -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await conn.fetchrow(query.sql, *query.arguments(values))
         return row
 
 

@@ -16,6 +16,9 @@ REALISTIC_P99_MS = 25.0
 GROWTH_FLATNESS = 2.0
 # Issue 6: filtered list requests no worse than 1.5x plain ones (throughput and p99), in the same run.
 FILTERED_SLOWDOWN = 1.5
+# Issue 13's rule: the new routes, unless they lose more than 15% of the baseline's saturation throughput
+# on list and mixed in the same run.
+BASELINE_RPS_RATIO = 0.85
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -37,14 +40,17 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 
 def run_table(runs: list[dict[str, Any]]) -> str:
+    with_baseline = any("baseline" in run["ratios"] for run in runs)
     header = (
         f"{'shape':<11}{'workload':<14}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
         f"{'errors':>8}  {'÷raw req/s':>10}{'÷raw p99':>9}  {'÷db req/s':>9}{'÷db p99':>8}"
     )
+    if with_baseline:
+        header += f"  {'÷base req/s':>11}{'÷base p99':>10}"
     lines = [header, "-" * len(header)]
     for run in runs:
         first = True
-        for target in ("service", "raw", "database"):
+        for target in ("service", "baseline", "raw", "database"):
             m: Measurement | None = run["measurements"].get(target)
             if m is None:
                 continue
@@ -60,6 +66,9 @@ def run_table(runs: list[dict[str, Any]]) -> str:
                     f"  {fmt(to_raw.get('rps'), 3):>10}{fmt(to_raw.get('p99'), 2):>9}"
                     f"  {fmt(to_db.get('rps'), 3):>9}{fmt(to_db.get('p99'), 2):>8}"
                 )
+                if with_baseline:
+                    to_base = run["ratios"].get("baseline", {})
+                    line += f"  {fmt(to_base.get('rps'), 3):>11}{fmt(to_base.get('p99'), 2):>10}"
             lines.append(line)
     return "\n".join(lines)
 
@@ -98,8 +107,11 @@ def filtered_vs_plain(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def target_checks(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
-    """Issues 4 and 6's targets, each as 'met' or 'NOT met' with the numbers behind it."""
+def target_checks(
+    runs: list[dict[str, Any]], growth: list[dict[str, Any]], *, baseline: str | None = None
+) -> list[str]:
+    """Issues 4 and 6's targets, and issue 13's rule against the baseline when there is one, each as
+    'met' or 'NOT met' with the numbers behind it."""
     checks = []
     errors = {
         f"{r['shape']}/{r['workload']}": r["measurements"]["service"].errors
@@ -116,6 +128,14 @@ def target_checks(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> l
                 f"{'met' if ok else 'NOT met'}: saturation {run['workload']}: "
                 f"{to_raw['rps']} of the Python stack limit's req/s (want >= {SATURATION_RPS_RATIO}), "
                 f"p99 {to_raw['p99']}x its p99 (want <= {SATURATION_P99_RATIO}x)"
+            )
+    for run in runs:
+        to_base = run["ratios"].get("baseline", {})
+        if run["shape"] == "saturation" and run["workload"] in ("list", "mixed") and to_base:
+            ok = (to_base["rps"] or 0) >= BASELINE_RPS_RATIO
+            checks.append(
+                f"{'met' if ok else 'NOT met'}: issue 13, saturation {run['workload']}: {to_base['rps']} of the "
+                f"baseline's req/s, {baseline} (want >= {BASELINE_RPS_RATIO}); p99 {to_base['p99']}x its p99"
             )
     realistic = {
         r["workload"]: r["measurements"]["service"].p99_ms
@@ -176,6 +196,7 @@ def write_json(results_dir: Path, document: dict[str, Any]) -> Path:
 
 NOISY_SHARE = 0.1
 KEPT_UP = 0.9  # realistic shape: below this share of the offered load, a target was saturated
+ROUND_SPREAD = 0.1  # with a baseline: rounds of one target further apart than this are flagged
 
 
 def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
@@ -206,6 +227,14 @@ def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]
             lines.append(
                 f"realistic/{run['workload']}: the service served {service.rps:,.0f}/s of the load the raw app "
                 f"served at {raw.rps:,.0f}/s: it was saturated, so its latencies include queueing."
+            )
+    for run in runs:
+        spreads = {target: [m.rps for m in rounds] for target, rounds in run.get("rounds", {}).items()}
+        if any(max(rps) > (1 + ROUND_SPREAD) * min(rps) for rps in spreads.values()):
+            ranges = ", ".join(f"{target} {min(rps):,.0f}-{max(rps):,.0f}" for target, rps in spreads.items())
+            lines.append(
+                f"{run['shape']}/{run['workload']}: the rounds' req/s ranged {ranges}: a service/baseline "
+                "difference within that range is the machine's noise, not the code's."
             )
     for name, m in measured:
         lines += [f"{name}: {note}" for note in m.notes if "left out of the latencies" not in note]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian packages the tests need, by command name: scripts/apt-install.sh pgbouncer [...]
+# Install Debian packages the tests or the bench need, by command name: scripts/apt-install.sh pgbouncer [...]
 # Does nothing for a command already on PATH; runs apt-get update only when an install fails without it.
 set -euo pipefail
 

@@ -12,13 +12,13 @@ from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
+from devtools.live_server import ROOT, LiveServer
 from impl.database import Database
 from impl.tasks.service import TasksService
 from tests.support.cursors import read_cursor_key
 from tests.support.database import fresh_database
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.in_process import in_process_settings, tasks_service
-from tests.support.live_server import ROOT, LiveServer
 from tests.support.users import User, new_user_id
 
 

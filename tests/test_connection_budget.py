@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.database import query
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 
 
 def budget(database_url: str) -> int:

@@ -9,9 +9,9 @@ import yaml
 from openapi_spec_validator import validate
 
 import generated.api as generated_api
+from devtools.live_server import ROOT
 from impl.operations import Probes
 from impl.tasks.service import TasksService
-from tests.support.live_server import ROOT
 
 SPEC = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

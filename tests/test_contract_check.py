@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from devtools import contract_check
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 from tests.support.node import npm_ci
 
 SPEC = ROOT / "openapi" / "tasks.yaml"

@@ -14,7 +14,7 @@ import pytest
 from jose import jwt
 
 from devtools import fuzz
-from tests.support.live_server import ROOT, LiveServer
+from devtools.live_server import ROOT, LiveServer
 from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
 from tests.support.users import User

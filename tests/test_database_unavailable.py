@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.tokens import bearer, shared_secret_token
 

@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from devtools import migrate
+from devtools.live_server import LiveServer
 from impl.database import Database, pool_arguments, uses_transaction_pooler
 from impl.database_url import DatabaseUrlError, asyncpg_url, migration_url
 from impl.settings import Settings
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.tls_postgres import issue
 from tests.support.tokens import SHARED_SECRET
 

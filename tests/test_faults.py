@@ -25,9 +25,9 @@ import httpx
 import pytest
 
 from devtools import embedded_db, migrate
+from devtools.live_server import ROOT, LiveServer
 from tests.support.database import plain_dsn, task_row_locked
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import ROOT, LiveServer
 from tests.support.problems import PROBLEM_JSON, assert_problem
 from tests.support.tokens import bearer, shared_secret_token
 

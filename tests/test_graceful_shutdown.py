@@ -8,9 +8,9 @@ import signal
 import httpx
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.database import task_row_locked
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 
 

@@ -4,9 +4,8 @@ Search (`q`) is checked on a user with many tasks, where the trigram indexes are
 the plan must use them, and what they find must be exactly the tasks that contain the text, however
 odd the text (pg_trgm picks trigrams from the escaped LIKE pattern itself).
 
-The statements are the ones impl.tasks.repository.list_page sends: it is called with a connection
-that records the SQL and arguments it would send to asyncpg (answering a full page, so the count query
-is sent too). Both plans PostgreSQL may pick for a
+The statements are the ones the service sends: the page and count queries of
+impl.tasks.repository.list_queries, with the values it binds. Both plans PostgreSQL may pick for a
 prepared statement are checked: the custom plan (for these parameter values) and the generic plan
 (the one a long-lived pooled connection ends up with).
 """
@@ -16,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 import pytest
 
 from devtools import embedded_db, migrate
-from impl.sql import Connection
 from impl.tasks import repository
 from impl.tasks.cursors import Position
+from impl.tasks.list_filters import FilterShape, contains_pattern
 from tests.support.database import fresh_database, plain_dsn
 
 USERS = 200
@@ -45,39 +44,31 @@ SEARCH_INDEXES = {"ix_tasks_title_search", "ix_tasks_description_search"}
 TRICKY_TITLES = ["100% sure", "snake_case", "C:\\temp", "50%_off", "odd \\% pair", "Bob's 'quote'", "Été à Zürich"]
 
 
-class RecordingConnection:
-    """Stands in for an asyncpg connection: keeps each statement and its arguments; every page comes back full."""
-
-    def __init__(self) -> None:
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    async def fetch(self, query: str, *args: Any) -> list[dict[str, Any]]:
-        self.statements.append((query, list(args)))
-        return [{} for _ in range(PAGE + 1)]  # a full page and one more: the count follows
-
-    async def fetchrow(self, query: str, *args: Any) -> tuple[int]:
-        self.statements.append((query, list(args)))
-        return (USERS * TASKS_PER_USER,)
-
-
 def list_statements(
-    status: str, sort: str, order: str, *, user_id: str = USER, offset: int = PAGE, **filters: Any
+    status: str,
+    sort: str,
+    order: str,
+    *,
+    user_id: str = USER,
+    offset: int = PAGE,
+    text: str | None = None,
+    after: Position | None = None,
 ) -> list[tuple[str, list[Any]]]:
-    """list_page's statements (page, then count) as SQL with $n parameters, and their values."""
-    recorder = RecordingConnection()
-    call: Coroutine[Any, Any, object] = repository.list_page(
-        cast(Connection, recorder),
-        user_id=user_id,
-        status=status,  # type: ignore[arg-type]
-        sort=sort,  # type: ignore[arg-type]
-        order=order,  # type: ignore[arg-type]
-        limit=PAGE,
-        offset=offset,
-        **filters,
+    """The page and the count query the service runs for this list request, as SQL with $n parameters
+    and their values."""
+    values: dict[str, Any] = {"user_id": user_id, "limit": PAGE, "offset": offset}
+    if text is not None:
+        values["search_pattern"] = contains_pattern(text)
+    if after is not None:
+        values |= {"after_key": after.key, "after_id": after.id}
+    queries = repository.list_queries(
+        status,  # type: ignore[arg-type]
+        sort,  # type: ignore[arg-type]
+        order,  # type: ignore[arg-type]
+        FilterShape(text=text is not None),
+        repository.after_shape(sort, after),  # type: ignore[arg-type]
     )
-    with pytest.raises(StopIteration):
-        call.send(None)  # nothing in it suspends: the recorder answers at once
-    return recorder.statements
+    return [(query.sql, query.arguments(values)) for query in queries]
 
 
 def literal(value: Any) -> str:
@@ -174,9 +165,7 @@ def sequential_scans_of_tasks(nodes: list[dict[str, Any]]) -> list[dict[str, Any
 async def test_the_list_query_reads_tasks_through_an_index(
     seeded_database: str, status: str, sort: str, order: str
 ) -> None:
-    statements = list_statements(status, sort, order)
-    assert len(statements) == 2, "a full page is followed by the count query"
-    for where, nodes in await plans(seeded_database, statements):
+    for where, nodes in await plans(seeded_database, list_statements(status, sort, order)):
         assert not sequential_scans_of_tasks(nodes), where
         assert {name for name in index_scans(nodes) if name.startswith("ix_tasks_")}, where
 

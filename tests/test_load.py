@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 
 USERS = 100

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devtools import embedded_db
+from devtools.live_server import ROOT, LiveServer
 from tests.support.clients import SCENARIO_STEPS, generate_typescript_types, run_typescript_scenario, scenario_env
 from tests.support.database import fresh_database, query
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import ROOT, LiveServer
 from tests.support.pgbouncer import PgBouncer
 from tests.support.tokens import bearer, shared_secret_token
 from tests.support.users import User

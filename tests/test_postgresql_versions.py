@@ -13,12 +13,12 @@ import httpx
 import pytest
 
 from devtools import migrate
+from devtools.live_server import LiveServer
 from impl.error_handlers import is_database_unavailable
 from impl.postgresql_version import UnsupportedPostgreSQL, require_supported
 from tests.support.database import query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.listing import listing, titles
-from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.throwaway_postgres import (
     ThrowawayPostgres,

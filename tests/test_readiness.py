@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devtools import embedded_db
+from devtools.live_server import LiveServer
 from tests.support.database import query
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.pgbouncer import PgBouncer
 from tests.support.tokens import bearer, shared_secret_token
 

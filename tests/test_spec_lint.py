@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 from tests.support.node import npm_ci
 
 SPEC = ROOT / "openapi" / "tasks.yaml"

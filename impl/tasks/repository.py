@@ -249,6 +249,11 @@ def _update_query(columns: tuple[str, ...], *, toggle: bool, versioned: bool) ->
     return Query.of(statement)
 
 
+def update_query(columns: tuple[str, ...] = (), *, toggle: bool = False, versioned: bool = False) -> Query:
+    """The statement update_task runs for these changed columns (in WRITABLE_COLUMNS order), or toggle_completion."""
+    return _update_query(columns, toggle=toggle, versioned=versioned)
+
+
 CURSOR_KEY = Query.of(select(service_keys_table.c.secret).where(service_keys_table.c.purpose == "cursor"))
 
 
@@ -258,6 +263,14 @@ async def cursor_key(conn: Connection) -> bytes:
     if row is None:
         raise RuntimeError("service_keys holds no 'cursor' key: the database is not migrated to 0005")
     return bytes(row["secret"])
+
+
+def needs_count(*, returned: int, limit: int, offset: int, by_cursor: bool) -> bool:
+    """Whether a list runs the count query after its page query returned this many rows (of limit + 1).
+
+    Not on the last page of an offset listing: there the total is the offset plus the page's rows.
+    """
+    return by_cursor or returned > limit or (returned == 0 and offset > 0)
 
 
 class ListedPage(NamedTuple):
@@ -289,8 +302,8 @@ async def list_page(
         values |= {"after_key": after.key, "after_id": after.id}
     rows = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset, **values)
     page, more = rows[:limit], len(rows) > limit
-    if after is None and not more and (page or offset == 0):
-        return ListedPage(page, offset + len(page), more)  # the last page: the total needs no count
+    if not needs_count(returned=len(rows), limit=limit, offset=offset, by_cursor=after is not None):
+        return ListedPage(page, offset + len(page), more)
     counted = await count_query.one_or_none(conn, user_id=user_id, **values)
     return ListedPage(page, int(counted[0]) if counted else 0, more)
 

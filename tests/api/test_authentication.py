@@ -24,11 +24,11 @@ import pytest
 from pydantic import ValidationError
 
 from devtools import token as devtools_token
+from devtools.live_server import LiveServer
 from impl.settings import Settings
 from tests.support import forge
 from tests.support.environments import REPORTS, jwks_env, shared_secret_env
 from tests.support.jwks import JwksServer, Outage, SigningKey
-from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, claims_for, shared_secret_token
 from tests.support.users import new_user_id

@@ -22,13 +22,13 @@ import httpx
 import pytest
 import yaml
 
+from devtools.live_server import ROOT, LiveServer
 from impl.auth.tokens import TokenVerifier
 from impl.settings import Settings
 from tests.support import forge
 from tests.support.better_auth import DEFAULT_TOKEN_SECONDS, SERVER, BetterAuth, BetterAuthUser
 from tests.support.clients import SCENARIO_STEPS, generate_typescript_types, run_typescript_scenario, scenario_env
 from tests.support.environments import REPORTS
-from tests.support.live_server import ROOT, LiveServer
 from tests.support.problems import assert_problem
 from tests.support.tokens import bearer
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.live_server import LiveServer
+from devtools.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.users import User
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from devtools.live_server import LiveServer
 from impl.settings import Settings
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.tokens import SHARED_SECRET, bearer, shared_secret_token
 from tests.support.users import new_user_id

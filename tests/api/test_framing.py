@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.support.live_server import LiveServer
+from devtools.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 from tests.support.users import User, new_user_id

@@ -13,10 +13,10 @@ import asyncpg
 import httpx
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.concurrency import send_at_once
 from tests.support.database import plain_dsn
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.users import User
 

@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from devtools import embedded_db, migrate
+from devtools.live_server import LiveServer
 from tests.support.database import fresh_database, plain_dsn, query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
-from tests.support.live_server import LiveServer
 from tests.support.tokens import bearer, shared_secret_token
 from tests.support.users import User, new_user_id
 

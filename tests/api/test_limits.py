@@ -12,7 +12,7 @@ import h11
 import httpx
 import pytest
 
-from tests.support.live_server import LiveServer
+from devtools.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.users import User
 

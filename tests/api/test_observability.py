@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.live_server import LiveServer
+from devtools.live_server import LiveServer
 from tests.support.users import User
 
 

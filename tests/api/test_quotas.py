@@ -14,11 +14,11 @@ import asyncpg
 import httpx
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.concurrency import Request, send_at_once
 from tests.support.database import plain_dsn, query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
-from tests.support.live_server import LiveServer
 from tests.support.problems import assert_problem
 from tests.support.users import User, new_user_id
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 from tests.support.problems import assert_problem
 from tests.support.users import User
 

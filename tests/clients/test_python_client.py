@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.live_server import ROOT, LiveServer
 from tests.support.clients import SCENARIO_STEPS
-from tests.support.live_server import ROOT, LiveServer
 from tests.support.tokens import shared_secret_token
 from tests.support.users import User
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.live_server import LiveServer
 from tests.support.clients import (
     SCENARIO_STEPS,
     TYPESCRIPT,
@@ -19,7 +20,6 @@ from tests.support.clients import (
     run_typescript_scenario,
     scenario_env,
 )
-from tests.support.live_server import LiveServer
 from tests.support.tokens import shared_secret_token
 from tests.support.users import User
 

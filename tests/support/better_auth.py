@@ -18,9 +18,8 @@ from typing import Any
 
 import httpx
 
-from tests.support import processes
+from devtools.live_server import ROOT, free_port, stop_process, wait_until_answering
 from tests.support.environments import jwks_env
-from tests.support.live_server import ROOT, free_port
 from tests.support.node import npm_ci
 
 BETTER_AUTH_SERVER = "tests/better_auth_server"
@@ -87,9 +86,7 @@ class BetterAuth:
                 ["node", "server.mjs"], cwd=SERVER, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         try:
-            processes.wait_until_answering(
-                self.process, f"{self.base_url}/api/auth/ok", name="Better Auth", log=self._log_text
-            )
+            wait_until_answering(self.process, f"{self.base_url}/api/auth/ok", name="Better Auth", log=self._log_text)
         except RuntimeError:
             self.stop()
             raise
@@ -99,7 +96,7 @@ class BetterAuth:
 
     def stop(self) -> None:
         if self.process is not None:
-            processes.stop(self.process)
+            stop_process(self.process)
 
     @property
     def jwks_url(self) -> str:

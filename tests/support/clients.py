@@ -7,7 +7,7 @@ import os
 import subprocess
 from typing import Any
 
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 from tests.support.node import npm_ci
 
 TYPESCRIPT = ROOT / "clients" / "typescript"

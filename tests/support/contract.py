@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
 SPEC_URI = "urn:tasks-api:openapi"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET
 
 REPORTS = ROOT / "reports"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.support.live_server import ROOT
+from devtools.live_server import ROOT
 
 
 def npm_ci(folder: str) -> None:

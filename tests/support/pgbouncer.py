@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from devtools import embedded_db
-from tests.support import processes
-from tests.support.live_server import free_port
+from devtools.live_server import free_port, stop_process
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 # Fewer server connections than the service's pool has clients: transactions really do move between
@@ -86,5 +85,5 @@ class PgBouncer:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        processes.stop(self.process)
+        stop_process(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.live_server import ROOT, free_port
 from impl.postgresql_version import OLDEST_SUPPORTED_MAJOR
-from tests.support.live_server import ROOT, free_port
 
 PASSWORD = "throwaway-test-password"
 SYSTEM_USER = "postgres"  # PostgreSQL refuses to run as root

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +76,20 @@ def test_serve_on_a_migrated_database_answers_and_stops_cleanly(database_url: st
         assert serving.stop() == -signal.SIGTERM
     assert "Application shutdown complete." in serving.log()
     assert "Traceback" not in serving.log()
+
+
+def test_serve_starts_web_concurrency_workers(database_url: str) -> None:
+    env = shared_secret_env(database_url) | {"WEB_CONCURRENCY": "2"}
+    serving = tasks_api_command.Serving(env, log_path=REPORTS / "entry-serve-workers.log")
+    try:
+        assert httpx.get(f"{serving.url}/readyz").status_code == 200
+        deadline = time.monotonic() + 60
+        while serving.log().count("Application startup complete.") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert serving.log().count("Application startup complete.") == 2
+        assert "died" not in serving.log()
+    finally:
+        serving.stop()
 
 
 def test_serve_refuses_a_schema_behind_head_until_it_is_migrated(database_behind_head: str) -> None:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from impl.commands import check, exit_codes, migrate, serve
+from impl.commands import exit_codes, serve_arguments
 from impl.commands.exit_codes import CommandFailed
+
+# Imported only when run: each uvicorn worker re-imports this module (the console script is its main
+# module) before it answers the parent's health check, which allows it 5 s by default.
+RUNS = {
+    "serve": "impl.commands.serve:serve",
+    "migrate": "impl.commands.migrate:migrate",
+    "check": "impl.commands.check:check",
+    "token": "impl.commands:mint_token",
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,10 +37,9 @@ def parser() -> argparse.ArgumentParser:
         "DATABASE_URL and JWT_SECRET or JWKS_URL; does not migrate: run `tasks-api migrate` first. Until the "
         "database's schema is at this code's head, requests and /readyz answer 503 and the log says why.",
     )
-    serve.add_arguments(serving)
-    serving.set_defaults(run=serve.serve)
+    serve_arguments.add_arguments(serving)
 
-    migrating = commands.add_parser(
+    commands.add_parser(
         "migrate",
         help="upgrade the schema to head over the direct URL (safe from several places at once)",
         description="Alembic upgrade to head over DATABASE_URL_UNPOOLED, else DATABASE_URL (refused through a "
@@ -39,9 +48,8 @@ def parser() -> argparse.ArgumentParser:
         epilog=exit_codes.described(),
         formatter_class=raw,
     )
-    migrating.set_defaults(run=migrate.migrate)
 
-    checking = commands.add_parser(
+    commands.add_parser(
         "check",
         help="check settings, database reachability and schema revision; the exit code says which failed",
         description="Validate the settings, connect over DATABASE_URL as the service does, and compare the "
@@ -49,7 +57,6 @@ def parser() -> argparse.ArgumentParser:
         epilog=exit_codes.described(),
         formatter_class=raw,
     )
-    checking.set_defaults(run=check.check)
 
     token = commands.add_parser(
         "token",
@@ -58,7 +65,6 @@ def parser() -> argparse.ArgumentParser:
     )
     token.add_argument("user_id")
     token.add_argument("--minutes", type=float, default=60)
-    token.set_defaults(run=mint_token)
     return root
 
 
@@ -70,8 +76,9 @@ def mint_token(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    module, function = RUNS[args.command].split(":")
     try:
-        args.run(args)
+        getattr(importlib.import_module(module), function)(args)
     except CommandFailed as failure:
         print(f"tasks-api {args.command}: {failure.message}", file=sys.stderr, flush=True)
         raise

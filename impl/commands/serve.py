@@ -11,23 +11,9 @@ from impl.commands.settings_check import valid_settings
 
 # httptools with a bound on the request head while it arrives (decision 0024).
 HTTP_PROTOCOL = "impl.server_protocol:BoundedHttpToolsProtocol"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")  # noqa: S104
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="default: PORT or 8000")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", "1")),
-        help="worker processes (default: WEB_CONCURRENCY or 1)",
-    )
-    parser.add_argument(
-        "--graceful-shutdown-seconds",
-        type=float,
-        default=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS", "10")),
-        help="on SIGTERM, how long requests in flight may finish (default: GRACEFUL_SHUTDOWN_SECONDS or 10)",
-    )
+# How long a worker may take to start, or to answer the parent's liveness ping, before uvicorn kills and
+# replaces it (uvicorn's default, 5 s, killed every worker in a loop on this 2-core machine under load).
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -46,4 +32,5 @@ def serve(args: argparse.Namespace) -> None:
         access_log=False,
         proxy_headers=False,
         timeout_graceful_shutdown=args.graceful_shutdown_seconds,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

@@ -146,6 +146,22 @@ async def waiting_for_the_migration_lock(conn: asyncpg.Connection) -> int:
     return count
 
 
+def test_make_run_migrates_then_serves_on_loopback(empty_database: str) -> None:
+    """`make run` (devtools.serve) with DATABASE_URL set: `tasks-api migrate`, then `tasks-api serve` on 127.0.0.1."""
+    serving = tasks_api_command.Serving(
+        shared_secret_env(empty_database),
+        log_path=REPORTS / "entry-make-run.log",
+        command=(sys.executable, "-m", "devtools.serve"),
+    )
+    try:
+        assert httpx.get(f"{serving.url}/readyz").status_code == 200
+        assert f"Schema upgraded from nothing to {code_head()}." in serving.log()
+        assert f"Uvicorn running on {serving.url}" in serving.log()
+    finally:
+        serving.stop()
+    assert revisions(empty_database) == [code_head()]
+
+
 def test_migrate_without_database_url_says_what_to_set() -> None:
     env = shared_secret_env("")
     del env["DATABASE_URL"]

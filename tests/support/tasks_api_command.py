@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -28,10 +29,12 @@ def run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
     )
 
 
-def start(*args: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+def start(
+    *args: str, env: dict[str, str], log_path: Path, command: Sequence[str] = (TASKS_API,)
+) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        return subprocess.Popen([TASKS_API, *args], env=environment(env), stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen([*command, *args], env=environment(env), stdout=log, stderr=subprocess.STDOUT)
 
 
 def free_port() -> int:
@@ -41,13 +44,19 @@ def free_port() -> int:
 
 
 class Serving:
-    """`tasks-api serve` on a free loopback port, until stop()."""
+    """`tasks-api serve` (or another serving command taking --port) on a free loopback port, until stop()."""
 
-    def __init__(self, env: dict[str, str], *, log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        log_path: Path,
+        command: Sequence[str] = (TASKS_API, "serve", "--host", "127.0.0.1"),
+    ) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
-        self.process = start("serve", "--host", "127.0.0.1", "--port", str(port), env=env, log_path=log_path)
+        self.process = start("--port", str(port), env=env, log_path=log_path, command=command)
         self._wait_for_health()
 
     def _wait_for_health(self, timeout: float = 30) -> None:

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec contract-check docs test fuzz clean
+.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec lint-workflows contract-check docs test fuzz clean
 
 install: .venv/.synced
 
@@ -15,11 +15,11 @@ install: .venv/.synced
 system-packages: ## Debian packages the tests run: PgBouncer (apt-get as root; nothing when on PATH)
 	scripts/apt-install.sh pgbouncer
 
-run: install ## Serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
+run: install ## tasks-api migrate + serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(PYTHON) -m devtools.serve
 
 token: install ## Mint a development token: make -s token USER_ID=alice
-	@$(PYTHON) -m devtools.token $(USER_ID)
+	@.venv/bin/tasks-api token $(USER_ID)
 
 regen: ## Regenerate generated/ from openapi/tasks.yaml
 	scripts/regen.sh
@@ -37,6 +37,9 @@ typecheck: install
 lint-spec: ## Lint openapi/tasks.yaml with Redocly CLI and redocly.yaml: zero errors, zero warnings
 	scripts/lint-spec.sh
 
+lint-workflows: install ## Validate .github/workflows/ against the GitHub Actions workflow schema (decision 0034)
+	.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
 contract-check: install ## Fail on a breaking contract change unless info.version's major was bumped
 	scripts/npm-ci.sh tools/node
 	$(PYTHON) -m devtools.contract_check
@@ -46,7 +49,7 @@ docs: ## Static reference docs from the spec, one HTML file: build/docs/tasks-ap
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true tools/node/node_modules/.bin/redocly \
 	  build-docs openapi/tasks.yaml --config redocly.yaml --inlineBundle -o build/docs/tasks-api.html
 
-test: install system-packages check-generated lint typecheck lint-spec contract-check ## Everything CI runs
+test: install system-packages check-generated lint typecheck lint-spec lint-workflows contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
 fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see README)

@@ -53,5 +53,8 @@ async def run_async_migrations() -> None:
 
 if context.is_offline_mode():
     run_migrations_offline()
+elif isinstance(config.attributes.get("connection"), Connection):
+    # impl.migrations hands over the connection that holds the migration lock.
+    do_run_migrations(config.attributes["connection"])
 else:
     asyncio.run(run_async_migrations())

@@ -1,25 +1,13 @@
-"""Run Alembic migrations against a database URL."""
+"""Run Alembic migrations against a database URL (the tests' and `make run`'s way into impl.migrations)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(ALEMBIC_INI))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logging"] = False
-    return config
+from impl import migrations
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    migrations.upgrade(database_url, revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    migrations.downgrade(database_url, revision)

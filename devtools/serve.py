@@ -1,4 +1,5 @@
-"""`make run`: migrate and serve the API; with no DATABASE_URL, on an embedded PostgreSQL in .data/."""
+"""`make run`: `tasks-api migrate` then `tasks-api serve` on 127.0.0.1; with no DATABASE_URL, on an embedded
+PostgreSQL in .data/, and with no auth configured, the development secret."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ import os
 import signal
 from types import FrameType
 
-import uvicorn
 from dotenv import load_dotenv
 
-from devtools import embedded_db, migrate
+from devtools import embedded_db
 from devtools.dev_secret import ensure_shared_secret_env
-from impl.database_url import configured_migration_url
-from impl.postgresql_version import UnsupportedPostgreSQL
+from impl import commands
 
 DEV_DATABASE = "tasks"
 
@@ -29,8 +28,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     args = parser.parse_args(argv)
     load_dotenv()
-    # The service's start-up connection budget check counts the processes sharing the database by it.
-    os.environ["WEB_CONCURRENCY"] = str(args.workers)
 
     # uvicorn re-raises SIGTERM once it has shut down; as an exception it reaches the finally below.
     signal.signal(signal.SIGTERM, exit_on_signal)
@@ -42,27 +39,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Embedded PostgreSQL in {embedded.pgdata} (stops when this command exits).", flush=True)
     try:
         ensure_shared_secret_env()
-        try:
-            migrate.upgrade(configured_migration_url())
-        except UnsupportedPostgreSQL as error:
-            raise SystemExit(f"Not migrating: {error}") from None
+        commands.main(["migrate"])
         if not os.environ.get("JWKS_URL"):
             print(
                 "Shared-secret auth. Get a token:  TOKEN=$(make -s token USER_ID=alice)\n"
                 f'Then:  curl -H "Authorization: Bearer $TOKEN" http://{args.host}:{args.port}/api/alice/tasks',
                 flush=True,
             )
-        uvicorn.run(
-            "impl.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            proxy_headers=False,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-            http="impl.server_protocol:BoundedHttpToolsProtocol",
-        )
+        commands.main(["serve", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)])
     finally:
         if embedded is not None:
             embedded_db.stop(embedded)

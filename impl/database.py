@@ -14,6 +14,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from impl.database_url import asyncpg_url, pooler_host
 from impl.postgresql_version import require_supported
+from impl.schema_revision import SchemaAtHead
 from impl.settings import Settings
 
 
@@ -62,10 +63,18 @@ async def refuse_unsupported_server(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    settings: Settings, reset: Callable[[asyncpg.Connection], Awaitable[None]] = keep_session
+    settings: Settings,
+    reset: Callable[[asyncpg.Connection], Awaitable[None]] = keep_session,
+    schema_check: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
 ) -> asyncpg.Pool:
     dsn, arguments = pool_arguments(settings)
-    return await asyncpg.create_pool(dsn, reset=reset, init=refuse_unsupported_server, **arguments)
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await refuse_unsupported_server(conn)
+        if schema_check is not None:
+            await schema_check(conn)
+
+    return await asyncpg.create_pool(dsn, reset=reset, init=init, **arguments)
 
 
 class Database:
@@ -81,6 +90,8 @@ class Database:
         self._first_answer_task: asyncio.Task[None] | None = None
         self.acquire_timeout = settings.db_pool_timeout
         self._pool: asyncpg.Pool | None = None
+        # Checked on the first connections, not at start-up: the service starts while the database is down.
+        self._schema_at_head = SchemaAtHead()
         self._creating = asyncio.Lock()
         # Connections handed out so far: background work can tell whether requests used the database.
         self.connections_handed_out = 0
@@ -91,7 +102,9 @@ class Database:
         if self._pool is None:
             async with self._creating:
                 if self._pool is None:
-                    self._pool = await create_pool(self.settings, reset=self._released_open)
+                    self._pool = await create_pool(
+                        self.settings, reset=self._released_open, schema_check=self._schema_at_head
+                    )
         return self._pool
 
     async def _released_open(self, _: asyncpg.Connection) -> None:

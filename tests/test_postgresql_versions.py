@@ -16,6 +16,7 @@ from devtools import migrate
 from devtools.live_server import LiveServer
 from impl.error_handlers import is_database_unavailable
 from impl.postgresql_version import UnsupportedPostgreSQL, require_supported
+from tests.support import tasks_api_command
 from tests.support.database import query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.listing import listing, titles
@@ -126,3 +127,10 @@ def test_the_service_starts_on_an_older_major_but_answers_503_and_logs_why(too_o
     finally:
         server.stop()
     assert server.log_path.read_text().count(too_old_message(too_old)) == 2, "one error line per refused request"
+
+
+def test_tasks_api_migrate_and_check_exit_5_on_an_older_major(too_old: ThrowawayPostgres) -> None:
+    for command in ("migrate", "check"):
+        result = tasks_api_command.run(command, env=shared_secret_env(too_old.url()))
+        assert result.returncode == 5, result.stderr
+        assert too_old_message(too_old) in result.stderr

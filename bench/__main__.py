@@ -50,6 +50,7 @@ from bench.noise import OtherCpu
 from bench.servers import ROOT, UvicornServer
 from bench.statements import service_sql
 from impl.tasks import repository
+from impl.tasks.listing import ListFilters, TaskListing
 
 WORKLOADS = ("mixed", "list", "list-filtered", "get", "create", "update", "delete")
 # One operation each: measured for shorter by default, which keeps the whole run under 10 minutes.
@@ -277,19 +278,14 @@ class Bench:
         async def listed(conn: Any, filtered: Filtered, uid: str, offset: int) -> tuple[int, int]:
             """The total list_page answers, and how many statements it ran for it (as the service calls it)."""
             counting = CountingConnection(conn)
-            result = await repository.list_page(
-                counting,
-                user_id=uid,
-                status=filtered.status,  # type: ignore[arg-type]
-                sort=filtered.sort,  # type: ignore[arg-type]
-                order=filtered.order,  # type: ignore[arg-type]
-                limit=PAGE_SIZE,
-                offset=offset,
+            filters = ListFilters(
                 text=filtered.text,
-                tags=list(filtered.tags),
+                tags=tuple(filtered.tags),
                 due_before=filtered.due_before(self.anchor),
                 overdue=filtered.overdue,
             )
+            listing = TaskListing(uid, filtered.status, filtered.sort, filtered.order, PAGE_SIZE, offset, filters)  # type: ignore[arg-type]
+            result = await repository.list_page(counting, listing)
             return int(result[1]), counting.statements  # list_page answers (page, total, ...)
 
         async def plan() -> list[FilteredPlan]:

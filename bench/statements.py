@@ -19,6 +19,7 @@ from impl.settings import Settings
 from impl.sql import Connection
 from impl.tasks import repository
 from impl.tasks.list_filters import contains_pattern
+from impl.tasks.listing import ListFilters, TaskListing
 
 # Sentinels: values no real request carries, each different, so a bound value names its role.
 USER = "__bench_user__"
@@ -143,20 +144,15 @@ def list_page_call(
     """list_page called as the service calls it, with a sentinel for every value a request gives."""
 
     async def call(conn: Connection) -> object:
-        return await repository.list_page(
-            conn,
-            user_id=USER,
-            status=status,  # type: ignore[arg-type]
-            sort=sort,  # type: ignore[arg-type]
-            order=order,  # type: ignore[arg-type]
-            limit=LIMIT,
-            offset=offset,
+        filters = ListFilters(
             text=TEXT if shape.text else None,
-            tags=[TAG] if shape.tags else [],
+            tags=(TAG,) if shape.tags else (),
             due_before=DUE_BEFORE if shape.due_before else None,
             due_after=DUE_AFTER if shape.due_after else None,
             overdue=shape.overdue,
         )
+        listing = TaskListing(USER, status, sort, order, LIMIT, offset, filters)  # type: ignore[arg-type]
+        return await repository.list_page(conn, listing)
 
     return call
 

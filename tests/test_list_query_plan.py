@@ -27,6 +27,7 @@ from devtools import embedded_db, migrate
 from impl.sql import Connection
 from impl.tasks import repository
 from impl.tasks.cursors import Position
+from impl.tasks.listing import SORT_FIELDS, ListFilters, TaskListing
 from tests.support.database import fresh_database, plain_dsn
 
 USERS = 200
@@ -61,20 +62,28 @@ class RecordingConnection:
 
 
 def list_statements(
-    status: str, sort: str, order: str, *, user_id: str = USER, offset: int = PAGE, **filters: Any
+    status: str,
+    sort: str,
+    order: str,
+    *,
+    user_id: str = USER,
+    offset: int = PAGE,
+    after: Position | None = None,
+    text: str | None = None,
 ) -> list[tuple[str, list[Any]]]:
     """list_page's statements (page, then count) as SQL with $n parameters, and their values."""
     recorder = RecordingConnection()
-    call: Coroutine[Any, Any, object] = repository.list_page(
-        cast(Connection, recorder),
-        user_id=user_id,
-        status=status,  # type: ignore[arg-type]
-        sort=sort,  # type: ignore[arg-type]
-        order=order,  # type: ignore[arg-type]
+    listing = TaskListing(
+        user_id,
+        status,  # type: ignore[arg-type]
+        sort,  # type: ignore[arg-type]
+        order,  # type: ignore[arg-type]
         limit=PAGE,
         offset=offset,
-        **filters,
+        filters=ListFilters(text=text),
+        after=after,
     )
+    call: Coroutine[Any, Any, object] = repository.list_page(cast(Connection, recorder), listing)
     with pytest.raises(StopIteration):
         call.send(None)  # nothing in it suspends: the recorder answers at once
     return recorder.statements
@@ -243,7 +252,7 @@ async def rows_read_from_tasks(database_url: str, sql: str, values: list[Any]) -
 
 async def position_at(database_url: str, sort: str, order: str, rank: int) -> Position:
     """The sort key and id of the user's task at this rank of the list (what a cursor would hold)."""
-    column = repository.SORT_FIELDS[sort]
+    column = SORT_FIELDS[sort]  # type: ignore[index]
     conn = await asyncpg.connect(plain_dsn(database_url))
     try:
         row = await conn.fetchrow(  # column and order come from the repository's and this module's constants

@@ -19,23 +19,24 @@ class ContractRoute(APIRoute):
 
     FastAPI reads and parses the body before it solves any dependency, so a malformed body would be
     a 400 even without a token; the contract answers 401 or 403 first and tells an unknown caller
-    nothing about its body. Routes without a body already solve the schemes first.
+    nothing about its body. Routes without a body are FastAPI's own: it solves the schemes first.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        if self.body_field is None:
+            return handle
         schemes = [
             dependency.call for dependency in self.dependant.dependencies if isinstance(dependency.call, SecurityScheme)
         ]
-        settle_first = schemes if self.body_field is not None else []
 
-        async def contract_route_handler(request: Request) -> Response:
+        async def authenticated_then_read(request: Request) -> Response:
             request = JsonBodyRequest(request.scope, request.receive)
-            for scheme in settle_first:
+            for scheme in schemes:
                 await scheme(request)
             return await handle(request)
 
-        return contract_route_handler
+        return authenticated_then_read
 
 
 def matching(routes: Iterable[BaseRoute], scope: Scope) -> Iterable[tuple[Match, BaseRoute]]:

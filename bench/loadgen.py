@@ -25,7 +25,8 @@ from urllib.parse import urlencode
 from bench.database import USER_BASE, Layout
 from bench.statements import CREATE_DEFAULTS, ServiceSql
 from impl.sql import Query
-from impl.tasks.list_filters import FilterShape, contains_pattern
+from impl.tasks.list_filters import contains_pattern
+from impl.tasks.listing import FilterShape
 from impl.tasks.repository import list_queries
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "workload.lua"

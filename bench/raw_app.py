@@ -33,7 +33,8 @@ from impl.database import create_pool
 from impl.heap import freeze_startup_heap
 from impl.settings import get_settings
 from impl.sql import Query
-from impl.tasks.list_filters import FilterShape, contains_pattern
+from impl.tasks.list_filters import contains_pattern
+from impl.tasks.listing import FilterShape
 from impl.tasks.repository import list_queries, needs_count
 
 Scope = MutableMapping[str, Any]

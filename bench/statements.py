@@ -15,11 +15,11 @@ from impl.settings import Settings
 from impl.sql import Query
 from impl.tasks import repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2
-from impl.tasks.list_filters import StatusFilter
+from impl.tasks.listing import Direction, SortKey, StatusFilter
 
 STATUSES: tuple[str, ...] = get_args(StatusFilter)
-SORTS: tuple[str, ...] = get_args(repository.SortKey)
-ORDERS: tuple[str, ...] = get_args(repository.Direction)
+SORTS: tuple[str, ...] = get_args(SortKey)
+ORDERS: tuple[str, ...] = get_args(Direction)
 # What a create that gives only a title and a description binds besides them: the defaults the service
 # fills in, and its default task quota.
 CREATE_DEFAULTS: dict[str, Any] = {

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-# In the order FastAPI validates them (and so lists their errors).
 LOCATIONS = ("path", "query", "header")
 SCALAR_TYPES = {"string": "str", "integer": "int", "boolean": "bool", "number": "float"}
 CONSTRAINTS = {
@@ -28,7 +27,7 @@ CONSTRAINTS = {
 }
 # Parameters arrive as text; these types (contract_runtime/wire_types.py) read them as strictly as the spec
 # says, where FastAPI would take "1" as true or "1700000000" as a date-time.
-WIRE_TYPES = {("string", "date-time"): ("datetime", "Rfc3339DateTime"), ("boolean", None): ("bool", "TrueOrFalse")}
+WIRE_TYPES = {("string", "date-time"): "Rfc3339DateTime", ("boolean", None): "TrueOrFalse"}
 
 
 def snake(name: str) -> str:
@@ -60,30 +59,26 @@ def constraint_options(schema: dict[str, Any]) -> list[str]:
     return [f"{CONSTRAINTS[key]}={schema[key]!r}" for key in CONSTRAINTS if key in schema]
 
 
-def value_annotations(spec: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str]:
-    """The parameter's type for the interface, and the type that validates it in the routing.
-
-    An array's item constraints go on the item type; the array's own (maxItems) go on the parameter.
-    """
+def value_annotation(spec: dict[str, Any], schema: dict[str, Any]) -> str:
+    """The type that validates a parameter's value; an array's item constraints go on its item type."""
     if "enum" in schema:
-        literal = "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
-        return literal, literal
+        return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
     kind = schema.get("type")
     if kind == "array":
         items = resolve(spec, schema.get("items", {}))
-        item_type, item_wire_type = value_annotations(spec, items)
+        item_type = value_annotation(spec, items)
         if options := constraint_options(items):
-            item_wire_type = f"Annotated[{item_wire_type}, Field({', '.join(options)})]"
-        return f"list[{item_type}]", f"list[{item_wire_type}]"
+            item_type = f"Annotated[{item_type}, Field({', '.join(options)})]"
+        return f"list[{item_type}]"
     if (kind, schema.get("format")) in WIRE_TYPES:
         return WIRE_TYPES[(kind, schema.get("format"))]
     if kind not in SCALAR_TYPES:
         raise ValueError(f"unsupported parameter schema: {schema}")
-    return SCALAR_TYPES[kind], SCALAR_TYPES[kind]
+    return SCALAR_TYPES[kind]
 
 
 def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    """A parameter as the interface takes it and as its operation's parameter model declares it."""
+    """A path parameter as its route declares it, or a query or header parameter as its model's field."""
     param = resolve(spec, raw)
     schema = resolve(spec, param.get("schema", {}))
     location = param["in"]
@@ -95,20 +90,18 @@ def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     if python_name != name:
         options.insert(0, f"alias={name!r}")
     required = bool(param.get("required", location == "path"))
-    annotation, wire_annotation = value_annotations(spec, schema)
+    wire_annotation = value_annotation(spec, schema)
     if not required and "default" not in schema:
-        annotation, wire_annotation = f"{annotation} | None", f"{wire_annotation} | None"
-    field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]" if options else wire_annotation
-    if not required:
-        field += f" = {schema.get('default')!r}"
-    return {
-        "name": python_name,
-        "wire_name": name,
-        "location": location,
-        "is_array": schema.get("type") == "array",
-        "annotation": annotation,
-        "field": field,
-    }
+        wire_annotation = f"{wire_annotation} | None"
+    if location == "path":
+        if python_name != name or not required:
+            raise ValueError(f"path parameters need a Python name and are required: {name}")
+        field = f"Annotated[{wire_annotation}, Path({', '.join(options)})]"
+    else:
+        field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]" if options else wire_annotation
+        if not required:
+            field += f" = {schema.get('default')!r}"
+    return {"name": python_name, "location": location, "type": wire_annotation, "field": field}
 
 
 def success_response(spec: dict[str, Any], responses: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -122,8 +115,8 @@ def json_model(content: dict[str, Any] | None) -> str | None:
     if not content:
         return None
     media = content.get("application/json")
-    if media is None or "$ref" not in media.get("schema", {}):
-        raise ValueError("JSON bodies must be a $ref to a component schema")
+    if set(content) != {"application/json"} or media is None or "$ref" not in media.get("schema", {}):
+        raise ValueError("bodies must be application/json only, a $ref to a component schema")
     return ref_name(media["schema"])
 
 
@@ -133,36 +126,33 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
     body = None
     if "requestBody" in op:
         request = resolve(spec, op["requestBody"])
-        body = {
-            "model": json_model(request["content"]),
-            "required": bool(request.get("required")),
-            "media_types": sorted(request["content"]),
-        }
+        body = {"model": json_model(request["content"]), "required": bool(request.get("required"))}
     status_code, success = success_response(spec, op["responses"])
     headers = [
         {"name": name, "required": bool(resolve(spec, header).get("required"))}
         for name, header in sorted(success.get("headers", {}).items())
     ]
     security = op.get("security", spec.get("security", []))
-    schemes = sorted({name for requirement in security for name in requirement})
-    name = snake(op["operationId"])
+    schemes = [snake(name) for name in sorted({name for requirement in security for name in requirement})]
     response_model = json_model(success.get("content"))
     result = response_model or "None"
     headers_type = None
     if headers:
-        headers_type = pascal(op["operationId"]) + "Headers"
+        headers_type = pascal(op["operationId"]) + "ResponseHeaders"
         result = f"tuple[{result}, {headers_type}]"
+    by_location = {location: [p for p in params if p["location"] == location] for location in LOCATIONS}
     return {
         "operation_id": op["operationId"],
-        "name": name,
+        "name": snake(op["operationId"]),
         "method": method.upper(),
         "path": path,
         "summary": op.get("summary", ""),
         "tag": (op.get("tags") or ["default"])[0],
-        "params": params,
-        "model_params": sorted(params, key=lambda param: LOCATIONS.index(param["location"])),
-        "parameters_model": pascal(op["operationId"]) + "Parameters",
-        "reader": snake(op["operationId"]).upper() + "_REQUEST",
+        "path_params": by_location["path"],
+        "query_params": by_location["query"],
+        "query_model": pascal(op["operationId"]) + "Query" if by_location["query"] else None,
+        "header_params": by_location["header"],
+        "header_model": pascal(op["operationId"]) + "Headers" if by_location["header"] else None,
         "body": body,
         "status_code": status_code,
         "response_model": response_model,
@@ -192,7 +182,10 @@ def visit(parser: Any, model_path: Path) -> dict[str, object]:
         for tag in tags
     ]
     models = sorted({m for op in operations for m in (op["response_model"], op["body"] and op["body"]["model"]) if m})
-    schemes = sorted(spec.get("components", {}).get("securitySchemes", {}))
+    schemes = [
+        {"name": name, "variable": snake(name)}
+        for name in sorted(spec.get("components", {}).get("securitySchemes", {}))
+    ]
     return {
         "api_operations": operations,
         "api_interfaces": interfaces,

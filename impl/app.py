@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
-from generated.api import ALLOWED_METHODS, add_routes
+from generated.api import add_routes
 from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
@@ -22,10 +23,14 @@ from impl.settings import Settings, get_settings
 from impl.tasks.purge import ExpiredKeyPurge
 from impl.tasks.service import IDEMPOTENCY_KEY_TTL_SECONDS, TasksService
 
-# The spec's methods, the request headers its operations take, and the response headers it promises.
-CORS_METHODS = sorted({method for methods in ALLOWED_METHODS.values() for method in methods})
+# The request headers the spec's operations take, and the response headers it promises.
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
 CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After")
+
+
+def operation_methods(app: FastAPI) -> list[str]:
+    """The methods of the spec's operations (and of the served contract's pages, all GET)."""
+    return sorted({method for route in app.routes if isinstance(route, APIRoute) for method in route.methods or ()})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=CORS_METHODS,
+            allow_methods=operation_methods(app),
             allow_headers=list(CORS_REQUEST_HEADERS),
             expose_headers=list(CORS_EXPOSED_HEADERS),
             allow_credentials=False,

@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from impl.contract_paths import allowed_methods
+from contract_runtime.request_body import MALFORMED_BODY, MalformedBody
+from contract_runtime.routing import allowed_methods
 from impl.postgresql_version import UnsupportedPostgreSQL
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem, problem_json
 
@@ -22,7 +23,6 @@ logger = logging.getLogger("tasks_api.errors")
 LOCATION_KINDS = {"path", "query", "header", "cookie"}
 # RFC 3986 path characters besides the unreserved ones, which quote() never escapes.
 PATH_SAFE = "/:@!$&'()*+,;="
-MALFORMED_BODY = "The request body is not valid JSON."
 # A 60 KiB body of 6,000 unknown keys would otherwise answer ~380 KB: the answer stays small.
 MAX_LISTED_ERRORS = 20
 DATABASE_DOWN = ServiceUnavailable("The database is unavailable; retry later.")
@@ -50,20 +50,22 @@ def invalid_input(error: dict[str, Any]) -> dict[str, str]:
     if location and location[0] in LOCATION_KINDS and len(location) > 1:
         return {"parameter": str(location[1]), "message": message}
     body_path = location[1:] if location and location[0] == "body" else location
-    if error.get("type") == "json_invalid":
-        body_path = ()
     return {"pointer": json_pointer(body_path), "message": message}
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [dict(e) for e in exc.errors()]
-    malformed = any(e.get("type") == "json_invalid" for e in errors)
-    status, detail = (400, MALFORMED_BODY) if malformed else (422, "The request is invalid.")
+    detail = "The request is invalid."
     if len(errors) > MAX_LISTED_ERRORS:
         detail += f" The first {MAX_LISTED_ERRORS} of {len(errors)} invalid inputs are listed."
     listed = [invalid_input(e) for e in errors[:MAX_LISTED_ERRORS]]
-    return problem_response(request, status, detail, errors=listed)
+    return problem_response(request, 422, detail, errors=listed)
+
+
+async def on_malformed_body(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MalformedBody)
+    return problem_response(request, 400, MALFORMED_BODY, errors=[{"pointer": "", "message": exc.reason}])
 
 
 async def on_problem(request: Request, exc: Exception) -> Response:
@@ -77,19 +79,12 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
     detail = exc.detail if isinstance(exc.detail, str) else "The request cannot be served."
-    extensions: dict[str, Any] = {}
     if exc.status_code == 405:
-        headers["Allow"] = allowed_methods(request.url.path)
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
         detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
     elif exc.status_code == 404:
         detail = "No such resource."
-    elif exc.status_code == 400:
-        # FastAPI's own 400: a body it could not even hand to the JSON parser (such as bytes that are not
-        # UTF-8). Answered like any other malformed body (MalformedBody in the spec).
-        reason = "The body is not UTF-8 text." if isinstance(exc.__cause__, UnicodeDecodeError) else detail
-        detail = MALFORMED_BODY
-        extensions["errors"] = [{"pointer": "", "message": reason}]
-    return problem_response(request, exc.status_code, detail, headers, **extensions)
+    return problem_response(request, exc.status_code, detail, headers)
 
 
 # SQLSTATE classes that blame the database, not the request: 08 connection exception, 53 insufficient
@@ -145,6 +140,7 @@ def install(app: FastAPI, *, on_database_unavailable: Callable[[], None] = lambd
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(MalformedBody, on_malformed_body)
     # Registered by class so that an outage is answered where the request's context still is.
     on_unexpected = unexpected_error_handler(on_database_unavailable)
     for error_class in (PostgresError, InterfaceError, InternalClientError, OSError, TimeoutError):

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from impl.contract_paths import body_media_types
+from contract_runtime.routing import body_media_types
 from impl.error_handlers import instance
 from impl.problems import (
     PROBLEM_JSON,
@@ -82,7 +82,7 @@ class RequestLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    # Answered here: the generated body reader turns any error while reading into a 400.
+                    # Answered here: FastAPI turns any error raised while it reads the body into a 400.
                     if not refused and not started:
                         refused = True
                         await answer(scope, send, ContentTooLarge(too_large))
@@ -142,7 +142,7 @@ class RequestLimits:
             return ContentTooLarge(f"The request body exceeds {self.max_body_bytes} bytes."), Body.NONE
         if not body_declared:
             return None, Body.NONE
-        accepted = body_media_types(scope["method"], scope["path"])
+        accepted = body_media_types(scope["app"].router.routes, scope)
         if accepted is None:
             return None, Body.IGNORED
         return media_type_refusal(content_types, accepted), Body.READ

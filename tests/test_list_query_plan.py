@@ -25,7 +25,8 @@ import pytest
 from devtools import embedded_db, migrate
 from impl.tasks import repository
 from impl.tasks.cursors import Position
-from impl.tasks.list_filters import FilterShape, contains_pattern
+from impl.tasks.list_filters import contains_pattern
+from impl.tasks.listing import SORT_FIELDS, FilterShape
 from tests.support.database import fresh_database, plain_dsn
 
 USERS = 200
@@ -232,7 +233,7 @@ async def rows_read_from_tasks(database_url: str, sql: str, values: list[Any]) -
 
 async def position_at(database_url: str, sort: str, order: str, rank: int) -> Position:
     """The sort key and id of the user's task at this rank of the list (what a cursor would hold)."""
-    column = repository.SORT_FIELDS[sort]
+    column = SORT_FIELDS[sort]  # type: ignore[index]
     conn = await asyncpg.connect(plain_dsn(database_url))
     try:
         row = await conn.fetchrow(  # column and order come from the repository's and this module's constants

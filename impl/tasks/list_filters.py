@@ -6,15 +6,13 @@ the statement depends only on the shape, so each shape compiles once (impl.sql).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, DateTime, Text, bindparam, false, func, or_
 
 from impl.tables import DESCRIPTION_SEARCH_KEY, TITLE_SEARCH_KEY, search_key, tasks_table
+from impl.tasks.listing import NO_FILTERS, FilterShape, ListFilters, StatusFilter
 
-StatusFilter = Literal["all", "pending", "completed"]
 LIKE_ESCAPE = "\\"
 
 
@@ -28,51 +26,18 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-@dataclass(frozen=True)
-class FilterShape:
-    """Which optional filters a list request gives; `overdue` is part of the statement, not a value."""
-
-    text: bool = False
-    tags: bool = False
-    due_before: bool = False
-    due_after: bool = False
-    overdue: bool | None = None
-
-
-NO_FILTERS = FilterShape()
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    """A list request's optional filters; None (or no tags) means not filtering by it."""
-
-    text: str | None = None
-    tags: tuple[str, ...] = ()  # in their stored spelling
-    due_before: datetime | None = None
-    due_after: datetime | None = None
-    overdue: bool | None = None
-
-    @property
-    def shape(self) -> FilterShape:
-        return FilterShape(
-            text=self.text is not None,
-            tags=bool(self.tags),
-            due_before=self.due_before is not None,
-            due_after=self.due_after is not None,
-            overdue=self.overdue,
-        )
-
-    def bind_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if self.text is not None:
-            values["search_pattern"] = contains_pattern(self.text)
-        if self.tags:
-            values["tags"] = sorted(set(self.tags))
-        if self.due_before is not None:
-            values["due_before"] = self.due_before
-        if self.due_after is not None:
-            values["due_after"] = self.due_after
-        return values
+def filter_values(filters: ListFilters) -> dict[str, Any]:
+    """The bind values of the filters a request gives."""
+    values: dict[str, Any] = {}
+    if filters.text is not None:
+        values["search_pattern"] = contains_pattern(filters.text)
+    if filters.tags:
+        values["tags"] = sorted(set(filters.tags))
+    if filters.due_before is not None:
+        values["due_before"] = filters.due_before
+    if filters.due_after is not None:
+        values["due_after"] = filters.due_after
+    return values
 
 
 def matching_text() -> ColumnElement[bool]:

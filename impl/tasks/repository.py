@@ -17,10 +17,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     ColumnElement,
-    DateTime,
-    Enum,
     Integer,
-    String,
     UnaryExpression,
     and_,
     any_,
@@ -37,40 +34,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql import ColumnCollection
-from sqlalchemy.sql.schema import Column
 
 from impl.sql import Connection, Query
 from impl.tables import idempotency_keys_table, service_keys_table, tasks_table, users_table
-from impl.tasks.cursors import Position, SortKeyType
-from impl.tasks.list_filters import NO_FILTERS, FilterShape, ListFilters, StatusFilter, list_conditions
+from impl.tasks.cursors import Position
+from impl.tasks.list_filters import filter_values, list_conditions
+from impl.tasks.listing import NO_FILTERS, SORT_FIELDS, Direction, FilterShape, SortKey, StatusFilter, TaskListing
 
-SortKey = Literal["created", "updated", "title", "due", "priority"]
-Direction = Literal["asc", "desc"]
-
-SORT_COLUMNS = {
-    "created": tasks_table.c.created_at,
-    "updated": tasks_table.c.updated_at,
-    "title": tasks_table.c.title,
-    "due": tasks_table.c.due_at,
-    "priority": tasks_table.c.priority,
-}
-# The field of a listed task that holds each sort key (a cursor remembers it).
-SORT_FIELDS = {sort: column.name for sort, column in SORT_COLUMNS.items()}
+SORT_COLUMNS = {sort: tasks_table.c[field] for sort, field in SORT_FIELDS.items()}
 # The only nullable sort key; tasks without a due date come last in both directions.
 NULLS_LAST_SORT_KEYS = {"due"}
-
-
-def key_type(column: Column[Any]) -> SortKeyType:
-    """What a cursor's position may hold for a sort on this column: exactly what the column can hold."""
-    if isinstance(column.type, DateTime):
-        return SortKeyType(instant=True, nullable=column.nullable is True)
-    if isinstance(column.type, Enum):  # before String: an Enum is a String
-        return SortKeyType(choices=tuple(column.type.enums))
-    assert isinstance(column.type, String)
-    return SortKeyType(max_length=column.type.length, nullable=column.nullable is True)
-
-
-SORT_KEY_TYPES = {sort: key_type(column) for sort, column in SORT_COLUMNS.items()}
 TASK_COLUMNS = (
     tasks_table.c.id,
     tasks_table.c.title,
@@ -178,7 +151,7 @@ def list_queries(
 
 
 def ordering(
-    sort: str, order: str, columns: ColumnCollection[str, Any] = tasks_table.c
+    sort: SortKey, order: str, columns: ColumnCollection[str, Any] = tasks_table.c
 ) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
     key, tiebreak = columns[SORT_COLUMNS[sort].name], columns.id
     if order == "desc":
@@ -186,7 +159,7 @@ def ordering(
     return (key.asc().nulls_last() if sort in NULLS_LAST_SORT_KEYS else key.asc()), tiebreak.asc()
 
 
-def after_condition(sort: str, order: str, after: AfterShape) -> list[ColumnElement[bool]]:
+def after_condition(sort: SortKey, order: str, after: AfterShape) -> list[ColumnElement[bool]]:
     """The tasks that come after the cursor's (`after_key`, `after_id`) in this sort (keyset paging)."""
     if after == "start":
         return []
@@ -204,7 +177,7 @@ def after_condition(sort: str, order: str, after: AfterShape) -> list[ColumnElem
 
 @cache
 def _list_queries(
-    status: StatusFilter, sort: str, order: str, filters: FilterShape, after: AfterShape
+    status: StatusFilter, sort: SortKey, order: str, filters: FilterShape, after: AfterShape
 ) -> tuple[Query, Query]:
     where = list_conditions(status, filters)
     # One row more than the page, to know whether another page follows.
@@ -279,32 +252,20 @@ class ListedPage(NamedTuple):
     more: bool  # whether tasks follow this page
 
 
-async def list_page(
-    conn: Connection,
-    *,
-    user_id: str,
-    status: StatusFilter,
-    sort: SortKey,
-    order: Direction,
-    limit: int,
-    offset: int,
-    after: Position | None = None,
-    text: str | None = None,
-    tags: Sequence[str] = (),
-    due_before: datetime | None = None,
-    due_after: datetime | None = None,
-    overdue: bool | None = None,
-) -> ListedPage:
-    filters = ListFilters(text, tuple(tags), due_before, due_after, overdue)
-    page_query, count_query = list_queries(status, sort, order, filters.shape, after_shape(sort, after))
-    values = filters.bind_values()
+async def list_page(conn: Connection, listing: TaskListing) -> ListedPage:
+    filters, after = listing.filters, listing.after
+    page_query, count_query = list_queries(
+        listing.status, listing.sort, listing.order, filters.shape, after_shape(listing.sort, after)
+    )
+    values = filter_values(filters)
     if after is not None:
         values |= {"after_key": after.key, "after_id": after.id}
-    rows = await page_query.all(conn, user_id=user_id, limit=limit, offset=offset, **values)
+    limit, offset = listing.limit, listing.offset
+    rows = await page_query.all(conn, user_id=listing.user_id, limit=limit, offset=offset, **values)
     page, more = rows[:limit], len(rows) > limit
     if not needs_count(returned=len(rows), limit=limit, offset=offset, by_cursor=after is not None):
         return ListedPage(page, offset + len(page), more)
-    counted = await count_query.one_or_none(conn, user_id=user_id, **values)
+    counted = await count_query.one_or_none(conn, user_id=listing.user_id, **values)
     return ListedPage(page, int(counted[0]) if counted else 0, more)
 
 

@@ -7,18 +7,23 @@ runs them in one transaction, so an error leaves nothing half-written (decision 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, NoReturn
 
 from asyncpg import Record
 
 from generated.api import (
     CreateTaskHeaders,
-    GetTaskHeaders,
+    CreateTaskResponseHeaders,
+    DeleteTaskHeaders,
+    GetTaskResponseHeaders,
+    ListTasksQuery,
     ReplaceTaskHeaders,
+    ReplaceTaskResponseHeaders,
     TasksApi,
     ToggleTaskCompletionHeaders,
+    ToggleTaskCompletionResponseHeaders,
     UpdateTaskHeaders,
+    UpdateTaskResponseHeaders,
 )
 from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.database import Database
@@ -26,9 +31,9 @@ from impl.problems import IdempotencyKeyQuotaReached, NotFound, TaskQuotaReached
 from impl.sql import Connection
 from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
-from impl.tasks.list_filters import StatusFilter
+from impl.tasks.listing import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
 from impl.tasks.preconditions import etag, stale, versions_matching
-from impl.tasks.repository import SORT_FIELDS, SORT_KEY_TYPES, Direction, EarlierRequest, SortKey
+from impl.tasks.repository import EarlierRequest
 from impl.tasks.tags import tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
@@ -59,11 +64,11 @@ def key_quota_reached(max_keys: int) -> IdempotencyKeyQuotaReached:
     )
 
 
-def created_headers(user_id: str, row: Record) -> CreateTaskHeaders:
+def created_headers(user_id: str, row: Record) -> CreateTaskResponseHeaders:
     return {"Location": f"/api/{user_id}/tasks/{row['id']}", "ETag": etag(row["version"])}
 
 
-def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskHeaders]:
+def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskResponseHeaders]:
     """The first answer given for this Idempotency-Key, when the retry carries the same request."""
     request_hash, stored = earlier
     if request_hash != fingerprint or stored is None:
@@ -76,6 +81,18 @@ def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskH
     task = Task.model_validate({**FIELDS_SINCE_1_2, **stored["task"]}, strict=False)
     headers = stored["headers"]
     return task, {"Location": headers["Location"], "ETag": headers["ETag"], "Idempotent-Replayed": "true"}
+
+
+def listing_of(user_id: str, query: ListTasksQuery) -> TaskListing:
+    """The list and page a listTasks request asks for, tags in their stored spelling."""
+    filters = ListFilters(
+        text=query.q,
+        tags=tuple(tag_key(name) for name in query.tag or ()),
+        due_before=query.due_before,
+        due_after=query.due_after,
+        overdue=query.overdue,
+    )
+    return TaskListing(user_id, query.status, query.sort, query.order, query.limit, query.offset, filters)
 
 
 class TasksService(TasksApi):
@@ -92,79 +109,33 @@ class TasksService(TasksApi):
                 self._cursor_seal = cursors.CursorSeal(await repository.cursor_key(conn))
         return self._cursor_seal
 
-    async def list_tasks(
-        self,
-        *,
-        user_id: str,
-        status: StatusFilter,
-        sort: SortKey,
-        order: Direction,
-        limit: int,
-        offset: int,
-        cursor: str | None,
-        q: str | None,
-        tag: list[str] | None,
-        due_before: datetime | None,
-        due_after: datetime | None,
-        overdue: bool | None,
-    ) -> TaskPage:
-        tags = [tag_key(name) for name in tag or ()]
-
-        def identity() -> bytes:
-            return cursors.list_identity(
-                user_id,
-                status=status,
-                sort=sort,
-                order=order,
-                q=q,
-                tags=tags,
-                due_before=due_before,
-                due_after=due_after,
-                overdue=overdue,
-            )
-
-        # Identified only when a cursor is read or written: most lists fit on one page.
-        list_id = None
-        after = None
-        if cursor is not None:
-            list_id = identity()
+    async def list_tasks(self, *, user_id: str, query: ListTasksQuery) -> TaskPage:
+        listing = listing_of(user_id, query)
+        if query.cursor is not None:
             seal = self._cursor_seal or await self.cursor_seal()
-            after = seal.open(cursor, list_id=list_id, key_type=SORT_KEY_TYPES[sort])
-        if after is not None and offset:
-            raise UnprocessableParameter(
-                "A cursor already says where the page starts; offset must be 0 with it.",
-                parameter="offset",
-                message="Must be 0 with cursor",
-            )
+            position = seal.open(query.cursor, list_id=listing.identity(), key_type=SORT_KEY_TYPES[listing.sort])
+            if listing.offset:
+                raise UnprocessableParameter(
+                    "A cursor already says where the page starts; offset must be 0 with it.",
+                    parameter="offset",
+                    message="Must be 0 with cursor",
+                )
+            listing = listing.continuing_after(position)
         async with self.database.connection() as conn:
-            listed = await repository.list_page(
-                conn,
-                user_id=user_id,
-                status=status,
-                sort=sort,
-                order=order,
-                limit=limit,
-                offset=offset,
-                after=after,
-                text=q,
-                tags=tags,
-                due_before=due_before,
-                due_after=due_after,
-                overdue=overdue,
-            )
+            listed = await repository.list_page(conn, listing)
         next_cursor = None
         if listed.more:  # so the page is full, limit >= 1 rows
             last = listed.rows[-1]
-            position = cursors.Position(last[SORT_FIELDS[sort]], last["id"])
+            position = cursors.Position(last[SORT_FIELDS[listing.sort]], last["id"])
             seal = self._cursor_seal or await self.cursor_seal()
-            next_cursor = seal.seal(position, list_id=list_id or identity())
+            next_cursor = seal.seal(position, list_id=listing.identity())
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         return TaskPage.model_validate(
             {
                 "items": [dict(row) for row in listed.rows],
                 "total": listed.total,
-                "limit": limit,
-                "offset": offset,
+                "limit": listing.limit,
+                "offset": listing.offset,
                 "next_cursor": next_cursor,
             }
         )
@@ -175,8 +146,9 @@ class TasksService(TasksApi):
         return TagList(items=[TagCount(name=row["name"], task_count=row["task_count"]) for row in rows])
 
     async def create_task(
-        self, *, user_id: str, idempotency_key: str | None, body: TaskCreate
-    ) -> tuple[Task, CreateTaskHeaders]:
+        self, *, user_id: str, headers: CreateTaskHeaders, body: TaskCreate
+    ) -> tuple[Task, CreateTaskResponseHeaders]:
+        idempotency_key = headers.idempotency_key
         fields = new_task_fields(body)
         if idempotency_key is None:
             async with self.database.connection() as conn:
@@ -202,12 +174,12 @@ class TasksService(TasksApi):
             row = await repository.insert_task(conn, user_id=user_id, max_tasks=self.max_tasks, **fields)
             if row is None:
                 raise task_quota_reached(self.max_tasks)
-            task, headers = to_task(row), created_headers(user_id, row)
-            answer = {"task": task.model_dump(mode="json"), "headers": dict(headers)}
+            task, answer_headers = to_task(row), created_headers(user_id, row)
+            answer = {"task": task.model_dump(mode="json"), "headers": dict(answer_headers)}
             await repository.record_idempotent_response(conn, user_id=user_id, key=idempotency_key, response=answer)
-        return task, headers
+        return task, answer_headers
 
-    async def get_task(self, *, user_id: str, task_id: int) -> tuple[Task, GetTaskHeaders]:
+    async def get_task(self, *, user_id: str, task_id: int) -> tuple[Task, GetTaskResponseHeaders]:
         async with self.database.connection() as conn:
             row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
@@ -215,15 +187,15 @@ class TasksService(TasksApi):
         return to_task(row), {"ETag": etag(row["version"])}
 
     async def replace_task(
-        self, *, user_id: str, task_id: int, if_match: str | None, body: TaskReplace
-    ) -> tuple[Task, ReplaceTaskHeaders]:
-        return await self._update(user_id, task_id, new_task_fields(body), versions_matching(if_match))
+        self, *, user_id: str, task_id: int, headers: ReplaceTaskHeaders, body: TaskReplace
+    ) -> tuple[Task, ReplaceTaskResponseHeaders]:
+        return await self._update(user_id, task_id, new_task_fields(body), versions_matching(headers.if_match))
 
     async def update_task(
-        self, *, user_id: str, task_id: int, if_match: str | None, body: TaskUpdate
-    ) -> tuple[Task, UpdateTaskHeaders]:
+        self, *, user_id: str, task_id: int, headers: UpdateTaskHeaders, body: TaskUpdate
+    ) -> tuple[Task, UpdateTaskResponseHeaders]:
         changes = changed_fields(body)
-        versions = versions_matching(if_match)
+        versions = versions_matching(headers.if_match)
         if changes:
             return await self._update(user_id, task_id, changes, versions)
         async with self.database.connection() as conn:
@@ -235,25 +207,25 @@ class TasksService(TasksApi):
         return to_task(row), {"ETag": etag(row["version"])}
 
     async def toggle_task_completion(
-        self, *, user_id: str, task_id: int, if_match: str | None
-    ) -> tuple[Task, ToggleTaskCompletionHeaders]:
+        self, *, user_id: str, task_id: int, headers: ToggleTaskCompletionHeaders
+    ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
         async with self.database.connection() as conn:
             row = await repository.toggle_completion(
-                conn, user_id=user_id, task_id=task_id, versions=versions_matching(if_match)
+                conn, user_id=user_id, task_id=task_id, versions=versions_matching(headers.if_match)
             )
             if row is None:
                 await self._raise_missing_or_stale(conn, user_id, task_id)
         return to_task(row), {"ETag": etag(row["version"])}
 
-    async def delete_task(self, *, user_id: str, task_id: int, if_match: str | None) -> None:
+    async def delete_task(self, *, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
         async with self.database.connection() as conn:
-            versions = versions_matching(if_match)
+            versions = versions_matching(headers.if_match)
             if not await repository.delete_task(conn, user_id=user_id, task_id=task_id, versions=versions):
                 await self._raise_missing_or_stale(conn, user_id, task_id)
 
     async def _update(
         self, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
-    ) -> tuple[Task, UpdateTaskHeaders]:
+    ) -> tuple[Task, UpdateTaskResponseHeaders]:
         async with self.database.connection() as conn:
             row = await repository.update_task(
                 conn, user_id=user_id, task_id=task_id, changes=changes, versions=versions

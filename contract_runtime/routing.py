@@ -1,0 +1,63 @@
+"""The generated routes' class, and what the application's own routing says about a request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
+
+from contract_runtime.request_body import JsonBodyRequest
+from contract_runtime.security import SecurityScheme
+
+
+class ContractRoute(APIRoute):
+    """An APIRoute that settles its security schemes before it reads the body.
+
+    FastAPI reads and parses the body before it solves any dependency, so a malformed body would be
+    a 400 even without a token; the contract answers 401 or 403 first and tells an unknown caller
+    nothing about its body. Routes without a body are FastAPI's own: it solves the schemes first.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        if self.body_field is None:
+            return handle
+        schemes = [
+            dependency.call for dependency in self.dependant.dependencies if isinstance(dependency.call, SecurityScheme)
+        ]
+
+        async def authenticated_then_read(request: Request) -> Response:
+            request = JsonBodyRequest(request.scope, request.receive)
+            for scheme in schemes:
+                await scheme(request)
+            return await handle(request)
+
+        return authenticated_then_read
+
+
+def matching(routes: Iterable[BaseRoute], scope: Scope) -> Iterable[tuple[Match, BaseRoute]]:
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            yield match, route
+
+
+def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route takes at the request's path (Starlette's own 405 names only the first route's)."""
+    return sorted(
+        {method for _, route in matching(routes, scope) if isinstance(route, Route) for method in route.methods or ()}
+    )
+
+
+def body_media_types(routes: Iterable[BaseRoute], scope: Scope) -> tuple[str, ...] | None:
+    """The media types the operation at the request's method and path reads its body as; None when it reads none."""
+    for match, route in matching(routes, scope):
+        if match is Match.FULL:
+            if isinstance(route, APIRoute) and route.body_field is not None:
+                return (route.body_field.field_info.media_type,)  # type: ignore[attr-defined]
+            return None
+    return None

@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract_runtime.request_body import MALFORMED_BODY, MalformedBody
 from contract_runtime.routing import allowed_methods
-from impl.postgresql_version import UnsupportedPostgreSQL
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem, problem_json
+from impl.unusable_database import UnusableDatabase
 
 logger = logging.getLogger("tasks_api.errors")
 LOCATION_KINDS = {"path", "query", "header", "cookie"}
@@ -100,11 +100,10 @@ def is_database_unavailable(exc: BaseException) -> bool:
     asyncpg's ConnectionDoesNotExistError: the connection died mid-statement; its InterfaceError
     "connection is closed": it died between the pool handing it out and its use; and its
     InternalClientError, refusing a statement on a connection the server is terminating (the shutdown
-    notice arrived while it sat in the pool); UnsupportedPostgreSQL: a server too old to use (decision 0031).
+    notice arrived while it sat in the pool); UnusableDatabase: a server too old to use (decision 0031) or a
+    schema not at head (decision 0034).
     """
-    if isinstance(
-        exc, (OSError, TimeoutError, ConnectionDoesNotExistError, InternalClientError, UnsupportedPostgreSQL)
-    ):
+    if isinstance(exc, (OSError, TimeoutError, ConnectionDoesNotExistError, InternalClientError, UnusableDatabase)):
         return True
     if isinstance(exc, InterfaceError) and "connection is closed" in str(exc):
         return True
@@ -126,8 +125,8 @@ def unexpected_error_handler(
     return on_unexpected
 
 
-async def on_unsupported_database(request: Request, exc: Exception) -> Response:
-    """A server older than the supported majors is, to clients, a database that is not there (decision 0031)."""
+async def on_unusable_database(request: Request, exc: Exception) -> Response:
+    """A database the service will not use is, to clients, a database that is not there (decisions 0031, 0034)."""
     logger.error("database refused: %s", exc)
     return await on_problem(request, DATABASE_DOWN)
 
@@ -145,7 +144,7 @@ def install(app: FastAPI, *, on_database_unavailable: Callable[[], None] = lambd
     on_unexpected = unexpected_error_handler(on_database_unavailable)
     for error_class in (PostgresError, InterfaceError, InternalClientError, OSError, TimeoutError):
         app.add_exception_handler(error_class, on_unexpected)
-    app.add_exception_handler(UnsupportedPostgreSQL, on_unsupported_database)
+    app.add_exception_handler(UnusableDatabase, on_unusable_database)
 
 
 class LastResort:

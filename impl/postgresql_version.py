@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from impl.unusable_database import UnusableDatabase
+
 # Search folds case under the pg_c_utf8 collation, which PostgreSQL has from 17 on (decision 0015).
 OLDEST_SUPPORTED_MAJOR = 17
 
 
-class UnsupportedPostgreSQL(RuntimeError):
+class UnsupportedPostgreSQL(UnusableDatabase):
     """The server is older than the oldest supported major: migrations and the service refuse it."""
 
 

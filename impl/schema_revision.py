@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncpg
 
 from impl import migrations
-from impl.postgresql_version import UnsupportedPostgreSQL
+from impl.unusable_database import UnusableDatabase
 
 
-# A subclass so that requests meet it as they meet a server too old to use (decision 0031): an `error`
-# log line with this message, and a 503 problem for the client.
-class SchemaNotAtHead(UnsupportedPostgreSQL):
+class SchemaNotAtHead(UnusableDatabase):
     """The database's schema revision is not the one this code's migrations end at."""
 
     def __init__(self, message: str, *, behind: bool) -> None:

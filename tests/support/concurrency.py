@@ -13,17 +13,22 @@ Request = tuple[str, str, dict[str, Any]]
 
 def send_at_once(base_url: str, requests: list[Request]) -> list[httpx.Response]:
     """Send every request at the same moment, each from its own thread and connection; the responses in order."""
-    barrier = threading.Barrier(len(requests))
-    responses: list[httpx.Response | None] = [None] * len(requests)
+    return send_at_once_to([(base_url, request) for request in requests])
+
+
+def send_at_once_to(addressed: list[tuple[str, Request]]) -> list[httpx.Response]:
+    """Send each request to its own base URL (one of several instances, say) at the same moment; the responses."""
+    barrier = threading.Barrier(len(addressed))
+    responses: list[httpx.Response | None] = [None] * len(addressed)
 
     def send(index: int) -> None:
-        method, path, kwargs = requests[index]
+        base_url, (method, path, kwargs) = addressed[index]
         with httpx.Client(base_url=base_url, timeout=30) as client:
             client.get("/healthz")  # connect first, so the requests leave together
             barrier.wait()
             responses[index] = client.request(method, path, **kwargs)
 
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(requests))]
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(addressed))]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,13 +64,23 @@ class RowLock:
 
 
 @asynccontextmanager
-async def task_row_locked(database_url: str, task_id: int) -> AsyncIterator[RowLock]:
-    """Hold the task's row lock until release() or the end of the block (which may follow a crash)."""
+async def row_locked(database_url: str, select_for_update: str, *args: Any) -> AsyncIterator[RowLock]:
+    """Hold the row lock this SELECT ... FOR UPDATE takes until release() or the end of the block."""
     connection = await asyncpg.connect(plain_dsn(database_url))
     try:
         transaction = connection.transaction()
         await transaction.start()
-        await connection.execute("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+        await connection.execute(select_for_update, *args)
         yield RowLock(connection, transaction)
     finally:
         connection.terminate()
+
+
+def task_row_locked(database_url: str, task_id: int) -> AbstractAsyncContextManager[RowLock]:
+    """Hold the task's row lock until release() or the end of the block (which may follow a crash)."""
+    return row_locked(database_url, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+
+
+def user_row_locked(database_url: str, user_id: str) -> AbstractAsyncContextManager[RowLock]:
+    """Hold the user's row lock: the user's next keyed create waits inside PostgreSQL (it locks the row first)."""
+    return row_locked(database_url, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)

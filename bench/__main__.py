@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,6 +125,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=2,
         help="with --baseline: runs of each of the two per workload and shape, alternating (default 2)",
     )
+    parser.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the service (and baseline) record Prometheus metrics, as with METRICS_PORT set (default: on)",
+    )
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--wipe-database", action="store_true", help="allow emptying the database at DATABASE_URL")
     args = parser.parse_args(argv)
@@ -193,6 +200,7 @@ class Bench:
         self.tokens: dict[str, str] = {}
         self.servers: dict[str, LiveServer] = {}
         self.log_dir = ROOT / ".data" / "bench-logs"
+        self.metrics_dir = ROOT / ".data" / "bench-metrics"
         self.current: Layout | None = None
         self.anchor = datetime.now(UTC)  # the seeding's "now": due dates are spread around it
         postmaster = database.postmaster_pid()
@@ -206,16 +214,28 @@ class Bench:
 
     def environment(self) -> dict[str, str]:
         # Exactly one auth mode (shared secret); no issuer/audience checks; nothing inherited that changes them.
-        return {
+        environment = {
             "DATABASE_URL": self.database.url,
             "JWT_SECRET": self.secret,
             "JWT_ISSUER": "",
             "JWT_AUDIENCE": "",
             "JWKS_URL": "",
             "BETTER_AUTH_SECRET": "",
+            # Tracing off, as in production unless an OTLP endpoint is configured (decision 0036).
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "",
+            "OTEL_TRACES_EXPORTER": "",
+            "METRICS_PORT": "",
         }
+        if self.args.metrics:
+            # The workers record as under `tasks-api serve` with METRICS_PORT set: into multiprocess files
+            # (start_servers empties the directory). Nothing scrapes them: a scrape runs in serve's parent.
+            environment |= {"METRICS_PORT": "9100", "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        return environment
 
     def start_servers(self) -> None:
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(parents=True)
         apps = {"service": SERVICE_APP, "baseline": SERVICE_APP, "raw": ("bench.raw_app:app",)}
         for name in ("service", "baseline", "raw"):
             if name in self.args.targets:
@@ -495,7 +515,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"bench: {args.connections} connections, {args.workers} workers, {args.tasks:,} tasks over {args.users} "
         f"users, {args.duration:g} s per run ({operation_seconds(args):g} s for {', '.join(OPERATION_WORKLOADS)}); "
-        f"load average {load_average()}",
+        f"metrics {'on' if args.metrics else 'off'}, tracing off; load average {load_average()}",
         flush=True,
     )
     wrk, pgbench = find_wrk(), find_pgbench()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -17,11 +18,18 @@ from impl.connection_budget import check_connection_budget
 from impl.database import Database
 from impl.heap import freeze_startup_heap
 from impl.limits import RequestLimits
+from impl.metrics import RequestMetricsMiddleware, ServiceMetrics, worker_stopped
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
+from impl.pool_metrics import PoolSampler
 from impl.settings import Settings, get_settings
+from impl.sql import statement_tracing
 from impl.tasks.purge import ExpiredKeyPurge
 from impl.tasks.service import IDEMPOTENCY_KEY_TTL_SECONDS, TasksService
+from impl.tracing import TracingMiddleware, tracer_provider_from_environment
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 # The request headers the spec's operations take, and the response headers it promises.
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
@@ -33,20 +41,33 @@ def operation_methods(app: FastAPI) -> list[str]:
     return sorted({method for route in app.routes if isinstance(route, APIRoute) for method in route.methods or ()})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None) -> FastAPI:
+    """The service; traced by `tracer_provider` when given, else as the OTEL_* settings say (off when unset)."""
     settings = settings or get_settings()
     database = Database(settings, on_first_answer=check_connection_budget)
     purge = ExpiredKeyPurge(
         database, interval_seconds=settings.idempotency_purge_interval_seconds, ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS
     )
+    metrics = ServiceMetrics() if settings.metrics_port is not None else None
+    pool_sampler = PoolSampler(database, metrics) if metrics is not None else None
+    tracer_provider = tracer_provider or tracer_provider_from_environment()
+    tracer = tracer_provider.get_tracer("tasks-api") if tracer_provider is not None else None
+    statement_tracing.tracer = tracer
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
         purge.start()
+        if pool_sampler is not None:
+            pool_sampler.start()
         yield
+        if pool_sampler is not None:
+            await pool_sampler.stop()
+            worker_stopped()
         await purge.stop()
         await database.close()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # exports the spans still batched
 
     configure_logging()
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
@@ -58,10 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
         ),
         operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
-        security={"bearerAuth": BearerAuth(TokenVerifier(settings))},
+        security={"bearerAuth": BearerAuth(TokenVerifier(settings, metrics))},
     )
     contract.install(app)
-    error_handlers.install(app, on_database_unavailable=database.forget_answers)
+    error_handlers.install(app, on_database_unavailable=database.forget_answers, metrics=metrics)
     app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:
@@ -75,5 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             max_age=600,
         )
+    if metrics is not None:
+        # Inside the request log, outside everything that may refuse a request, so refusals are counted too.
+        app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestLogMiddleware)
+    if tracer is not None:
+        # Outermost: the span is current while the log line (with its trace id) is written.
+        app.add_middleware(TracingMiddleware, tracer=tracer)
     return app

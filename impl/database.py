@@ -7,7 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -77,6 +77,12 @@ async def create_pool(
     return await asyncpg.create_pool(dsn, reset=reset, init=init, **arguments)
 
 
+class PoolUsage(NamedTuple):
+    in_use: int
+    idle: int
+    waiting: int  # acquires waiting for a connection: every one the pool may open is in use
+
+
 class Database:
     """The process's connection pool, created on first use (so the service starts while PostgreSQL is down)."""
 
@@ -121,6 +127,16 @@ class Database:
     def forget_answers(self) -> None:
         """The database just failed a request: the next readiness probe asks it again."""
         self.last_answered = None
+
+    def pool_usage(self) -> PoolUsage:
+        """The pool's connections in use and idle, and the acquires waiting; all 0 before the pool exists."""
+        pool = self._pool
+        if pool is None:
+            return PoolUsage(0, 0, 0)
+        idle = pool.get_idle_size()
+        # asyncpg counts no waiters: they are the getters of its asyncio queue of connection holders.
+        waiting = len(getattr(getattr(pool, "_queue", None), "_getters", ()))
+        return PoolUsage(pool.get_size() - idle, idle, waiting)
 
     def connection(self) -> AbstractAsyncContextManager[PoolConnectionProxy]:
         """A connection in autocommit: each statement is its own transaction."""

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract_runtime.request_body import MALFORMED_BODY, MalformedBody
 from contract_runtime.routing import allowed_methods
+from impl.metrics import ServiceMetrics
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem, problem_json
 from impl.unusable_database import UnusableDatabase
 
@@ -111,10 +112,24 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, PostgresError) and isinstance(state, str) and state[:2] in UNAVAILABLE_SQLSTATE_CLASSES
 
 
+def database_error_class(exc: BaseException) -> str:
+    """A database error as a metric label: its SQLSTATE class, else what failed before the server could say."""
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(exc, PostgresError) and isinstance(state, str) and len(state) == 5:
+        return state[:2]
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, UnusableDatabase):
+        return "unusable"
+    return "connection"
+
+
 def unexpected_error_handler(
-    on_database_unavailable: Callable[[], None],
+    on_database_unavailable: Callable[[], None], metrics: ServiceMetrics | None = None
 ) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if metrics is not None:
+            metrics.database_errors.labels(database_error_class(exc)).inc()
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", type(exc).__name__)
             on_database_unavailable()
@@ -125,26 +140,34 @@ def unexpected_error_handler(
     return on_unexpected
 
 
-async def on_unusable_database(request: Request, exc: Exception) -> Response:
-    """A database the service will not use is, to clients, a database that is not there (decisions 0031, 0034)."""
-    logger.error("database refused: %s", exc)
-    return await on_problem(request, DATABASE_DOWN)
+def unusable_database_handler(metrics: ServiceMetrics | None) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def on_unusable_database(request: Request, exc: Exception) -> Response:
+        """A database the service will not use is, to clients, one that is not there (decisions 0031, 0034)."""
+        if metrics is not None:
+            metrics.database_errors.labels(database_error_class(exc)).inc()
+        logger.error("database refused: %s", exc)
+        return await on_problem(request, DATABASE_DOWN)
+
+    return on_unusable_database
 
 
 # Database errors reach the handlers install() registers by class; this one answers whatever else escapes.
 on_unexpected = unexpected_error_handler(lambda: None)
 
 
-def install(app: FastAPI, *, on_database_unavailable: Callable[[], None] = lambda: None) -> None:
+def install(
+    app: FastAPI, *, on_database_unavailable: Callable[[], None] = lambda: None, metrics: ServiceMetrics | None = None
+) -> None:
+    """Handlers for every error; the database's (which the handlers registered by class receive) are counted."""
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(MalformedBody, on_malformed_body)
     # Registered by class so that an outage is answered where the request's context still is.
-    on_unexpected = unexpected_error_handler(on_database_unavailable)
+    on_unexpected = unexpected_error_handler(on_database_unavailable, metrics)
     for error_class in (PostgresError, InterfaceError, InternalClientError, OSError, TimeoutError):
         app.add_exception_handler(error_class, on_unexpected)
-    app.add_exception_handler(UnusableDatabase, on_unusable_database)
+    app.add_exception_handler(UnusableDatabase, unusable_database_handler(metrics))
 
 
 class LastResort:

@@ -2,7 +2,8 @@
 
 The id comes from the caller's X-Request-ID when it is a sane token, else it is generated; it is
 echoed in the response header and put into problem bodies, so a client's bug report leads straight
-to the log line. Tokens and bodies are never logged.
+to the log line. Tokens and bodies are never logged. With tracing on, the line carries the request's
+trace id too (impl/tracing.py sets it), so a log line leads to its trace.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+trace_id: ContextVar[str | None] = ContextVar("trace_id", default=None)
 access_log = logging.getLogger("tasks_api.access")
 
 
@@ -96,6 +98,8 @@ class RequestLogMiddleware:
                     "request_id": rid,
                     "user_id": scope.get("state", {}).get("user_id"),
                 }
+                if (trace := trace_id.get()) is not None:
+                    fields["trace_id"] = trace
                 # makeRecord with no source location: Logger.info would walk the (deep, async) stack for it.
                 record = access_log.makeRecord(
                     access_log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": fields}

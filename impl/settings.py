@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 65536
 
+    # The port `tasks-api serve` serves Prometheus metrics on, beside the API's; unset: no metrics (decision 0036).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     # Quotas (decision 0027): the most tasks one user may have, the most unexpired Idempotency-Keys one
     # user may hold, and the seconds between each process's purges of every user's expired keys.
     max_tasks_per_user: int = Field(default=100_000, ge=1, le=2**31 - 1)

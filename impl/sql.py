@@ -4,7 +4,7 @@ Statements are built from the SQLModel tables with named bind parameters and com
 asyncpg dialect when first used; a request only looks its statement up and passes the values in
 the order asyncpg expects (`$1, $2, ...`). SQLAlchemy's own execution layer (greenlet hops,
 result adaptation, per-call compilation cache lookups) cost more CPU per request than the query
-itself (decision 0013).
+itself (decision 0013). With tracing on, each statement is a client span of its own (decision 0036).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from asyncpg import Record
+from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -27,6 +28,16 @@ class Connection(Protocol):
     async def fetch(self, query: str, *args: Any) -> list[Record]: ...
 
     async def fetchrow(self, query: str, *args: Any) -> Record | None: ...
+
+
+@dataclass
+class StatementTracing:
+    """Where statements' spans go: a tracer while tracing is on (impl.app sets it per process), else None."""
+
+    tracer: Tracer | None = None
+
+
+statement_tracing = StatementTracing()
 
 
 @dataclass(frozen=True)
@@ -49,8 +60,23 @@ class Query:
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         return [values[name] if name in values else self.constants[name] for name in self.names]
 
+    @property
+    def operation(self) -> str:
+        """The statement's first keyword: SELECT, INSERT, UPDATE, DELETE or WITH."""
+        return self.sql.split(None, 1)[0].upper()
+
     async def all(self, conn: Connection, **values: Any) -> Sequence[Record]:
-        return await conn.fetch(self.sql, *self.arguments(values))
+        if (tracer := statement_tracing.tracer) is None:
+            return await conn.fetch(self.sql, *self.arguments(values))
+        with tracer.start_as_current_span(self.operation, kind=SpanKind.CLIENT, attributes=self.span_attributes()):
+            return await conn.fetch(self.sql, *self.arguments(values))
 
     async def one_or_none(self, conn: Connection, **values: Any) -> Record | None:
-        return await conn.fetchrow(self.sql, *self.arguments(values))
+        if (tracer := statement_tracing.tracer) is None:
+            return await conn.fetchrow(self.sql, *self.arguments(values))
+        with tracer.start_as_current_span(self.operation, kind=SpanKind.CLIENT, attributes=self.span_attributes()):
+            return await conn.fetchrow(self.sql, *self.arguments(values))
+
+    def span_attributes(self) -> dict[str, str]:
+        # The statement's text has only placeholders: the values bound never reach a span.
+        return {"db.system.name": "postgresql", "db.operation.name": self.operation, "db.query.text": self.sql}

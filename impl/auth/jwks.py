@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from impl.metrics import ServiceMetrics
 from impl.problems import ServiceUnavailable
 
 
@@ -39,8 +40,17 @@ class JwksUnavailable(ServiceUnavailable):
 
 
 class JwksKeys:
-    def __init__(self, url: str, *, timeout: float, max_age: float, refetch_interval: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float,
+        max_age: float,
+        refetch_interval: float,
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
         self.url = url
+        self.metrics = metrics
         self.timeout = timeout
         self.max_age = max_age
         self.refetch_interval = refetch_interval
@@ -79,13 +89,19 @@ class JwksKeys:
             try:
                 async with asyncio.timeout(self.timeout):
                     keys = await self._fetch()
-            except (httpx.HTTPError, ValueError, TimeoutError):
+            except (httpx.HTTPError, ValueError, TimeoutError) as error:
+                self._count_fetch(fetch_outcome(error))
                 self._available = False
                 return 0.0
+            self._count_fetch("ok")
             self._keys = keys
             self._fetched_at = self._attempted_at
             self._available = True
             return 0.0
+
+    def _count_fetch(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.jwks_fetches.labels(outcome).inc()
 
     async def _fetch(self) -> dict[str, dict[str, Any]]:
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
@@ -96,3 +112,12 @@ class JwksKeys:
         if not isinstance(keys, list):
             raise ValueError("a JWKS document needs a 'keys' list")
         return {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str) and k["kid"]}
+
+
+def fetch_outcome(error: Exception) -> str:
+    """A failed fetch as a metric label: timeout (the overall deadline or httpx's), http_error or invalid_document."""
+    if isinstance(error, (TimeoutError, httpx.TimeoutException)):
+        return "timeout"
+    if isinstance(error, httpx.HTTPError):
+        return "http_error"
+    return "invalid_document"

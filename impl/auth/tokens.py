@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from jose import jwt
-from jose.exceptions import JOSEError
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 from impl.auth import compact_jws, ed25519
-from impl.auth.jwks import JwksKeys
+from impl.auth.jwks import JwksKeys, JwksUnavailable
 from impl.auth.verified_tokens import VerifiedTokens
+from impl.metrics import ServiceMetrics
 from impl.problems import Unauthorized
 from impl.settings import Settings
 
@@ -40,12 +41,25 @@ MAX_KID_LENGTH = 256
 MALFORMED_CLAIMS_ERRORS = (TypeError, ValueError, ArithmeticError, RecursionError)
 
 
-def invalid(reason: str) -> Unauthorized:
-    return Unauthorized(f"The bearer token is not valid: {reason}.")
+class InvalidToken(Unauthorized):
+    """A refused token; `kind` is the reason's coarse class, a bounded metric label (the detail is not)."""
+
+    def __init__(self, reason: str, kind: str) -> None:
+        super().__init__(f"The bearer token is not valid: {reason}.")
+        self.kind = kind
+
+
+def refusal_kind(error: JOSEError) -> str:
+    """python-jose's refusal as a coarse class: expired, claims (iss, aud, nbf, iat, ...) or signature."""
+    if isinstance(error, ExpiredSignatureError):
+        return "expired"
+    if isinstance(error, JWTClaimsError):
+        return "claims"
+    return "signature"
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: ServiceMetrics | None = None) -> None:
         self.secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         if self.secret is not None and not self.secret.strip():
             raise ValueError("JWT_SECRET is blank; refusing to verify tokens with it")
@@ -57,30 +71,50 @@ class TokenVerifier:
                 timeout=settings.jwks_timeout,
                 max_age=settings.jwks_cache_seconds,
                 refetch_interval=settings.jwks_refetch_interval,
+                metrics=metrics,
             )
             if settings.jwks_url
             else None
         )
         self.verified = VerifiedTokens()
+        self.metrics = metrics
+        if metrics is not None:
+            self._accepted = metrics.token_verifications.labels("accepted", "")
+            self._cache_hit = metrics.token_verifications.labels("cache_hit", "")
 
     async def subject(self, token: str) -> str:
         """The verified token's `sub`; raises Unauthorized for anything short of a valid token."""
+        if self.metrics is None:
+            return (await self._subject(token))[0]
+        try:
+            subject, remembered = await self._subject(token)
+        except InvalidToken as refused:
+            self.metrics.token_verifications.labels("refused", refused.kind).inc()
+            raise
+        except JwksUnavailable:
+            self.metrics.token_verifications.labels("keys_unavailable", "").inc()
+            raise
+        (self._cache_hit if remembered else self._accepted).inc()
+        return subject
+
+    async def _subject(self, token: str) -> tuple[str, bool]:
+        """The verified token's `sub`, and whether it was remembered from an earlier verification."""
         if not compact_jws.well_formed(token):
-            raise invalid("not a compact JWS in base64url")
+            raise InvalidToken("not a compact JWS in base64url", "malformed")
         # Only canonical texts are ever remembered, so a text found here is canonical (decision 0025).
         if (known := self.verified.subject(token)) is not None:
-            return known
+            return known, True
         # python-jose's base64 decoding would accept junk, padding and `+`/`/` in the same token.
         if not compact_jws.canonical(token):
-            raise invalid("not in canonical base64url")
+            raise InvalidToken("not in canonical base64url", "malformed")
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError:
-            raise invalid("malformed") from None
+            raise InvalidToken("malformed", "malformed") from None
         if any(name in header for name in FORBIDDEN_HEADERS):
-            raise invalid("embedded or remote keys are not accepted")
+            raise InvalidToken("embedded or remote keys are not accepted", "header")
         if CRITICAL_HEADER in header:
-            raise invalid("critical header extensions are not supported")
+            raise InvalidToken("critical header extensions are not supported", "header")
         key, algorithms = await self._key_for(header)
         options = {
             "require_exp": True,
@@ -93,14 +127,14 @@ class TokenVerifier:
                 token, key, algorithms=list(algorithms), audience=self.audience, issuer=self.issuer, options=options
             )
         except JOSEError as error:
-            raise invalid(str(error).rstrip(".").lower() or "rejected") from None
+            raise InvalidToken(str(error).rstrip(".").lower() or "rejected", refusal_kind(error)) from None
         except MALFORMED_CLAIMS_ERRORS:
-            raise invalid("malformed claims") from None
+            raise InvalidToken("malformed claims", "malformed") from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
-            raise invalid("no subject")
+            raise InvalidToken("no subject", "claims")
         self.verified.remember(token, subject, expires_at=int(claims["exp"]))
-        return subject
+        return subject, False
 
     async def _key_for(self, header: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
         if self.secret is not None:
@@ -108,13 +142,13 @@ class TokenVerifier:
         assert self.jwks is not None
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid.strip() or len(kid) > MAX_KID_LENGTH:
-            raise invalid("no usable key id")
+            raise InvalidToken("no usable key id", "key")
         if header.get("alg") not in JWKS_ALGORITHMS:
-            raise invalid("unsupported algorithm")
+            raise InvalidToken("unsupported algorithm", "key")
         jwk = await self.jwks.key(kid)
         if jwk is None:
-            raise invalid("unknown key id")
+            raise InvalidToken("unknown key id", "key")
         algorithm = KEY_ALGORITHM_BY_TYPE.get((jwk.get("kty"), jwk.get("crv")))
         if algorithm not in JWKS_ALGORITHMS or jwk.get("alg", algorithm) != algorithm:
-            raise invalid("the signing key's algorithm is not accepted")
+            raise InvalidToken("the signing key's algorithm is not accepted", "key")
         return jwk, (algorithm,)

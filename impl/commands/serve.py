@@ -7,6 +7,8 @@ import os
 
 import uvicorn
 
+from impl.commands.exit_codes import SETTINGS_INVALID, CommandFailed
+from impl.commands.metrics_server import fresh_multiprocess_directory, start_metrics_server
 from impl.commands.settings_check import valid_settings
 
 # httptools with a bound on the request head while it arrives (decision 0024).
@@ -19,7 +21,15 @@ WORKER_HEALTHCHECK_SECONDS = 30
 def serve(args: argparse.Namespace) -> None:
     # The service's connection budget check counts the processes sharing the database by it (decision 0030).
     os.environ["WEB_CONCURRENCY"] = str(args.workers)
-    valid_settings()  # here, once, rather than in each worker that would then die
+    settings = valid_settings()  # here, once, rather than in each worker that would then die
+    if settings.metrics_port is not None:
+        fresh_multiprocess_directory()
+        try:
+            start_metrics_server(args.host, settings.metrics_port)
+        except OSError as error:
+            raise CommandFailed(
+                SETTINGS_INVALID, f"METRICS_PORT {settings.metrics_port} cannot be served: {error.strerror}"
+            ) from None
     uvicorn.run(
         "impl.app:create_app",
         factory=True,

@@ -1,0 +1,177 @@
+"""/metrics as `tasks-api serve` serves it: on METRICS_PORT only, summed over its workers, labels from closed sets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from devtools import embedded_db, migrate
+from devtools.live_server import free_port
+from tests.support import tasks_api_command
+from tests.support.database import fresh_database, query
+from tests.support.environments import REPORTS, shared_secret_env
+from tests.support.tokens import bearer, shared_secret_token
+from tests.support.users import new_user_id
+
+WORKERS = 2
+REQUESTS = 60
+LIST_OK = {"operation": "listTasks", "method": "GET", "status": "200"}
+
+
+class MetricsServing:
+    """`tasks-api serve` with METRICS_PORT set, and its metrics read as Prometheus reads them."""
+
+    def __init__(self, env: dict[str, str], *, multiprocess_dir: Path, log_name: str) -> None:
+        self.metrics_url = f"http://127.0.0.1:{free_port()}/metrics"
+        self.multiprocess_dir = multiprocess_dir
+        env = env | {"METRICS_PORT": self.metrics_url.split(":")[2].split("/")[0]}
+        env |= {"PROMETHEUS_MULTIPROC_DIR": str(multiprocess_dir)}
+        self.serving = tasks_api_command.Serving(env, log_path=REPORTS / log_name)
+        self.url = self.serving.url
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """The sample's value (0 when it has none yet: a labelled series appears at its first use)."""
+        text = httpx.get(self.metrics_url).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == (labels or {}):
+                    return float(sample.value)
+        return 0.0
+
+    def text(self) -> str:
+        return httpx.get(self.metrics_url).text
+
+    def stop(self) -> None:
+        self.serving.stop()
+
+
+@pytest.fixture(scope="module")
+def serving(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsServing]:
+    env = shared_secret_env(database_url) | {"WEB_CONCURRENCY": str(WORKERS)}
+    live = MetricsServing(env, multiprocess_dir=tmp_path_factory.mktemp("metrics"), log_name="metrics-serve.log")
+    yield live
+    live.stop()
+
+
+def list_concurrently(url: str, user: str, count: int) -> list[int]:
+    """`count` list requests, each on a connection of its own, eight at a time: the workers share them."""
+
+    def one(_: int) -> int:
+        headers = bearer(shared_secret_token(user))
+        return httpx.get(f"{url}/api/{user}/tasks", headers=headers).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def counting_processes(directory: Path) -> set[str]:
+    """The processes that wrote counters into the multiprocess directory (counter_<pid>.db)."""
+    return {path.stem.removeprefix("counter_") for path in directory.glob("counter_*.db")}
+
+
+def test_requests_are_counted_once_each_across_the_workers(serving: MetricsServing) -> None:
+    before = serving.value("tasks_api_requests_total", LIST_OK)
+    assert list_concurrently(serving.url, new_user_id(), REQUESTS) == [200] * REQUESTS
+    assert serving.value("tasks_api_requests_total", LIST_OK) == before + REQUESTS
+    assert len(counting_processes(serving.multiprocess_dir)) == WORKERS
+
+
+def test_labels_are_operation_ids_or_route_templates_never_paths_or_user_ids(serving: MetricsServing) -> None:
+    user = new_user_id()
+    assert httpx.get(f"{serving.url}/api/{user}/tasks").status_code == 401
+    assert httpx.get(f"{serving.url}/openapi.yaml").status_code == 200
+    assert httpx.get(f"{serving.url}/no/such/{user}").status_code == 404
+    assert httpx.request("BREW", f"{serving.url}/api/{user}/tasks").status_code in (400, 405)
+    text = serving.text()
+    assert user not in text
+    assert serving.value("tasks_api_requests_total", {"operation": "listTasks", "method": "GET", "status": "401"}) >= 1
+    assert serving.value("tasks_api_requests_total", {"operation": "/openapi.yaml", "method": "GET", "status": "200"})
+    assert serving.value("tasks_api_requests_total", {"operation": "unmatched", "method": "GET", "status": "404"}) >= 1
+    assert "BREW" not in text
+
+
+def test_metrics_are_not_served_on_the_api_port(serving: MetricsServing) -> None:
+    user = new_user_id()
+    assert httpx.get(f"{serving.url}/metrics").status_code == 404
+    assert httpx.get(f"{serving.url}/metrics", headers=bearer(shared_secret_token(user))).status_code == 404
+    assert "tasks_api_requests_total" in serving.text()
+
+
+def test_latency_is_a_histogram_per_operation_with_buckets(serving: MetricsServing) -> None:
+    list_concurrently(serving.url, new_user_id(), 4)
+    listing = {"operation": "listTasks"}
+    count = serving.value("tasks_api_request_duration_seconds_count", listing)
+    assert count >= 4
+    assert serving.value("tasks_api_request_duration_seconds_bucket", listing | {"le": "+Inf"}) == count
+    assert 0 < serving.value("tasks_api_request_duration_seconds_bucket", listing | {"le": "10.0"}) <= count
+    assert "tasks_api_request_duration_seconds_bucket" in serving.text()
+    assert serving.value("tasks_api_requests_in_flight") == 0
+
+
+def test_pool_gauges_show_the_connections_the_requests_opened(serving: MetricsServing) -> None:
+    list_concurrently(serving.url, new_user_id(), 16)
+    deadline = time.monotonic() + 5  # each worker samples its pool every second
+    while serving.value("tasks_api_db_pool_connections", {"state": "idle"}) < 1:
+        assert time.monotonic() < deadline, serving.text()
+        time.sleep(0.2)
+    assert serving.value("tasks_api_db_pool_connections", {"state": "in_use"}) == 0
+    assert serving.value("tasks_api_db_pool_waiting") == 0
+
+
+def test_token_checks_are_counted_by_outcome(serving: MetricsServing) -> None:
+    user = new_user_id()
+    refused = {"outcome": "refused", "reason": "expired"}
+    before = serving.value("tasks_api_token_verifications_total", refused)
+    expired = shared_secret_token(user, exp=int(time.time()) - 60)
+    assert httpx.get(f"{serving.url}/api/{user}/tasks", headers=bearer(expired)).status_code == 401
+    assert serving.value("tasks_api_token_verifications_total", refused) == before + 1
+    accepted = serving.value("tasks_api_token_verifications_total", {"outcome": "accepted", "reason": ""})
+    assert accepted >= 1
+
+
+@pytest.fixture(scope="module")
+def read_only_database(postgres: embedded_db.PostgresServer) -> Iterator[str]:
+    url = fresh_database(postgres, "metrics_read_only")
+    migrate.upgrade(url)
+    name = f"metrics_read_only_{os.getpid()}"
+    query(url, f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    yield url
+    embedded_db.drop_database(postgres, name)
+
+
+def test_a_database_error_is_counted_by_its_sqlstate_class(
+    read_only_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    live = MetricsServing(
+        shared_secret_env(read_only_database),
+        multiprocess_dir=tmp_path_factory.mktemp("metrics-read-only"),
+        log_name="metrics-read-only.log",
+    )
+    try:
+        user = new_user_id()
+        created = httpx.post(
+            f"{live.url}/api/{user}/tasks", json={"title": "never stored"}, headers=bearer(shared_secret_token(user))
+        )
+        assert created.status_code == 500  # 25006: read_only_sql_transaction, an error of ours, not an outage
+        assert live.value("tasks_api_database_errors_total", {"sqlstate_class": "25"}) == 1
+    finally:
+        live.stop()
+
+
+def test_a_metrics_port_that_cannot_be_bound_stops_serve_at_start(database_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = shared_secret_env(database_url) | {"METRICS_PORT": str(port)}
+        result = tasks_api_command.run("serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env)
+    assert result.returncode == 3
+    assert result.stderr.strip() == f"tasks-api serve: METRICS_PORT {port} cannot be served: Address already in use"

@@ -89,11 +89,18 @@ class LiveServer:
         self.process = subprocess.Popen(
             command, cwd=cwd, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT
         )
+        try:
+            self._wait_until_serving(workers, timeout)
+        except BaseException:
+            self.stop()  # a server that did not start in time is not left running behind the error
+            raise
+
+    def _wait_until_serving(self, workers: int, timeout: float) -> None:
         started = time.monotonic()
-        wait_until_answering(self.process, f"{self.url}/healthz", name=name, log=self.log, timeout=timeout)
+        wait_until_answering(self.process, f"{self.url}/healthz", name=self.name, log=self.log, timeout=timeout)
         while len(self.worker_pids()) < workers:  # the first worker answers while the others may still start
             if time.monotonic() - started > timeout:
-                raise RuntimeError(f"{name} started {len(self.worker_pids())} of {workers} workers:\n{self.log()}")
+                raise RuntimeError(f"{self.name} started {len(self.worker_pids())} of {workers} workers:\n{self.log()}")
             time.sleep(0.05)
 
     def wait_for_log(self, text: str, timeout: float = 15) -> None:

@@ -51,6 +51,7 @@ from bench.loadgen import (
 from bench.noise import OtherCpu
 from bench.statements import service_sql
 from devtools.live_server import ROOT, SERVICE_APP, LiveServer
+from impl.tasks.list_filters import filter_values
 from impl.tasks.repository import list_queries, needs_count
 
 WORKLOADS = ("mixed", "list", "list-filtered", "get", "create", "update", "delete")
@@ -309,8 +310,9 @@ class Bench:
             try:
                 plans = []
                 for filtered in FILTERED:
-                    page, count = list_queries(filtered.status, filtered.sort, filtered.order, filtered.shape)  # type: ignore[arg-type]
-                    values = {"limit": PAGE_SIZE, **filtered.bound_values(self.anchor)}
+                    filters = filtered.filters(self.anchor)
+                    page, count = list_queries(filtered.status, filtered.sort, filtered.order, filters.shape)  # type: ignore[arg-type]
+                    values = {"limit": PAGE_SIZE, **filter_values(filters)}
                     totals = {(await count.one_or_none(conn, **values, user_id=uid) or [0])[0] for uid in users}
                     if len(totals) != 1:
                         raise RuntimeError(f"{filtered.name} matches {sorted(totals)} tasks: users differ")

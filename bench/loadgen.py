@@ -25,8 +25,8 @@ from urllib.parse import urlencode
 from bench.database import USER_BASE, Layout
 from bench.statements import CREATE_DEFAULTS, ServiceSql
 from impl.sql import Query
-from impl.tasks.list_filters import contains_pattern
-from impl.tasks.listing import FilterShape
+from impl.tasks.list_filters import filter_values
+from impl.tasks.listing import ListFilters
 from impl.tasks.repository import list_queries
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "workload.lua"
@@ -49,15 +49,6 @@ class Filtered:
     due_within_days: int | None = None  # due_before: this many days after the seeding
     overdue: bool | None = None
 
-    @property
-    def shape(self) -> FilterShape:
-        return FilterShape(
-            text=self.text is not None,
-            tags=bool(self.tags),
-            due_before=self.due_within_days is not None,
-            overdue=self.overdue,
-        )
-
     def due_before(self, anchor: datetime) -> datetime | None:
         return None if self.due_within_days is None else anchor + timedelta(days=self.due_within_days)
 
@@ -73,16 +64,10 @@ class Filtered:
             pairs.append(("overdue", "true" if self.overdue else "false"))
         return urlencode(pairs)
 
-    def bound_values(self, anchor: datetime) -> dict[str, object]:
-        """The values the service binds for this combination's filters, by bind name."""
-        values: dict[str, object] = {}
-        if self.text is not None:
-            values["search_pattern"] = contains_pattern(self.text)
-        if self.tags:
-            values["tags"] = sorted(set(self.tags))
-        if (before := self.due_before(anchor)) is not None:
-            values["due_before"] = before
-        return values
+    def filters(self, anchor: datetime) -> ListFilters:
+        """The filters as the service reads them from query(anchor): their shape picks the statement,
+        list_filters.filter_values their bind values."""
+        return ListFilters(text=self.text, tags=self.tags, due_before=self.due_before(anchor), overdue=self.overdue)
 
 
 # What people filter a to-do list by, one request in five each (bench/README.md says why these).
@@ -371,10 +356,11 @@ def filtered_scripts(plans: list[FilteredPlan], anchor: datetime, constants: dic
     for index, plan in enumerate(plans):
         filtered = plan.filtered
         variables = dict(ROLES)
-        for name, value in filtered.bound_values(anchor).items():
+        filters = filtered.filters(anchor)
+        for name, value in filter_values(filters).items():
             constants[f"f{index}_{name}"] = pgbench_literal(value)
             variables[name] = f":f{index}_{name}"
-        page, count = list_queries(filtered.status, filtered.sort, filtered.order, filtered.shape)  # type: ignore[arg-type]
+        page, count = list_queries(filtered.status, filtered.sort, filtered.order, filters.shape)  # type: ignore[arg-type]
         pages = len(plan.counted)
         for number, counted in enumerate(plan.counted):
             statements = (page, count) if counted else (page,)

@@ -33,8 +33,8 @@ from impl.database import create_pool
 from impl.heap import freeze_startup_heap
 from impl.settings import get_settings
 from impl.sql import Query
-from impl.tasks.list_filters import contains_pattern
-from impl.tasks.listing import FilterShape
+from impl.tasks.list_filters import filter_values
+from impl.tasks.listing import ListFilters
 from impl.tasks.repository import list_queries, needs_count
 
 Scope = MutableMapping[str, Any]
@@ -213,22 +213,17 @@ class RawApp:
         limit = integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = integer(query, "offset", 0, 0, 2**31 - 1)
         values: dict[str, object] = {"user_id": user_id, "limit": limit, "offset": offset}
-        # The filters as list_page binds them: q as a LIKE pattern, the tags lower-cased, once each, sorted.
-        if (text := query.get("q")) is not None:
-            values["search_pattern"] = contains_pattern(text)
-        if tags := sorted({value.lower() for name, value in pairs if name == "tag"}):
-            values["tags"] = tags
-        for name in ("due_before", "due_after"):
-            if (when := instant(query, name)) is not None:
-                values[name] = when
+        # The filters as the service reads them (tags lower-cased) and binds them (list_filters.filter_values).
         overdue = choice(query, "overdue", ("true", "false", ""), "")
-        shape = FilterShape(
-            text="search_pattern" in values,
-            tags="tags" in values,
-            due_before="due_before" in values,
-            due_after="due_after" in values,
+        filters = ListFilters(
+            text=query.get("q"),
+            tags=tuple(value.lower() for name, value in pairs if name == "tag"),
+            due_before=instant(query, "due_before"),
+            due_after=instant(query, "due_after"),
             overdue=None if not overdue else overdue == "true",
         )
+        values |= filter_values(filters)
+        shape = filters.shape
         # Compiled on first use of each shape, as the service compiles them.
         page_query, count_query = list_queries(status, sort, order, shape)  # type: ignore[arg-type]
         rows = await conn.fetch(page_query.sql, *page_query.arguments(values))

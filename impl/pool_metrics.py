@@ -7,8 +7,8 @@ Sampled rather than counted around each acquire: the request path keeps asyncpg'
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
+from impl.background_task import BackgroundTask
 from impl.database import Database
 from impl.metrics import ServiceMetrics
 
@@ -24,7 +24,7 @@ class PoolSampler:
         self._in_use = metrics.pool_connections.labels("in_use")
         self._idle = metrics.pool_connections.labels("idle")
         self._waiting = metrics.pool_waiting
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("pool-metrics")
 
     def sample(self) -> None:
         usage = self.database.pool_usage()
@@ -34,14 +34,10 @@ class PoolSampler:
 
     def start(self) -> None:
         self.sample()
-        self._task = asyncio.create_task(self._run(), name="pool-metrics")
+        self._background.start(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

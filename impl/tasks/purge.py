@@ -9,9 +9,9 @@ purge, so an idle service lets a serverless database (Neon) scale to zero (decis
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from impl.background_task import BackgroundTask
 from impl.database import Database
 from impl.error_handlers import is_database_unavailable
 from impl.tasks import repository
@@ -44,17 +44,13 @@ class ExpiredKeyPurge:
         self.database = database
         self.interval_seconds = interval_seconds
         self.ttl_seconds = ttl_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("idempotency-key-purge")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="idempotency-key-purge")
+        self._background.start(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         used_before = self.database.connections_handed_out

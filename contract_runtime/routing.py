@@ -55,7 +55,12 @@ def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> list[str]:
 
 def body_media_types(routes: Iterable[BaseRoute], scope: Scope) -> tuple[str, ...] | None:
     """The media types the operation at the request's method and path reads its body as; None when it reads none."""
-    for match, route in matching(routes, scope):
+    method = scope["method"]
+    # A route that does not take the method cannot match in full; skipping it spares matching its path.
+    candidates = (
+        route for route in routes if not isinstance(route, Route) or not route.methods or method in route.methods
+    )
+    for match, route in matching(candidates, scope):
         if match is Match.FULL:
             if isinstance(route, APIRoute) and route.body_field is not None:
                 return (route.body_field.field_info.media_type,)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 
 from generated.api import add_routes
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 # The request headers the spec's operations take, and the response headers it promises.
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
 CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After")
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def operation_methods(app: FastAPI) -> list[str]:
@@ -70,7 +72,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             tracer_provider.shutdown()  # exports the spans still batched
 
     configure_logging()
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+    # FastAPI's own OpenTelemetry instrumentation stays off: impl/tracing.py traces (decision 0036), and the
+    # instrumentation asks for the global providers on every request even when none is set (decision 0037).
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan, telemetry=FASTAPI_TELEMETRY_OFF)
     add_routes(
         app.router,
         tasks=TasksService(

@@ -8,15 +8,15 @@ trace id too (impl/tracing.py sets it), so a log line leads to its trace.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from pydantic_core import to_json
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,9 +29,27 @@ access_log = logging.getLogger("tasks_api.access")
 
 
 class JsonFormatter(logging.Formatter):
+    """A record as one JSON object, its time in UTC to the millisecond.
+
+    A line is written for every request, so it is made cheaply: serialised by pydantic-core rather than
+    the json module, the time's seconds formatted once per second (decision 0037).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._formatted_second: tuple[int, str] = (-1, "")  # one tuple, so threads never see half of it
+
+    def utc_time(self, created: float, msecs: float) -> str:
+        second = int(created)
+        cached_second, text = self._formatted_second
+        if second != cached_second:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._formatted_second = (second, text)
+        return f"{text}.{int(msecs):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "time": self.utc_time(record.created, record.msecs),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -39,7 +57,7 @@ class JsonFormatter(logging.Formatter):
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return to_json(line, fallback=str).decode()
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -48,7 +66,6 @@ def configure_logging(level: str = "INFO") -> None:
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
-    JsonFormatter.converter = time.gmtime
     service = logging.getLogger("tasks_api")
     service.handlers[:] = [handler]
     service.setLevel(level)
@@ -61,7 +78,7 @@ def incoming_request_id(scope: Scope) -> str:
             candidate: str = value.decode("latin-1")
             if ACCEPTABLE_REQUEST_ID.fullmatch(candidate):
                 return candidate
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 32 hex digits, as uuid4().hex gave, at a third of its cost
 
 
 class RequestLogMiddleware:

@@ -22,7 +22,7 @@ from impl.limits import RequestLimits
 from impl.metrics import RequestMetricsMiddleware, ServiceMetrics, worker_stopped
 from impl.observability import RequestLogMiddleware, configure_logging
 from impl.operations import Probes
-from impl.pool_metrics import PoolSampler
+from impl.sampled_gauges import SampledGauges
 from impl.settings import Settings, get_settings
 from impl.sql import statement_tracing
 from impl.tasks.purge import ExpiredKeyPurge
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         database, interval_seconds=settings.idempotency_purge_interval_seconds, ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS
     )
     metrics = ServiceMetrics() if settings.metrics_port is not None else None
-    pool_sampler = PoolSampler(database, metrics) if metrics is not None else None
+    sampled_gauges = SampledGauges(database, metrics) if metrics is not None else None
     tracer_provider = tracer_provider or tracer_provider_from_environment()
     tracer = tracer_provider.get_tracer("tasks-api") if tracer_provider is not None else None
     statement_tracing.tracer = tracer
@@ -60,11 +60,11 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
         purge.start()
-        if pool_sampler is not None:
-            pool_sampler.start()
+        if sampled_gauges is not None:
+            sampled_gauges.start()
         yield
-        if pool_sampler is not None:
-            await pool_sampler.stop()
+        if sampled_gauges is not None:
+            await sampled_gauges.stop()
             worker_stopped()
         await purge.stop()
         await database.close()

@@ -48,9 +48,11 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        # The worker's own count, which impl/sampled_gauges.py writes to the gauge once a second.
+        self.requests_in_flight = 0
         self.in_flight = Gauge(
             "tasks_api_requests_in_flight",
-            "Requests being answered now.",
+            "Requests being answered now; sampled every second.",
             registry=registry,
             multiprocess_mode="livesum",
         )
@@ -125,14 +127,14 @@ class RequestMetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        in_flight = self.metrics.in_flight
-        in_flight.inc()
+        metrics = self.metrics
+        metrics.requests_in_flight += 1
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            in_flight.dec()
-            self.metrics.answered(scope.get("route"), scope["method"], status, time.perf_counter() - started)
+            metrics.requests_in_flight -= 1
+            metrics.answered(scope.get("route"), scope["method"], status, time.perf_counter() - started)
 
 
 def worker_stopped() -> None:

@@ -1,7 +1,9 @@
-"""The connection pool's gauges, sampled in the background of each worker while metrics are on.
+"""The gauges sampled in the background of each worker while metrics are on: the pool's connections and the
+requests in flight.
 
-Sampled rather than counted around each acquire: the request path keeps asyncpg's own acquire
-(decision 0013), and a scrape every 15 s or more reads a gauge no fresher than a second anyway.
+Sampled rather than counted as they change: the request path keeps asyncpg's own acquire (decision 0013)
+and writes no gauge (decision 0037: each write to a multiprocess file costs a few µs per request), and a
+scrape every 15 s or more reads a gauge no fresher than a second anyway.
 """
 
 from __future__ import annotations
@@ -15,22 +17,23 @@ from impl.metrics import ServiceMetrics
 SAMPLE_SECONDS = 1.0
 
 
-class PoolSampler:
+class SampledGauges:
     def __init__(
         self, database: Database, metrics: ServiceMetrics, *, interval_seconds: float = SAMPLE_SECONDS
     ) -> None:
         self.database = database
+        self.metrics = metrics
         self.interval_seconds = interval_seconds
         self._in_use = metrics.pool_connections.labels("in_use")
         self._idle = metrics.pool_connections.labels("idle")
-        self._waiting = metrics.pool_waiting
-        self._background = BackgroundTask("pool-metrics")
+        self._background = BackgroundTask("sampled-gauges")
 
     def sample(self) -> None:
         usage = self.database.pool_usage()
         self._in_use.set(usage.in_use)
         self._idle.set(usage.idle)
-        self._waiting.set(usage.waiting)
+        self.metrics.pool_waiting.set(usage.waiting)
+        self.metrics.in_flight.set(self.metrics.requests_in_flight)
 
     def start(self) -> None:
         self.sample()

@@ -1,0 +1,186 @@
+"""CPU per request outside the database: the whole app in this process, its repository answering canned rows.
+
+    .venv/bin/python -m bench.request_cpu              # metrics off against metrics on
+    .venv/bin/python -m bench.request_cpu --batches 50 create toggle
+
+Two builds of the app, one with metrics off and one with them on (multiprocess files in a temporary
+directory, as under `tasks-api serve`), take turns in batches of requests, so drift on a shared machine
+weighs on both alike; each build's figure is the median over its batches of process CPU per request.
+Everything but the database runs: middleware, routing, the bearer check, the service, rendering, the
+JSON log line (written to /dev/null). An A/A run agrees within a few µs. Decision 0037 has the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message
+
+from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, shared_secret_token
+
+USER = "cpu_user"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ROW = {
+    "id": 7,
+    "user_id": USER,
+    "title": "Bench task",
+    "description": None,
+    "completed": False,
+    "priority": "medium",
+    "due_at": None,
+    "tags": [],
+    "created_at": NOW,
+    "updated_at": NOW,
+    "version": 3,
+}
+TITLE = b'{"title":"Bench task"}'
+# name: (method, path, body, expected status): the write workloads of the bench, and a read.
+OPERATIONS = {
+    "create": ("POST", f"/api/{USER}/tasks", TITLE, 201),
+    "update": ("PATCH", f"/api/{USER}/tasks/7", TITLE, 200),
+    "toggle": ("PATCH", f"/api/{USER}/tasks/7/complete", b"", 200),
+    "get": ("GET", f"/api/{USER}/tasks/7", b"", 200),
+}
+
+
+def answer_canned_rows() -> None:
+    """The repository's functions these operations call answer ROW; a connection is never opened."""
+    from impl.database import Database
+    from impl.tasks import repository
+
+    async def canned(*_: Any, **__: Any) -> dict[str, Any]:
+        return dict(ROW)
+
+    for name in ("insert_task", "toggle_completion", "update_task", "get_task"):
+        setattr(repository, name, canned)
+
+    @contextlib.asynccontextmanager
+    async def no_connection(_: Database) -> AsyncIterator[None]:
+        yield None
+
+    Database.connection = no_connection  # type: ignore[assignment,method-assign]
+
+
+def request(app: ASGIApp, token: str) -> Callable[[str, str, bytes], Any]:
+    async def call(method: str, path: str, body: bytes) -> int:
+        headers = [(b"host", b"localhost:8000"), (b"authorization", f"Bearer {token}".encode())]
+        headers += [(b"user-agent", b"wrk"), (b"accept", b"*/*")]
+        if body:
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        messages: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+        statuses: list[int] = []
+
+        async def receive() -> Message:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client never leaves
+            raise AssertionError
+
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app(scope, receive, send)
+        return statuses[0]
+
+    return call
+
+
+async def started(app: ASGIApp) -> asyncio.Future[None]:
+    """The app's lifespan, run until it has started; the future ends with the process."""
+    events: asyncio.Queue[Message] = asyncio.Queue()
+    await events.put({"type": "lifespan.startup"})
+    ready = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "lifespan.startup.failed":
+            raise RuntimeError(message.get("message"))
+        ready.set()
+
+    lifespan = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}}, events.get, send))
+    await ready.wait()
+    return lifespan
+
+
+async def measure(builds: Mapping[str, ASGIApp], operations: list[str], batch: int, batches: int) -> None:
+    token = shared_secret_token(USER)
+    calls = {name: request(app, token) for name, app in builds.items()}
+    lifespans = [await started(app) for app in builds.values()]
+    for operation in operations:
+        method, path, body, expected = OPERATIONS[operation]
+        for call in calls.values():
+            for _ in range(200):  # warm: the verified-token cache, pydantic's and FastAPI's first calls
+                status = await call(method, path, body)
+                assert status == expected, f"{operation}: {status}"
+        per_request: dict[str, list[float]] = {name: [] for name in builds}
+        for _ in range(batches):
+            for name, call in calls.items():
+                before = time.process_time()
+                for _ in range(batch):
+                    await call(method, path, body)
+                per_request[name].append((time.process_time() - before) / batch * 1e6)
+        (first, a), (second, b) = ((name, statistics.median(times)) for name, times in per_request.items())
+        print(f"{operation:7s} {first} {a:5.0f} µs   {second} {b:5.0f} µs   {b - a:+4.0f} µs ({b / a:.2f})", flush=True)
+    del lifespans  # never shut down: the process ends here
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.request_cpu", description=__doc__.split("\n")[0])
+    parser.add_argument("operations", nargs="*", metavar="OPERATION", help=f"of {', '.join(OPERATIONS)} (default: all)")
+    parser.add_argument("--batch", type=int, default=200, help="requests per batch (default 200)")
+    parser.add_argument("--batches", type=int, default=25, help="batches per build (default 25)")
+    args = parser.parse_args(argv)
+    if unknown := set(args.operations) - set(OPERATIONS):
+        parser.error(f"unknown operations: {', '.join(sorted(unknown))}")
+    # Before prometheus_client is imported: it reads the variable then to choose where values live.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="request-cpu-metrics-")
+    answer_canned_rows()
+    from impl.app import create_app
+    from impl.settings import Settings
+
+    settings = Settings(
+        database_url="postgresql://unused@127.0.0.1:1/unused",
+        jwt_secret=SHARED_SECRET,
+        jwks_url=None,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+    )
+    builds = {
+        "metrics off": create_app(settings),
+        "metrics on": create_app(settings.model_copy(update={"metrics_port": 9100})),
+    }
+    log_handler = logging.getLogger("tasks_api").handlers[0]
+    assert isinstance(log_handler, logging.StreamHandler)
+    log_handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
+    print(f"CPU per request outside the database, median of {args.batches} batches of {args.batch}", file=sys.stderr)
+    asyncio.run(measure(builds, args.operations or list(OPERATIONS), args.batch, args.batches))
+
+
+if __name__ == "__main__":
+    main()

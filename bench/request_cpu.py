@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -26,8 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message
-
-from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, shared_secret_token
 
 USER = "cpu_user"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -128,8 +127,7 @@ async def started(app: ASGIApp) -> asyncio.Future[None]:
     return lifespan
 
 
-async def measure(builds: Mapping[str, ASGIApp], operations: list[str], batch: int, batches: int) -> None:
-    token = shared_secret_token(USER)
+async def measure(builds: Mapping[str, ASGIApp], token: str, operations: list[str], batch: int, batches: int) -> None:
     calls = {name: request(app, token) for name, app in builds.items()}
     lifespans = [await started(app) for app in builds.values()]
     for operation in operations:
@@ -161,16 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     # Before prometheus_client is imported: it reads the variable then to choose where values live.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="request-cpu-metrics-")
     answer_canned_rows()
+    from devtools.token import mint
     from impl.app import create_app
     from impl.settings import Settings
 
-    settings = Settings(
-        database_url="postgresql://unused@127.0.0.1:1/unused",
-        jwt_secret=SHARED_SECRET,
-        jwks_url=None,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
-    )
+    # As the bench serves it: a random shared secret, no issuer or audience.
+    settings = Settings(database_url="postgresql://unused@127.0.0.1:1/unused", jwt_secret=secrets.token_urlsafe(48))
     builds = {
         "metrics off": create_app(settings),
         "metrics on": create_app(settings.model_copy(update={"metrics_port": 9100})),
@@ -179,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     assert isinstance(log_handler, logging.StreamHandler)
     log_handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
     print(f"CPU per request outside the database, median of {args.batches} batches of {args.batch}", file=sys.stderr)
-    asyncio.run(measure(builds, args.operations or list(OPERATIONS), args.batch, args.batches))
+    token = mint(settings, USER)
+    asyncio.run(measure(builds, token, args.operations or list(OPERATIONS), args.batch, args.batches))
 
 
 if __name__ == "__main__":

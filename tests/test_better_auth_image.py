@@ -1,0 +1,334 @@
+"""Better Auth's image and compose.yaml's better-auth profile, run as they say (decision 0037).
+
+As tests/test_image.py does for the API's image: nothing is restated. better-auth/Dockerfile is replayed
+into a temporary folder (tests/support/node_image_replica.py: its COPY lines, `npm ci --omit=dev`),
+compose.yaml is read with the variables `--env-file compose.better-auth.env` gives it, and the profile's
+`better-auth-migrate` command and the image's command run with the image's ENV and compose's
+environment, as the image's non-root USER, against PostgreSQL 17 over TCP with a password, in the role
+and database compose's `better-auth-postgres` service would create. A real tasks-api runs with the auth
+settings compose gives the `api` service. Host names move to 127.0.0.1 and ports to free ones, as
+compose's network and port mappings would have them; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from devtools.live_server import ROOT, LiveServer, free_port, stop_process, wait_until_answering
+from impl.auth.tokens import TokenVerifier
+from impl.settings import Settings
+from tests.support import compose, forge
+from tests.support.better_auth import PASSWORD
+from tests.support.database import query
+from tests.support.environments import REPORTS
+from tests.support.node_image_replica import NodeImageReplica
+from tests.support.throwaway_postgres import ThrowawayPostgres, oldest_supported_bin_dir, throwaway_postgres
+from tests.support.tokens import bearer
+
+ENV_FILE = ROOT / "compose.better-auth.env"
+PROFILE = "better-auth"
+AUTH_SERVICE, MIGRATE_SERVICE, AUTH_DATABASE_SERVICE = "better-auth", "better-auth-migrate", "better-auth-postgres"
+FRONTEND = "http://localhost:5173"
+# What an operator exports before `docker compose --env-file compose.better-auth.env up`.
+OPERATOR_ENVIRONMENT = {
+    "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
+    "BETTER_AUTH_POSTGRES_PASSWORD": secrets.token_urlsafe(16),
+    "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
+    "BETTER_AUTH_URL": "http://localhost:3000",
+    "BETTER_AUTH_TRUSTED_ORIGINS": FRONTEND,
+}
+BETTER_AUTH_TABLES = {"user", "session", "account", "verification", "jwks"}
+
+
+def profile_variables(environment: dict[str, str] = OPERATOR_ENVIRONMENT) -> dict[str, str]:
+    return compose.env_file(ENV_FILE, environment)
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    variables = profile_variables()
+    return compose.services_to_run(compose.load(ROOT / "compose.yaml", variables), variables["COMPOSE_PROFILES"])
+
+
+@pytest.fixture(scope="module")
+def replica(services: dict[str, Any]) -> Iterator[NodeImageReplica]:
+    assert services[AUTH_SERVICE]["build"] == services[MIGRATE_SERVICE]["build"] == "better-auth"
+    replica = NodeImageReplica(ROOT / services[AUTH_SERVICE]["build"] / "Dockerfile")
+    root = Path(tempfile.mkdtemp(prefix="better-auth-image-"))  # not under pytest's tmp: private to root
+    try:
+        started = time.monotonic()
+        replica.build(root)
+        REPORTS.mkdir(exist_ok=True)
+        (REPORTS / "better-auth-image-summary.txt").write_text(
+            f"better-auth image replica: /app built as its Dockerfile does in {time.monotonic() - started:.1f} s\n"
+        )
+        yield replica
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def auth_database(services: dict[str, Any]) -> Iterator[ThrowawayPostgres]:
+    """What the postgres image makes of the better-auth-postgres service's settings."""
+    with throwaway_postgres(oldest_supported_bin_dir()) as server:
+        service = services[AUTH_DATABASE_SERVICE]
+        assert service["image"] == f"postgres:{server.major}"
+        settings = compose.environment(service)
+        user, password, database = settings["POSTGRES_USER"], settings["POSTGRES_PASSWORD"], settings["POSTGRES_DB"]
+        admin = server.url(query="")
+        query(admin, f"CREATE ROLE \"{user}\" LOGIN SUPERUSER PASSWORD '{password}'")
+        query(admin, f'CREATE DATABASE "{database}" OWNER "{user}"')
+        yield server
+
+
+def moved(url: str, service: str, port: int) -> str:
+    """`url` naming compose's `service`, pointed at 127.0.0.1:port instead (credentials and path kept)."""
+    parts = urlsplit(url)
+    assert parts.hostname == service, f"{url} names compose's {service} service"
+    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{port}"))
+
+
+def auth_env(services: dict[str, Any], service: str, database: ThrowawayPostgres) -> dict[str, str]:
+    env = compose.environment(services[service])
+    env["DATABASE_URL"] = moved(env["DATABASE_URL"], AUTH_DATABASE_SERVICE, database.port)
+    return env
+
+
+def command_of(services: dict[str, Any], service: str) -> list[str] | None:
+    command = services[service].get("command")
+    assert command is None or isinstance(command, list), f"{service}: command in exec form (a list), please"
+    return command
+
+
+def migrate(replica: NodeImageReplica, services: dict[str, Any], database: ThrowawayPostgres) -> str:
+    env = replica.env(auth_env(services, MIGRATE_SERVICE, database))
+    result = replica.run(replica.command(command_of(services, MIGRATE_SERVICE)), env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def first_migration(replica: NodeImageReplica, services: dict[str, Any], auth_database: ThrowawayPostgres) -> str:
+    return migrate(replica, services, auth_database)
+
+
+class AuthServer:
+    """The better-auth service: the image's command on a free port (PORT moved, as a port mapping would)."""
+
+    def __init__(self, replica: NodeImageReplica, env: dict[str, str], argv: list[str], log_path: Path) -> None:
+        self.replica, self.argv, self.log_path = replica, argv, log_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env | {"PORT": str(self.port)}
+        self.process = self.start()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        process = self.replica.start(self.argv, self.env, self.log_path)
+        try:
+            wait_until_answering(process, f"{self.url}/api/auth/ok", name="Better Auth's image command", log=self.log)
+        except RuntimeError:
+            stop_process(process)
+            raise
+        return process
+
+    def restart(self) -> float:
+        """SIGTERM, then the same command again; the seconds it took to stop."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(timeout=10) == 0, self.log()
+        stopped = time.monotonic() - started
+        self.process = self.start()
+        return stopped
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def client(self, origin: str) -> httpx.Client:
+        """A browser on `origin`: Better Auth checks Origin on every cookie-setting POST."""
+        return httpx.Client(base_url=self.url, headers={"Origin": origin}, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def auth_server(
+    replica: NodeImageReplica, services: dict[str, Any], auth_database: ThrowawayPostgres, first_migration: str
+) -> Iterator[AuthServer]:
+    env = replica.env(auth_env(services, AUTH_SERVICE, auth_database))
+    server = AuthServer(replica, env, replica.command(command_of(services, AUTH_SERVICE)), REPORTS / "better-auth-image.log")
+    yield server
+    stop_process(server.process)
+
+
+def api_auth_env(services: dict[str, Any], auth_server: AuthServer) -> dict[str, str]:
+    """The auth settings compose gives the api service, its JWKS_URL moved to where the auth server listens."""
+    env = compose.environment(services["api"])
+    settings = {name: env[name] for name in ("JWT_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")}
+    settings["JWKS_URL"] = moved(settings["JWKS_URL"], AUTH_SERVICE, auth_server.port)
+    return settings | {"BETTER_AUTH_SECRET": ""}  # the service reads it too; compose gives the api none
+
+
+@pytest.fixture(scope="module")
+def api(services: dict[str, Any], auth_server: AuthServer, database_url: str) -> Iterator[httpx.Client]:
+    env = {"DATABASE_URL": database_url, **api_auth_env(services, auth_server)}
+    server = LiveServer(env, log_path=REPORTS / "server-better-auth-image.log")
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+    server.stop()
+
+
+def sign_up(auth_server: AuthServer, origin: str = OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]) -> tuple[str, str, str]:
+    """A new user signed up from `origin`: (id, email, token from /api/auth/token)."""
+    email = f"{secrets.token_hex(6)}@example.com"
+    with auth_server.client(origin) as browser:
+        response = browser.post("/api/auth/sign-up/email", json={"name": "Ada", "email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        token = browser.get("/api/auth/token")
+        assert token.status_code == 200, token.text
+        return str(response.json()["user"]["id"]), email, str(token.json()["token"])
+
+
+def sign_in(auth_server: AuthServer, email: str) -> str:
+    with auth_server.client(OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]) as browser:
+        response = browser.post("/api/auth/sign-in/email", json={"email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        token = browser.get("/api/auth/token")
+        assert token.status_code == 200, token.text
+        return str(token.json()["token"])
+
+
+def verified_subject(services: dict[str, Any], auth_server: AuthServer, token: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The token's user as a tasks-api that has never fetched the keys before sees it."""
+    for name, value in api_auth_env(services, auth_server).items():
+        monkeypatch.setenv(name, value)
+    return asyncio.run(TokenVerifier(Settings(_env_file=None)).subject(token))
+
+
+# --- compose: the profile and its variables --------------------------------------------------------
+
+
+def test_the_profile_adds_better_auth_with_its_own_database_beside_the_default_stack(services: dict[str, Any]) -> None:
+    default = compose.load(ROOT / "compose.yaml", {"POSTGRES_PASSWORD": "p", "JWT_SECRET": "s" * 48})
+    assert set(compose.services_to_run(default, "")) == {"postgres", "migrate", "api"}
+    assert set(services) == {"postgres", "migrate", "api", AUTH_DATABASE_SERVICE, MIGRATE_SERVICE, AUTH_SERVICE}
+    assert urlsplit(compose.environment(services[AUTH_SERVICE])["DATABASE_URL"]).hostname == AUTH_DATABASE_SERVICE
+    assert services[MIGRATE_SERVICE]["depends_on"] == {AUTH_DATABASE_SERVICE: {"condition": "service_healthy"}}
+    assert services[AUTH_SERVICE]["depends_on"] == {MIGRATE_SERVICE: {"condition": "service_completed_successfully"}}
+
+
+@pytest.mark.parametrize("variable", ["BETTER_AUTH_POSTGRES_PASSWORD", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL"])
+def test_the_profiles_env_file_requires_its_secrets_and_url(variable: str) -> None:
+    environment = {name: value for name, value in OPERATOR_ENVIRONMENT.items() if name != variable}
+    with pytest.raises(compose.MissingVariable, match=f"^{variable}: set {variable}"):
+        profile_variables(environment)
+
+
+def test_the_profile_puts_the_api_in_jwks_mode_against_the_auth_service(
+    services: dict[str, Any], replica: NodeImageReplica
+) -> None:
+    api = compose.environment(services["api"])
+    public_url = OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]
+    port = replica.env(compose.environment(services[AUTH_SERVICE]))["PORT"]
+    assert api["JWT_SECRET"] == ""
+    assert api["JWKS_URL"] == f"http://{AUTH_SERVICE}:{port}/api/auth/jwks"
+    assert api["JWT_ISSUER"] == api["JWT_AUDIENCE"] == public_url
+    assert compose.environment(services[AUTH_SERVICE])["BETTER_AUTH_URL"] == public_url
+    assert services[AUTH_SERVICE]["ports"] == [f"{port}:{port}"]
+
+
+# --- migrate, serve, and the api accepting its tokens ----------------------------------------------
+
+
+def test_migrate_creates_better_auths_tables_and_a_second_run_changes_nothing(
+    first_migration: str, replica: NodeImageReplica, services: dict[str, Any], auth_database: ThrowawayPostgres
+) -> None:
+    assert all(f"created table {table}" in first_migration for table in BETTER_AUTH_TABLES), first_migration
+    assert migrate(replica, services, auth_database).strip() == "better-auth migrate: the schema is up to date"
+    url = auth_env(services, MIGRATE_SERVICE, auth_database)["DATABASE_URL"]
+    tables = {row["table_name"] for row in query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    assert tables == BETTER_AUTH_TABLES
+
+
+def test_it_serves_as_the_images_non_root_user_and_its_healthcheck_passes(
+    auth_server: AuthServer, replica: NodeImageReplica
+) -> None:
+    status = Path(f"/proc/{auth_server.process.pid}/status").read_text()
+    uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+    assert uid == replica.user.uid != 0
+    healthcheck = replica.stage.healthcheck
+    assert healthcheck is not None
+    assert replica.run(healthcheck.command, auth_server.env, timeout=5).returncode == 0
+    assert replica.run(healthcheck.command, replica.env({"PORT": str(free_port())}), timeout=5).returncode != 0
+
+
+def test_a_user_signed_up_there_creates_a_task_in_the_api_with_its_token(
+    auth_server: AuthServer, api: httpx.Client
+) -> None:
+    user_id, _, token = sign_up(auth_server)
+    claims = forge.claims_of(token)
+    assert claims["sub"] == user_id
+    assert claims["iss"] == claims["aud"] == OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]
+    created = api.post(f"/api/{user_id}/tasks", json={"title": "Ship the profile"}, headers=bearer(token))
+    assert created.status_code == 201, created.text
+    listed = api.get(f"/api/{user_id}/tasks", headers=bearer(token))
+    assert [task["title"] for task in listed.json()["items"]] == ["Ship the profile"]
+
+
+def test_the_frontends_origin_may_sign_users_up_and_another_may_not(auth_server: AuthServer) -> None:
+    sign_up(auth_server, origin=FRONTEND)
+    with auth_server.client("http://evil.example") as browser:
+        response = browser.post(
+            "/api/auth/sign-up/email", json={"name": "Eve", "email": "eve@example.com", "password": PASSWORD}
+        )
+    assert response.status_code == 403, response.text
+
+
+def test_after_a_restart_users_still_sign_in_and_earlier_tokens_still_verify(
+    auth_server: AuthServer, api: httpx.Client, services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id, email, before = sign_up(auth_server)
+    keys_before = httpx.get(f"{auth_server.url}/api/auth/jwks").json()["keys"]
+
+    stopped_in = auth_server.restart()
+
+    assert stopped_in < 5, f"SIGTERM took {stopped_in:.1f} s"
+    assert httpx.get(f"{auth_server.url}/api/auth/jwks").json()["keys"] == keys_before
+    after = sign_in(auth_server, email)
+    assert forge.header_of(after)["kid"] == forge.header_of(before)["kid"]
+    assert verified_subject(services, auth_server, before, monkeypatch) == user_id
+    for token in (before, after):
+        response = api.get(f"/api/{user_id}/tasks", headers=bearer(token))
+        assert response.status_code == 200, response.text
+
+
+# --- refusing to start ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        ("BETTER_AUTH_SECRET", "better-auth: BETTER_AUTH_SECRET is not set"),
+        ("DATABASE_URL", "better-auth: DATABASE_URL is not set"),
+        ("BETTER_AUTH_URL", "better-auth: BETTER_AUTH_URL is not set"),
+    ],
+)
+@pytest.mark.parametrize("service", [MIGRATE_SERVICE, AUTH_SERVICE])
+def test_a_missing_setting_is_a_clear_start_up_error(
+    variable: str, message: str, service: str, replica: NodeImageReplica, services: dict[str, Any]
+) -> None:
+    env = replica.env(compose.environment(services[service]), {variable: "", "PORT": str(free_port())})
+    result = replica.run(replica.command(command_of(services, service)), env, timeout=20)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(message), result.stderr

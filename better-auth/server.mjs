@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
-import { SettingsError, authOptions, listenAddress, storeFrom } from "./settings.mjs";
+import { SettingsError, authOptions, listenAddress, storeFrom, trustedProxies } from "./settings.mjs";
 
 // pg_advisory_lock's key: two migrate runs at once take turns instead of racing to CREATE TABLE.
 const MIGRATION_LOCK = 7_014_201_451;
@@ -33,11 +33,24 @@ async function migrate(env) {
   }
 }
 
+// Better Auth rate-limits sign-ups and sign-ins per client address, which it reads from X-Forwarded-For
+// only (it never sees the socket): without it every client shares one bucket (3 sign-ins per 10 s for
+// everyone), and a client's own header would pick its bucket. So the connection's peer is recorded as
+// the last hop, as a proxy does; the client's header is kept only when a trusted proxy sent it.
+function withClientAddress(handler, proxies) {
+  return (request, response) => {
+    const peer = request.socket.remoteAddress;
+    const forwarded = request.headers["x-forwarded-for"];
+    request.headers["x-forwarded-for"] = proxies.length && forwarded ? `${forwarded}, ${peer}` : peer;
+    return handler(request, response);
+  };
+}
+
 function serve(env) {
   const store = storeFrom(env);
   const auth = betterAuth(authOptions(env, store.database));
   const { host, port } = listenAddress(env);
-  const server = createServer(toNodeHandler(auth));
+  const server = createServer(withClientAddress(toNodeHandler(auth), trustedProxies(env)));
   server.listen(port, host, () => console.log(`better-auth listening on ${host}:${port} as ${auth.options.baseURL} (${store.kind} store)`));
 
   let stopping = false;

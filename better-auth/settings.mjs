@@ -68,8 +68,13 @@ function jwtPlugin(env) {
   return jwt({ jwks, jwt: claims });
 }
 
-function trustedOrigins(env) {
-  return (env.BETTER_AUTH_TRUSTED_ORIGINS || "").split(",").map((origin) => origin.trim()).filter(Boolean);
+function list(env, name) {
+  return (env[name] || "").split(",").map((item) => item.trim()).filter(Boolean);
+}
+
+/** Addresses (or CIDR ranges) of the proxies in front whose X-Forwarded-For is believed; none: none is. */
+export function trustedProxies(env) {
+  return list(env, "BETTER_AUTH_TRUSTED_PROXIES");
 }
 
 /** Every option serve and migrate share: the schema `migrate` creates is the one `serve` uses. */
@@ -79,11 +84,15 @@ export function authOptions(env, database) {
     baseURL: publicBaseURL(env),
     secret: secret(env),
     database,
-    trustedOrigins: trustedOrigins(env),
+    trustedOrigins: list(env, "BETTER_AUTH_TRUSTED_ORIGINS"),
     emailAndPassword: { enabled: true },
     plugins: [jwtPlugin(env)],
     telemetry: { enabled: false },
-    advanced: idStrategy ? { database: { generateId: idStrategy } } : {},
+    advanced: {
+      // Rate limits count per client address: the one server.mjs puts last in X-Forwarded-For.
+      ipAddress: { ipAddressHeaders: ["x-forwarded-for"], trustedProxies: trustedProxies(env) },
+      ...(idStrategy ? { database: { generateId: idStrategy } } : {}),
+    },
   };
 }
 

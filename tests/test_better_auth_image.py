@@ -13,6 +13,7 @@ compose's network and port mappings would have them; nothing else changes.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import shutil
 import signal
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 
@@ -32,7 +34,7 @@ from impl.auth.tokens import TokenVerifier
 from impl.settings import Settings
 from tests.support import compose, forge
 from tests.support.better_auth import PASSWORD
-from tests.support.database import query
+from tests.support.database import plain_dsn, query
 from tests.support.environments import REPORTS
 from tests.support.node_image_replica import NodeImageReplica
 from tests.support.throwaway_postgres import ThrowawayPostgres, oldest_supported_bin_dir, throwaway_postgres
@@ -42,12 +44,13 @@ ENV_FILE = ROOT / "compose.better-auth.env"
 PROFILE = "better-auth"
 AUTH_SERVICE, MIGRATE_SERVICE, AUTH_DATABASE_SERVICE = "better-auth", "better-auth-migrate", "better-auth-postgres"
 FRONTEND = "http://localhost:5173"
+PUBLIC_URL = "http://localhost:3000"
 # What an operator exports before `docker compose --env-file compose.better-auth.env up`.
 OPERATOR_ENVIRONMENT = {
     "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
     "BETTER_AUTH_POSTGRES_PASSWORD": secrets.token_urlsafe(16),
     "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
-    "BETTER_AUTH_URL": "http://localhost:3000",
+    "BETTER_AUTH_URL": PUBLIC_URL,
     "BETTER_AUTH_TRUSTED_ORIGINS": FRONTEND,
 }
 BETTER_AUTH_TABLES = {"user", "session", "account", "verification", "jwks"}
@@ -134,6 +137,7 @@ class AuthServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env | {"PORT": str(self.port)}
+        log_path.unlink(missing_ok=True)  # each start appends: the log holds every run of this server
         self.process = self.start()
 
     def start(self) -> subprocess.Popen[bytes]:
@@ -157,9 +161,11 @@ class AuthServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def client(self, origin: str) -> httpx.Client:
-        """A browser on `origin`: Better Auth checks Origin on every cookie-setting POST."""
-        return httpx.Client(base_url=self.url, headers={"Origin": origin}, timeout=10)
+    def client(self, address: str, origin: str = PUBLIC_URL) -> httpx.Client:
+        """A browser at `address` (127.x.y.z: its own loopback address, as each client has its own) on
+        `origin`; Better Auth checks Origin on every cookie-setting POST and rate-limits per address."""
+        transport = httpx.HTTPTransport(local_address=address)
+        return httpx.Client(base_url=self.url, headers={"Origin": origin}, transport=transport, timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +173,9 @@ def auth_server(
     replica: NodeImageReplica, services: dict[str, Any], auth_database: ThrowawayPostgres, first_migration: str
 ) -> Iterator[AuthServer]:
     env = replica.env(auth_env(services, AUTH_SERVICE, auth_database))
-    server = AuthServer(replica, env, replica.command(command_of(services, AUTH_SERVICE)), REPORTS / "better-auth-image.log")
+    server = AuthServer(
+        replica, env, replica.command(command_of(services, AUTH_SERVICE)), REPORTS / "better-auth-image.log"
+    )
     yield server
     stop_process(server.process)
 
@@ -189,19 +197,23 @@ def api(services: dict[str, Any], auth_server: AuthServer, database_url: str) ->
     server.stop()
 
 
-def sign_up(auth_server: AuthServer, origin: str = OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]) -> tuple[str, str, str]:
-    """A new user signed up from `origin`: (id, email, token from /api/auth/token)."""
+def sign_up_response(browser: httpx.Client) -> httpx.Response:
     email = f"{secrets.token_hex(6)}@example.com"
-    with auth_server.client(origin) as browser:
-        response = browser.post("/api/auth/sign-up/email", json={"name": "Ada", "email": email, "password": PASSWORD})
+    return browser.post("/api/auth/sign-up/email", json={"name": "Ada", "email": email, "password": PASSWORD})
+
+
+def sign_up(auth_server: AuthServer, address: str, origin: str = PUBLIC_URL) -> tuple[str, str, str]:
+    """A new user signed up from `address` on `origin`: (id, email, token from /api/auth/token)."""
+    with auth_server.client(address, origin) as browser:
+        response = sign_up_response(browser)
         assert response.status_code == 200, response.text
         token = browser.get("/api/auth/token")
         assert token.status_code == 200, token.text
-        return str(response.json()["user"]["id"]), email, str(token.json()["token"])
+        return str(response.json()["user"]["id"]), str(response.json()["user"]["email"]), str(token.json()["token"])
 
 
-def sign_in(auth_server: AuthServer, email: str) -> str:
-    with auth_server.client(OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]) as browser:
+def sign_in(auth_server: AuthServer, address: str, email: str) -> str:
+    with auth_server.client(address) as browser:
         response = browser.post("/api/auth/sign-in/email", json={"email": email, "password": PASSWORD})
         assert response.status_code == 200, response.text
         token = browser.get("/api/auth/token")
@@ -209,7 +221,9 @@ def sign_in(auth_server: AuthServer, email: str) -> str:
         return str(token.json()["token"])
 
 
-def verified_subject(services: dict[str, Any], auth_server: AuthServer, token: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def verified_subject(
+    services: dict[str, Any], auth_server: AuthServer, token: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
     """The token's user as a tasks-api that has never fetched the keys before sees it."""
     for name, value in api_auth_env(services, auth_server).items():
         monkeypatch.setenv(name, value)
@@ -257,8 +271,50 @@ def test_migrate_creates_better_auths_tables_and_a_second_run_changes_nothing(
     assert all(f"created table {table}" in first_migration for table in BETTER_AUTH_TABLES), first_migration
     assert migrate(replica, services, auth_database).strip() == "better-auth migrate: the schema is up to date"
     url = auth_env(services, MIGRATE_SERVICE, auth_database)["DATABASE_URL"]
-    tables = {row["table_name"] for row in query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    tables = {
+        row["table_name"]
+        for row in query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    }
     assert tables == BETTER_AUTH_TABLES
+
+
+def migration_lock_key(replica: NodeImageReplica) -> int:
+    assert replica.app is not None
+    found = re.search(r"^const MIGRATION_LOCK = ([\d_]+);$", (replica.app / "server.mjs").read_text(), re.MULTILINE)
+    assert found, "server.mjs names its advisory lock MIGRATION_LOCK"
+    return int(found.group(1).replace("_", ""))
+
+
+def test_migrations_started_at_once_take_turns_and_both_succeed(
+    replica: NodeImageReplica, services: dict[str, Any], auth_database: ThrowawayPostgres
+) -> None:
+    """Two releases rolled out at once, or a retried one-shot job, on a new database: while another
+    migration holds the lock neither starts; then one creates the tables and the other finds them."""
+    env = auth_env(services, MIGRATE_SERVICE, auth_database)
+    url = urlsplit(env["DATABASE_URL"])
+    query(urlunsplit(url), 'CREATE DATABASE "better_auth_twice"')
+    env["DATABASE_URL"] = urlunsplit(url._replace(path="/better_auth_twice"))
+    argv = replica.command(command_of(services, MIGRATE_SERVICE))
+    logs = [REPORTS / f"better-auth-migrate-{number}.log" for number in (1, 2)]
+
+    async def migrate_twice_while_the_lock_is_held() -> list[int | None]:
+        holder = await asyncpg.connect(plain_dsn(env["DATABASE_URL"]))
+        try:
+            await holder.execute("SELECT pg_advisory_lock($1)", migration_lock_key(replica))
+            for log in logs:
+                log.unlink(missing_ok=True)
+            runs = [replica.start(argv, replica.env(env), log) for log in logs]
+            await asyncio.sleep(3)
+            waiting = [run.poll() for run in runs]
+        finally:
+            await holder.close()
+        assert [run.wait(timeout=60) for run in runs] == [0, 0], [log.read_text() for log in logs]
+        return waiting
+
+    assert asyncio.run(migrate_twice_while_the_lock_is_held()) == [None, None], [log.read_text() for log in logs]
+    outputs = sorted(log.read_text().strip() for log in logs)
+    assert outputs[1] == "better-auth migrate: the schema is up to date", outputs
+    assert all(f"created table {table}" in outputs[0] for table in BETTER_AUTH_TABLES), outputs
 
 
 def test_it_serves_as_the_images_non_root_user_and_its_healthcheck_passes(
@@ -276,7 +332,7 @@ def test_it_serves_as_the_images_non_root_user_and_its_healthcheck_passes(
 def test_a_user_signed_up_there_creates_a_task_in_the_api_with_its_token(
     auth_server: AuthServer, api: httpx.Client
 ) -> None:
-    user_id, _, token = sign_up(auth_server)
+    user_id, _, token = sign_up(auth_server, "127.0.0.11")
     claims = forge.claims_of(token)
     assert claims["sub"] == user_id
     assert claims["iss"] == claims["aud"] == OPERATOR_ENVIRONMENT["BETTER_AUTH_URL"]
@@ -287,25 +343,34 @@ def test_a_user_signed_up_there_creates_a_task_in_the_api_with_its_token(
 
 
 def test_the_frontends_origin_may_sign_users_up_and_another_may_not(auth_server: AuthServer) -> None:
-    sign_up(auth_server, origin=FRONTEND)
-    with auth_server.client("http://evil.example") as browser:
-        response = browser.post(
-            "/api/auth/sign-up/email", json={"name": "Eve", "email": "eve@example.com", "password": PASSWORD}
-        )
+    sign_up(auth_server, "127.0.0.12", origin=FRONTEND)
+    with auth_server.client("127.0.0.13", origin="http://evil.example") as browser:
+        response = sign_up_response(browser)
     assert response.status_code == 403, response.text
+
+
+def test_sign_ups_are_rate_limited_per_client_address_whatever_x_forwarded_for_says(auth_server: AuthServer) -> None:
+    # Better Auth's rule for /sign-up and /sign-in: 3 requests per 10 s from one client address.
+    with auth_server.client("127.0.0.14") as browser:
+        assert [sign_up_response(browser).status_code for _ in range(3)] == [200, 200, 200]
+        assert sign_up_response(browser).status_code == 429
+        browser.headers["X-Forwarded-For"] = "203.0.113.7"
+        assert sign_up_response(browser).status_code == 429
+    with auth_server.client("127.0.0.15") as another_browser:
+        assert sign_up_response(another_browser).status_code == 200
 
 
 def test_after_a_restart_users_still_sign_in_and_earlier_tokens_still_verify(
     auth_server: AuthServer, api: httpx.Client, services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user_id, email, before = sign_up(auth_server)
+    user_id, email, before = sign_up(auth_server, "127.0.0.16")
     keys_before = httpx.get(f"{auth_server.url}/api/auth/jwks").json()["keys"]
 
     stopped_in = auth_server.restart()
 
     assert stopped_in < 5, f"SIGTERM took {stopped_in:.1f} s"
     assert httpx.get(f"{auth_server.url}/api/auth/jwks").json()["keys"] == keys_before
-    after = sign_in(auth_server, email)
+    after = sign_in(auth_server, "127.0.0.16", email)
     assert forge.header_of(after)["kid"] == forge.header_of(before)["kid"]
     assert verified_subject(services, auth_server, before, monkeypatch) == user_id
     for token in (before, after):

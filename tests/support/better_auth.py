@@ -76,7 +76,11 @@ class BetterAuth:
             "BETTER_AUTH_ID_STRATEGY": id_strategy,
         }
         self.env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith(("BETTER_AUTH_", "DATABASE_URL"))},
+            **{
+                name: value
+                for name, value in os.environ.items()
+                if not name.startswith(("BETTER_AUTH_", "DATABASE_URL"))
+            },
             **{name: value for name, value in settings.items() if value is not None},
         }
         self.process: subprocess.Popen[bytes] | None = None

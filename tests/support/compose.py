@@ -79,7 +79,8 @@ def env_file(path: Path, environment: Mapping[str, str]) -> dict[str, str]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         name, separator, value = line.partition("=")
-        assert separator and re.fullmatch(r"\w+", name), f"{path.name}:{number}: expected NAME=value"
+        assert separator, f"{path.name}:{number}: expected NAME=value"
+        assert re.fullmatch(r"\w+", name), f"{path.name}:{number}: {name!r} is not a variable name"
         if value.startswith("'") and value.endswith("'") and len(value) > 1:
             variables[name] = value[1:-1]
             continue
@@ -94,4 +95,8 @@ def services_to_run(document: dict[str, Any], profiles: str) -> dict[str, Any]:
     those in one of the given profiles."""
     active = {profile.strip() for profile in profiles.split(",") if profile.strip()}
     services: dict[str, Any] = document["services"]
-    return {name: service for name, service in services.items() if not service.get("profiles") or active & set(service["profiles"])}
+    return {
+        name: service
+        for name, service in services.items()
+        if not service.get("profiles") or active & set(service["profiles"])
+    }

@@ -43,7 +43,8 @@ class NodeImageReplica:
                 env |= dockerfile.parse_env(instruction.arguments, env)
             elif instruction.keyword == "COPY":
                 copy = dockerfile.copy(instruction)
-                assert copy.from_stage is None and copy.destination == "./", f"COPY {instruction.arguments}"
+                assert copy.from_stage is None, f"COPY {instruction.arguments}: one stage, from the context"
+                assert copy.destination == "./", f"COPY {instruction.arguments}: into WORKDIR"
                 for source in copy.sources:
                     (app / source).write_bytes((self.context / source).read_bytes())
             elif instruction.keyword == "RUN":
@@ -67,14 +68,20 @@ class NodeImageReplica:
     def run(self, argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         assert self.app is not None, "build() first"
         return subprocess.run(
-            argv, cwd=self.app, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+            argv,
+            cwd=self.app,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
             **self.user.popen_arguments(),
-        )  # fmt: skip
+        )
 
     def start(self, argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
         assert self.app is not None, "build() first"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("wb") as log:
+        with log_path.open("ab") as log:
             return subprocess.Popen(
                 argv, cwd=self.app, env=env, stdout=log, stderr=subprocess.STDOUT, **self.user.popen_arguments()
             )

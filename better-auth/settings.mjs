@@ -1,5 +1,6 @@
 // Better Auth's options from the environment (the settings are listed in README.md beside this file).
 // A missing or invalid setting is a SettingsError naming it: the process prints it and exits 2.
+import { isIP } from "node:net";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { jwt } from "better-auth/plugins";
 import pg from "pg";
@@ -72,9 +73,20 @@ function list(env, name) {
   return (env[name] || "").split(",").map((item) => item.trim()).filter(Boolean);
 }
 
-/** Addresses (or CIDR ranges) of the proxies in front whose X-Forwarded-For is believed; none: none is. */
+function isAddressOrRange(entry) {
+  const [address, prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/** Addresses (or CIDR ranges) of the proxies in front whose X-Forwarded-For is believed; none: none is.
+ * Better Auth only warns about an invalid entry and ignores it: here it stops the start. */
 export function trustedProxies(env) {
-  return list(env, "BETTER_AUTH_TRUSTED_PROXIES");
+  const proxies = list(env, "BETTER_AUTH_TRUSTED_PROXIES");
+  const invalid = proxies.filter((entry) => !isAddressOrRange(entry));
+  if (invalid.length) throw new SettingsError(`BETTER_AUTH_TRUSTED_PROXIES: ${invalid.join(", ")}: expected IP addresses or CIDR ranges`);
+  return proxies;
 }
 
 /** Every option serve and migrate share: the schema `migrate` creates is the one `serve` uses. */

@@ -45,6 +45,7 @@ PROFILE = "better-auth"
 AUTH_SERVICE, MIGRATE_SERVICE, AUTH_DATABASE_SERVICE = "better-auth", "better-auth-migrate", "better-auth-postgres"
 FRONTEND = "http://localhost:5173"
 PUBLIC_URL = "http://localhost:3000"
+PROXY = "127.0.0.20"
 # What an operator exports before `docker compose --env-file compose.better-auth.env up`.
 OPERATOR_ENVIRONMENT = {
     "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
@@ -176,6 +177,18 @@ def auth_server(
     server = AuthServer(
         replica, env, replica.command(command_of(services, AUTH_SERVICE)), REPORTS / "better-auth-image.log"
     )
+    yield server
+    stop_process(server.process)
+
+
+@pytest.fixture(scope="module")
+def proxied_auth_server(
+    replica: NodeImageReplica, services: dict[str, Any], auth_database: ThrowawayPostgres, first_migration: str
+) -> Iterator[AuthServer]:
+    """The better-auth service behind a load balancer at PROXY that sets X-Forwarded-For."""
+    env = replica.env(auth_env(services, AUTH_SERVICE, auth_database), {"BETTER_AUTH_TRUSTED_PROXIES": f"{PROXY}/32"})
+    command = replica.command(command_of(services, AUTH_SERVICE))
+    server = AuthServer(replica, env, command, REPORTS / "better-auth-image-proxied.log")
     yield server
     stop_process(server.process)
 
@@ -378,6 +391,22 @@ def test_after_a_restart_users_still_sign_in_and_earlier_tokens_still_verify(
         assert response.status_code == 200, response.text
 
 
+def test_behind_a_trusted_proxy_the_client_it_forwards_for_is_rate_limited_not_the_proxy(
+    proxied_auth_server: AuthServer,
+) -> None:
+    with proxied_auth_server.client(PROXY) as proxy:
+        proxy.headers["X-Forwarded-For"] = "198.51.100.1"
+        assert [sign_up_response(proxy).status_code for _ in range(4)] == [200, 200, 200, 429]
+        proxy.headers["X-Forwarded-For"] = "198.51.100.2"
+        assert sign_up_response(proxy).status_code == 200
+    with proxied_auth_server.client("127.0.0.21") as not_the_proxy:
+        statuses = []
+        for number in range(4):
+            not_the_proxy.headers["X-Forwarded-For"] = f"198.51.100.{10 + number}"
+            statuses.append(sign_up_response(not_the_proxy).status_code)
+        assert statuses == [200, 200, 200, 429]
+
+
 # --- refusing to start ------------------------------------------------------------------------------
 
 
@@ -397,3 +426,14 @@ def test_a_missing_setting_is_a_clear_start_up_error(
     result = replica.run(replica.command(command_of(services, service)), env, timeout=20)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith(message), result.stderr
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_a_clear_start_up_error(
+    replica: NodeImageReplica, services: dict[str, Any]
+) -> None:
+    env = replica.env(compose.environment(services[AUTH_SERVICE]), {"BETTER_AUTH_TRUSTED_PROXIES": "10.0.0.0/8, lb"})
+    result = replica.run(replica.command(command_of(services, AUTH_SERVICE)), env, timeout=20)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("better-auth: BETTER_AUTH_TRUSTED_PROXIES: lb: expected IP addresses"), (
+        result.stderr
+    )

@@ -23,7 +23,7 @@ function oneOf(env, name, allowed, fallback) {
 function positiveInteger(env, name) {
   if (!env[name]) return undefined;
   const value = Number(env[name]);
-  if (!Number.isInteger(value) || value <= 0) throw new SettingsError(`${name}=${env[name]}: expected seconds, a positive integer`);
+  if (!Number.isInteger(value) || value <= 0) throw new SettingsError(`${name}=${env[name]}: expected a positive integer`);
   return value;
 }
 
@@ -55,6 +55,9 @@ export function storeFrom(env) {
   }
   if (!env.DATABASE_URL) throw new SettingsError("DATABASE_URL is not set: Better Auth's PostgreSQL database (or BETTER_AUTH_STORE=memory for a throwaway store)");
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: positiveInteger(env, "DB_POOL_MAX_SIZE") ?? 10 });
+  // An idle connection the server closed (a restart, a failover) is dropped from the pool; unhandled,
+  // this event would end the process.
+  pool.on("error", (error) => console.error(`better-auth: an idle database connection failed: ${error.message}`));
   return { kind: store, database: pool, pool };
 }
 

@@ -407,6 +407,22 @@ def test_behind_a_trusted_proxy_the_client_it_forwards_for_is_rate_limited_not_t
         assert statuses == [200, 200, 200, 429]
 
 
+def test_idle_database_connections_killed_under_it_do_not_stop_it(
+    auth_server: AuthServer, services: dict[str, Any], auth_database: ThrowawayPostgres
+) -> None:
+    sign_up(auth_server, "127.0.0.17")  # leaves connections idle in its pool
+    url = auth_env(services, AUTH_SERVICE, auth_database)["DATABASE_URL"]
+    killed = query(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+    )
+    assert killed, "the server held no connection"
+    time.sleep(0.5)
+    assert auth_server.process.poll() is None, auth_server.log()
+    sign_up(auth_server, "127.0.0.18")
+
+
 # --- refusing to start ------------------------------------------------------------------------------
 
 

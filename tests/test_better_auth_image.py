@@ -1,4 +1,4 @@
-"""Better Auth's image and compose.yaml's better-auth profile, run as they say (decision 0037).
+"""Better Auth's image and compose.yaml's better-auth profile, run as they say (decision 0038).
 
 As tests/test_image.py does for the API's image: nothing is restated. better-auth/Dockerfile is replayed
 into a temporary folder (tests/support/node_image_replica.py: its COPY lines, `npm ci --omit=dev`),

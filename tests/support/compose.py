@@ -66,3 +66,37 @@ def duration_seconds(duration: str) -> float:
     parts = DURATION_PART.findall(duration)
     assert "".join(number + unit for number, unit in parts) == duration, f"{duration!r} is not a duration"
     return sum(float(number) * SECONDS_PER_UNIT[unit] for number, unit in parts)
+
+
+def env_file(path: Path, environment: Mapping[str, str]) -> dict[str, str]:
+    """The variables `docker compose --env-file path` interpolates with: the file's lines, each interpolated
+    from the environment and the lines before it, and the environment over them all (Compose's precedence).
+
+    Unquoted and double-quoted values are interpolated, single-quoted ones taken literally.
+    """
+    variables: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, separator, value = line.partition("=")
+        assert separator, f"{path.name}:{number}: expected NAME=value"
+        assert re.fullmatch(r"\w+", name), f"{path.name}:{number}: {name!r} is not a variable name"
+        if value.startswith("'") and value.endswith("'") and len(value) > 1:
+            variables[name] = value[1:-1]
+            continue
+        if value.startswith('"') and value.endswith('"') and len(value) > 1:
+            value = value[1:-1]
+        variables[name] = interpolate(value, {**variables, **environment})
+    return variables | dict(environment)
+
+
+def services_to_run(document: dict[str, Any], profiles: str) -> dict[str, Any]:
+    """The services `docker compose up` starts with COMPOSE_PROFILES=profiles: those in no profile, and
+    those in one of the given profiles."""
+    active = {profile.strip() for profile in profiles.split(",") if profile.strip()}
+    services: dict[str, Any] = document["services"]
+    return {
+        name: service
+        for name, service in services.items()
+        if not service.get("profiles") or active & set(service["profiles"])
+    }

@@ -23,12 +23,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.concurrency import send_at_once_to
+from tests.support.concurrency import Request, send_at_once_to
 from tests.support.database import query, user_row_locked
 from tests.support.environments import REPORTS, jwks_env
+from tests.support.idempotency_keys import held_keys
 from tests.support.instances import Instances, SpreadUser
 from tests.support.jwks import JwksServer, SigningKey
 from tests.support.problems import assert_problem
+from tests.support.quotas import KEY_QUOTA, TASK_QUOTA, assert_quota_reached, counts
 from tests.support.tokens import claims_for
 from tests.support.users import new_user_id
 
@@ -50,8 +52,8 @@ def identity_provider(signing_key: SigningKey) -> Iterator[JwksServer]:
 
 
 @pytest.fixture(scope="module")
-def started_instances(database_url: str, identity_provider: JwksServer) -> Iterator[Instances]:
-    env = {
+def instances_env(database_url: str, identity_provider: JwksServer) -> dict[str, str]:
+    return {
         "DATABASE_URL": database_url,
         **jwks_env(identity_provider.url),
         "JWKS_CACHE_SECONDS": "600",
@@ -59,7 +61,11 @@ def started_instances(database_url: str, identity_provider: JwksServer) -> Itera
         # only whether each one refetches at all when a token names a key it has not seen.
         "JWKS_REFETCH_INTERVAL": "0",
     }
-    started = Instances(env, INSTANCES, name="instances")
+
+
+@pytest.fixture(scope="module")
+def started_instances(instances_env: dict[str, str]) -> Iterator[Instances]:
+    started = Instances(instances_env, INSTANCES, name="instances")
     yield started
     started.stop()
 
@@ -200,6 +206,74 @@ def test_tag_counts_and_totals_agree_on_every_instance_after_writes_spread_over_
         for (status, tag), total in expected_totals.items():
             params = {"status": status, "limit": 1} | ({"tag": tag} if tag else {})
             assert page(user.request("GET", user.tasks_path, on=index, params=params))["total"] == total, params
+
+
+# ---------------------------------------------------------------------------------------------------
+# Quotas
+
+MAX_TASKS = 6
+MAX_KEYS = 2
+RACERS = 12  # four per instance
+
+
+@pytest.fixture(scope="module")
+def quota_instances(instances_env: dict[str, str]) -> Iterator[Instances]:
+    """Three more instances, with quotas small enough to reach in a few requests."""
+    env = instances_env | {"MAX_TASKS_PER_USER": str(MAX_TASKS), "MAX_IDEMPOTENCY_KEYS_PER_USER": str(MAX_KEYS)}
+    started = Instances(env, INSTANCES, name="quota-instances")
+    yield started
+    started.stop()
+
+
+def racing_creates(user: SpreadUser, urls: list[str], *, keyed: bool) -> list[httpx.Response]:
+    """RACERS creates of the user's at once, dealt to the instances in turn; with a new key each when keyed."""
+
+    def create(number: int) -> Request:
+        key = {"Idempotency-Key": str(uuid.uuid4())} if keyed else {}
+        return ("POST", user.tasks_path, {"json": {"title": f"racer {number}"}, "headers": {**user.headers, **key}})
+
+    return send_at_once_to([(urls[number % len(urls)], create(number)) for number in range(RACERS)])
+
+
+def assert_only_the_room_passed(
+    responses: list[httpx.Response], user: SpreadUser, *, room: int, problem: str, limit: int
+) -> None:
+    """`room` creates were created, each other one answered the quota's problem; no 500, no overshoot."""
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] * room + [409] * (RACERS - room), [response.text for response in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert_quota_reached(response, user, problem, limit)
+
+
+def test_the_quotas_hold_across_instances_and_a_delete_on_one_frees_room_on_the_others(
+    quota_instances: Instances, signing_key: SigningKey, database_url: str
+) -> None:
+    user = spread_user(quota_instances, signing_key)
+    try:
+        # New keys first: the key quota stops them, with room left under the task quota.
+        keyed = racing_creates(user, quota_instances.urls, keyed=True)
+        assert_only_the_room_passed(keyed, user, room=MAX_KEYS, problem=KEY_QUOTA, limit=MAX_KEYS)
+        assert len(held_keys(database_url, user)) == MAX_KEYS
+        # Then creates without keys fill the tasks' remaining room, and no more.
+        unkeyed = racing_creates(user, quota_instances.urls, keyed=False)
+        assert_only_the_room_passed(unkeyed, user, room=MAX_TASKS - MAX_KEYS, problem=TASK_QUOTA, limit=MAX_TASKS)
+        assert counts(database_url, user) == (MAX_TASKS, MAX_TASKS)
+
+        ids = [task["id"] for task in page(user.request("GET", user.tasks_path, on=0, params={"limit": 100}))["items"]]
+        for deleting_on in range(INSTANCES):
+            deleted = user.request("DELETE", user.task_path(ids[deleting_on]), on=deleting_on)
+            assert deleted.status_code == 204, deleted.text
+            in_its_place = user.request("POST", user.tasks_path, on=(deleting_on + 1) % INSTANCES, json={"title": "in"})
+            assert in_its_place.status_code == 201, in_its_place.text
+            one_too_many = user.request(
+                "POST", user.tasks_path, on=(deleting_on + 2) % INSTANCES, json={"title": "out"}
+            )
+            assert_quota_reached(one_too_many, user, TASK_QUOTA, MAX_TASKS)
+        assert counts(database_url, user) == (MAX_TASKS, MAX_TASKS)
+        assert len(held_keys(database_url, user)) == MAX_KEYS
+    finally:
+        user.close()
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -19,13 +19,11 @@ from tests.support.concurrency import Request, send_at_once
 from tests.support.database import plain_dsn, query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
-from tests.support.problems import assert_problem
+from tests.support.quotas import KEY_QUOTA, TASK_QUOTA, assert_quota_reached, counts
 from tests.support.users import User, new_user_id
 
 MAX_TASKS = 3
 MAX_KEYS = 2
-TASK_QUOTA = "tag:tasks-api,2026:task-quota-reached"
-KEY_QUOTA = "tag:tasks-api,2026:idempotency-key-quota-reached"
 CONCURRENT = 12
 
 
@@ -71,25 +69,6 @@ def fill(user: User, count: int = MAX_TASKS) -> list[int]:
 
 def titles(user: User) -> list[str]:
     return sorted(task["title"] for task in user.request("GET", user.tasks_path, params={"limit": 100}).json()["items"])
-
-
-def assert_quota_reached(response: httpx.Response, user: User, problem_type: str, limit: int) -> None:
-    title = "Task quota reached" if problem_type == TASK_QUOTA else "Idempotency-Key quota reached"
-    body = assert_problem(response, 409, title=title, problem_type=problem_type, instance=user.tasks_path)
-    assert body["limit"] == limit
-    assert str(limit) in body["detail"]
-    assert "location" not in response.headers
-    assert "idempotent-replayed" not in response.headers
-
-
-def counts(database_url: str, user: User) -> tuple[int, int]:
-    """The user's task count as the service keeps it, and the tasks actually there."""
-    [row] = query(
-        database_url,
-        "SELECT task_count, (SELECT count(*) FROM tasks WHERE user_id = $1) FROM users WHERE id = $1",
-        user.id,
-    )
-    return row[0], row[1]
 
 
 # --- The task quota ----------------------------------------------------------------------------------

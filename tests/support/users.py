@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from tests.support.tokens import bearer, shared_secret_token
+
+
+class TaskOwner(Protocol):
+    """A test's user as the database-side helpers see it, whichever way its requests are sent."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def tasks_path(self) -> str: ...
 
 
 @dataclass

@@ -8,9 +8,10 @@
 from abc import ABC, abstractmethod
 from typing import Annotated, Any, Awaitable, Callable, Literal, NotRequired, TypedDict
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, Security
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, Security
 from pydantic import BaseModel, Field
 
+from contract_runtime.query_model import QueryModel
 from contract_runtime.routing import ContractRoute
 from contract_runtime.security import SecurityScheme
 from contract_runtime.wire_types import Rfc3339DateTime, TrueOrFalse
@@ -291,7 +292,7 @@ def add_routes(
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
-        query: Annotated[ListTasksQuery, Query()],
+        query: Annotated[ListTasksQuery, Depends(QueryModel(ListTasksQuery))],
     ) -> TaskPage:
         return await tasks.list_tasks(
             user_id=user_id,

@@ -71,6 +71,31 @@ class ImageUser:
             return {}
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
+    def run(
+        self, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        """argv run to its end as this user, its output captured."""
+        return subprocess.run(
+            argv,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            **self.popen_arguments(),
+        )
+
+    def start(
+        self, argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, append: bool = False
+    ) -> subprocess.Popen[bytes]:
+        """argv started as this user, its output to log_path (appended to it, or the log started anew)."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab" if append else "wb") as log:
+            return subprocess.Popen(
+                argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, **self.popen_arguments()
+            )
+
 
 class ImageReplica:
     def __init__(self, path: Path, *, base_env: dict[str, str] | None = None) -> None:
@@ -157,23 +182,10 @@ class ImageReplica:
         return self.runtime.exec_form("ENTRYPOINT") + (compose_command or self.runtime.exec_form("CMD"))
 
     def run(self, argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            argv,
-            cwd=self.app,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            **self.user.popen_arguments(),
-        )
+        return self.user.run(argv, cwd=self.app, env=env, timeout=timeout)
 
     def start(self, argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("wb") as log:
-            return subprocess.Popen(
-                argv, cwd=self.app, env=env, stdout=log, stderr=subprocess.STDOUT, **self.user.popen_arguments()
-            )
+        return self.user.start(argv, cwd=self.app, env=env, log_path=log_path)
 
 
 def python_for(user: ImageUser, minor: str) -> str:

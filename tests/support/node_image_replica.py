@@ -67,21 +67,9 @@ class NodeImageReplica:
 
     def run(self, argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         assert self.app is not None, "build() first"
-        return subprocess.run(
-            argv,
-            cwd=self.app,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            **self.user.popen_arguments(),
-        )
+        return self.user.run(argv, cwd=self.app, env=env, timeout=timeout)
 
     def start(self, argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+        """Started with its output appended to log_path: a restarted server's log follows the first one's."""
         assert self.app is not None, "build() first"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log:
-            return subprocess.Popen(
-                argv, cwd=self.app, env=env, stdout=log, stderr=subprocess.STDOUT, **self.user.popen_arguments()
-            )
+        return self.user.start(argv, cwd=self.app, env=env, log_path=log_path, append=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from tests.support.database import fresh_database, query
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.tokens import bearer, shared_secret_token
 from tests.support.users import new_user_id
+from tests.support.waiting import wait_until
 
 WORKERS = 2
 REQUESTS = 60
@@ -72,16 +73,6 @@ def list_concurrently(url: str, user: str, count: int) -> list[int]:
         return list(pool.map(one, range(count)))
 
 
-def settles(condition: Callable[[], bool], seconds: float = 5) -> bool:
-    """Whether the condition holds within `seconds` (the gauges are sampled every second)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def counting_processes(directory: Path) -> set[str]:
     """The processes that wrote counters into the multiprocess directory (counter_<pid>.db)."""
     return {path.stem.removeprefix("counter_") for path in directory.glob("counter_*.db")}
@@ -124,7 +115,7 @@ def test_latency_is_a_histogram_per_operation_with_buckets(serving: MetricsServi
     assert 0 < serving.value("tasks_api_request_duration_seconds_bucket", listing | {"le": "10.0"}) <= count
     assert "tasks_api_request_duration_seconds_bucket" in serving.text()
     # Sampled once a second in each worker: a sample taken while the requests ran is replaced within one.
-    assert settles(lambda: serving.value("tasks_api_requests_in_flight") == 0), serving.text()
+    assert wait_until(lambda: serving.value("tasks_api_requests_in_flight") == 0, seconds=5), serving.text()
 
 
 def test_pool_gauges_show_the_connections_the_requests_opened(serving: MetricsServing) -> None:
@@ -138,7 +129,7 @@ def test_pool_gauges_show_the_connections_the_requests_opened(serving: MetricsSe
         )
 
     # Each worker samples its pool every second: one sample may still show the requests' connections in use.
-    assert settles(settled_after_the_requests), serving.text()
+    assert wait_until(settled_after_the_requests, seconds=5), serving.text()
 
 
 def test_token_checks_are_counted_by_outcome(serving: MetricsServing) -> None:

@@ -11,7 +11,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -24,6 +24,7 @@ from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.idempotency_keys import age_keys, held_keys
 from tests.support.tokens import bearer, shared_secret_token
 from tests.support.users import User, new_user_id
+from tests.support.waiting import wait_until
 
 PURGE_INTERVAL = 0.3
 
@@ -50,17 +51,6 @@ def create_with_key(user: User, key: str) -> None:
     assert response.status_code == 201, response.text
 
 
-def wait_until(condition: Callable[[], bool], *, seconds: float, poke: Callable[[], object] | None = None) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        if poke is not None:
-            poke()
-        time.sleep(PURGE_INTERVAL / 3)
-    return bool(condition())
-
-
 def test_expired_keys_of_every_user_are_purged_without_waiting_for_their_next_create(
     database_url: str, purging_http: httpx.Client
 ) -> None:
@@ -75,7 +65,9 @@ def test_expired_keys_of_every_user_are_purged_without_waiting_for_their_next_cr
     def used() -> None:  # the service is in use, by somebody else, reading only
         someone_else.request("GET", someone_else.tasks_path)
 
-    assert wait_until(lambda: not held_keys(database_url, carol), seconds=20 * PURGE_INTERVAL, poke=used)
+    assert wait_until(
+        lambda: not held_keys(database_url, carol), seconds=20 * PURGE_INTERVAL, interval=PURGE_INTERVAL / 3, poke=used
+    )
     assert held_keys(database_url, dave) == {fresh}
 
 
@@ -122,7 +114,9 @@ def test_an_idle_service_never_wakes_the_database_to_purge(own_database: str) ->
         with httpx.Client(base_url=live.url, timeout=10) as client:
             user = User(new_user_id(), client)
             assert user.request("GET", user.tasks_path).status_code == 200
-        assert wait_until(lambda: stored_keys(own_database) == 0, seconds=20 * PURGE_INTERVAL)
+        assert wait_until(
+            lambda: stored_keys(own_database) == 0, seconds=20 * PURGE_INTERVAL, interval=PURGE_INTERVAL / 3
+        )
     finally:
         live.stop()
 

@@ -112,15 +112,9 @@ def auth_env(services: dict[str, Any], service: str, database: ThrowawayPostgres
     return env
 
 
-def command_of(services: dict[str, Any], service: str) -> list[str] | None:
-    command = services[service].get("command")
-    assert command is None or isinstance(command, list), f"{service}: command in exec form (a list), please"
-    return command
-
-
 def migrate(replica: NodeImageReplica, services: dict[str, Any], database: ThrowawayPostgres) -> str:
     env = replica.env(auth_env(services, MIGRATE_SERVICE, database))
-    result = replica.run(replica.command(command_of(services, MIGRATE_SERVICE)), env)
+    result = replica.run(replica.command(compose.command(services, MIGRATE_SERVICE)), env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -175,7 +169,7 @@ def auth_server(
 ) -> Iterator[AuthServer]:
     env = replica.env(auth_env(services, AUTH_SERVICE, auth_database))
     server = AuthServer(
-        replica, env, replica.command(command_of(services, AUTH_SERVICE)), REPORTS / "better-auth-image.log"
+        replica, env, replica.command(compose.command(services, AUTH_SERVICE)), REPORTS / "better-auth-image.log"
     )
     yield server
     stop_process(server.process)
@@ -187,7 +181,7 @@ def proxied_auth_server(
 ) -> Iterator[AuthServer]:
     """The better-auth service behind a load balancer at PROXY that sets X-Forwarded-For."""
     env = replica.env(auth_env(services, AUTH_SERVICE, auth_database), {"BETTER_AUTH_TRUSTED_PROXIES": f"{PROXY}/32"})
-    command = replica.command(command_of(services, AUTH_SERVICE))
+    command = replica.command(compose.command(services, AUTH_SERVICE))
     server = AuthServer(replica, env, command, REPORTS / "better-auth-image-proxied.log")
     yield server
     stop_process(server.process)
@@ -307,7 +301,7 @@ def test_migrations_started_at_once_take_turns_and_both_succeed(
     url = urlsplit(env["DATABASE_URL"])
     query(urlunsplit(url), 'CREATE DATABASE "better_auth_twice"')
     env["DATABASE_URL"] = urlunsplit(url._replace(path="/better_auth_twice"))
-    argv = replica.command(command_of(services, MIGRATE_SERVICE))
+    argv = replica.command(compose.command(services, MIGRATE_SERVICE))
     logs = [REPORTS / f"better-auth-migrate-{number}.log" for number in (1, 2)]
 
     async def migrate_twice_while_the_lock_is_held() -> list[int | None]:
@@ -439,7 +433,7 @@ def test_a_missing_setting_is_a_clear_start_up_error(
     variable: str, message: str, service: str, replica: NodeImageReplica, services: dict[str, Any]
 ) -> None:
     env = replica.env(compose.environment(services[service]), {variable: "", "PORT": str(free_port())})
-    result = replica.run(replica.command(command_of(services, service)), env, timeout=20)
+    result = replica.run(replica.command(compose.command(services, service)), env, timeout=20)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith(message), result.stderr
 
@@ -448,7 +442,7 @@ def test_a_trusted_proxy_that_is_not_an_address_is_a_clear_start_up_error(
     replica: NodeImageReplica, services: dict[str, Any]
 ) -> None:
     env = replica.env(compose.environment(services[AUTH_SERVICE]), {"BETTER_AUTH_TRUSTED_PROXIES": "10.0.0.0/8, lb"})
-    result = replica.run(replica.command(command_of(services, AUTH_SERVICE)), env, timeout=20)
+    result = replica.run(replica.command(compose.command(services, AUTH_SERVICE)), env, timeout=20)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("better-auth: BETTER_AUTH_TRUSTED_PROXIES: lb: expected IP addresses"), (
         result.stderr

@@ -95,18 +95,12 @@ def service_env(compose_file: dict[str, Any], service: str, database: ThrowawayP
     return env
 
 
-def compose_command(compose_file: dict[str, Any], service: str) -> list[str] | None:
-    command = compose_file["services"][service].get("command")
-    assert command is None or isinstance(command, list), f"{service}: command in exec form (a list), please"
-    return command
-
-
 @pytest.fixture(scope="module")
 def migrated(
     replica: ImageReplica, compose_file: dict[str, Any], database_service: ThrowawayPostgres
 ) -> subprocess.CompletedProcess[str]:
     env = replica.env(service_env(compose_file, "migrate", database_service))
-    return replica.run(replica.command(compose_command(compose_file, "migrate")), env)
+    return replica.run(replica.command(compose.command(compose_file["services"], "migrate")), env)
 
 
 class ServingImage:
@@ -130,7 +124,7 @@ class ServingImage:
 
 def serve(replica: ImageReplica, compose_file: dict[str, Any], database: ThrowawayPostgres, name: str) -> ServingImage:
     env = replica.env(service_env(compose_file, "api", database))
-    argv = replica.command(compose_command(compose_file, "api"))
+    argv = replica.command(compose.command(compose_file["services"], "api"))
     return ServingImage(replica, env, argv, REPORTS / f"{name}.log")
 
 

@@ -61,6 +61,13 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(name): "" if value is None else str(value) for name, value in given.items()}
 
 
+def command(services: dict[str, Any], name: str) -> list[str] | None:
+    """The service's `command`, which replaces the image's CMD; None when it keeps it. Exec form only."""
+    command = services[name].get("command")
+    assert command is None or isinstance(command, list), f"{name}: command in exec form (a list), please"
+    return command
+
+
 def duration_seconds(duration: str) -> float:
     """A Compose duration such as `15s` or `1m30s`."""
     parts = DURATION_PART.findall(duration)

@@ -55,6 +55,10 @@ class Stage:
         instruction = self.last(keyword)
         return [] if instruction is None else json_array(instruction)
 
+    def command(self, compose_command: list[str] | None = None) -> list[str]:
+        """ENTRYPOINT then compose's command, else the image's CMD, as Docker puts them together."""
+        return self.exec_form("ENTRYPOINT") + (compose_command or self.exec_form("CMD"))
+
     @property
     def user(self) -> str | None:
         instruction = self.last("USER")

@@ -178,8 +178,7 @@ class ImageReplica:
         return {name: self.host_path(value) for name, value in env.items()}
 
     def command(self, compose_command: list[str] | None = None) -> list[str]:
-        """ENTRYPOINT then compose's command, else the image's CMD, as Docker puts them together."""
-        return self.runtime.exec_form("ENTRYPOINT") + (compose_command or self.runtime.exec_form("CMD"))
+        return self.runtime.command(compose_command)
 
     def run(self, argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return self.user.run(argv, cwd=self.app, env=env, timeout=timeout)

@@ -62,8 +62,7 @@ class NodeImageReplica:
         return env
 
     def command(self, compose_command: list[str] | None = None) -> list[str]:
-        """ENTRYPOINT then compose's command, else the image's CMD, as Docker puts them together."""
-        return self.stage.exec_form("ENTRYPOINT") + (compose_command or self.stage.exec_form("CMD"))
+        return self.stage.command(compose_command)
 
     def run(self, argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         assert self.app is not None, "build() first"

@@ -1,15 +1,21 @@
-"""uvicorn's httptools protocol with a bound on the request head while it arrives (httptools has none).
+"""uvicorn's httptools protocol with the bounds httptools and uvicorn lack: bytes, time and connections.
 
-Run the service with `--http impl.server_protocol:BoundedHttpToolsProtocol`. Without it a 100 MiB header
-is buffered whole, quadratically (about 200 MB and 16 s of one worker's CPU, measured), before any
-middleware can see it (decision 0024). The bound is well above the middleware's (impl/limits.py), which
-gives the usual problem document with a request id; this one only stops what it could not. The
-parser's own refusals (400) are problem documents too.
+Run the service with `--http impl.server_protocol:BoundedHttpToolsProtocol` (as `tasks-api serve`, the tests
+and the bench do). Per connection, what a client sends is bounded before any middleware sees it
+(decisions 0024 and 0040):
+- a head (request line and headers) past 64 KiB while it arrives: 431 (414 when the target is the long part);
+- whatever else of a request is not body (chunk-size lines, chunk extensions, trailer fields) past 64 KiB: 400;
+- trailer fields are dropped as they are parsed, never merged into the headers (RFC 9112 section 7.1.2);
+- a head must arrive within HTTP_HEAD_TIMEOUT_SECONDS of its first byte (or of the connection, or of the
+  previous response), a body within HTTP_BODY_TIMEOUT_SECONDS of its head: 408 and the connection closes;
+- past HTTP_MAX_CONNECTIONS open connections, a new one is answered 503 and closed at once.
+The bodies themselves are counted by impl/limits.py, which answers with a request id.
 """
 
 from __future__ import annotations
 
 import asyncio
+from enum import Enum
 from typing import Any
 
 from uvicorn.config import Config
@@ -18,26 +24,50 @@ from uvicorn.server import ServerState
 
 from impl.limits import MAX_TARGET_BYTES
 from impl.problems import PROBLEM_JSON, problem, problem_json
+from impl.settings import get_settings
 
 MAX_HEAD_BYTES = 64 * 1024
+MAX_FRAMING_BYTES = 64 * 1024
+REASONS = {
+    400: b"Bad Request",
+    408: b"Request Timeout",
+    414: b"URI Too Long",
+    431: b"Request Header Fields Too Large",
+    503: b"Service Unavailable",
+}
 
 
-def refusal(status: int, detail: str) -> bytes:
+def refusal(status: int, detail: str, *, retry_after_seconds: int | None = None) -> bytes:
     body = problem_json(problem(status, detail, instance=None))
-    reason = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}[status]
-    head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
-    return head % (status, reason, PROBLEM_JSON.encode(), len(body)) + body
+    head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n" % (
+        status,
+        REASONS[status],
+        PROBLEM_JSON.encode(),
+        len(body),
+    )
+    if retry_after_seconds is not None:
+        head += b"retry-after: %d\r\n" % retry_after_seconds
+    return head + b"\r\n" + body
 
 
 TARGET_TOO_LONG = refusal(414, f"The request target exceeds {MAX_TARGET_BYTES} bytes.")
 HEAD_TOO_LARGE = refusal(431, f"The request line and headers exceed {MAX_HEAD_BYTES} bytes.")
+FRAMING_TOO_LARGE = refusal(
+    400, f"The chunk-size lines, chunk extensions and trailer fields of the request exceed {MAX_FRAMING_BYTES} bytes."
+)
 # httptools' refusals (ambiguous or malformed framing among them) as a problem, not uvicorn's plain text.
 NOT_HTTP = refusal(400, "The request is not valid HTTP/1.1 (its framing may be ambiguous or malformed).")
 
 
-class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    max_head_bytes = MAX_HEAD_BYTES
+class Awaiting(Enum):
+    """What the connection waits for from the client, and so which deadline runs."""
 
+    NOTHING = "nothing"  # the service is answering: the client owes nothing
+    HEAD = "head"  # a request's head, or the first byte of the next one
+    BODY = "body"  # the rest of a request whose head has arrived
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(
         self,
         config: Config,
@@ -46,35 +76,123 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.reading_head = True
-        self.head_ended = False
-        self.head_bytes = 0
+        settings = get_settings()
+        self.timeouts = {
+            Awaiting.HEAD: settings.http_head_timeout_seconds,
+            Awaiting.BODY: settings.http_body_timeout_seconds,
+        }
+        self.max_connections = settings.http_max_connections
+        self.in_message = False
+        self.reading_head = False
+        self.began_in_read = False
+        self.body_in_read = 0
+        # Bytes of the request in progress that are not body, over the reads after the one it began in (that
+        # read is bounded by the transport's read size, 256 KiB with uvloop).
+        self.framing_bytes = 0
+        self.awaiting = Awaiting.NOTHING
+        self.deadline: asyncio.TimerHandle | None = None
+        self.timed_out: bytes | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            detail = f"This server process has {self.max_connections} open connections; retry shortly."
+            transport.write(refusal(503, detail, retry_after_seconds=1))
+            transport.close()
+            return
+        self._await(Awaiting.HEAD)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._await(Awaiting.NOTHING)
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        # Counted only when the whole read was head: it began in one, no head ended in it, one goes on.
-        # A read holding the end of a message and a new head's start is not: at most one read (256 KiB)
-        # more than the bound is buffered for a head.
-        counted = self.reading_head
-        self.head_ended = False
+        self.began_in_read = False
+        self.body_in_read = 0
         super().data_received(data)
-        if not counted or self.head_ended or not self.reading_head or self.transport.is_closing():
+        if self.transport.is_closing():
             return
-        self.head_bytes += len(data)
-        if self.head_bytes > self.max_head_bytes:
-            url_bytes = len(getattr(self, "url", b""))
-            self.transport.write(TARGET_TOO_LONG if url_bytes > MAX_TARGET_BYTES else HEAD_TOO_LARGE)
-            self.transport.close()
+        if self.in_message and not self.began_in_read:
+            self.framing_bytes += len(data) - self.body_in_read
+            if self.reading_head and self.framing_bytes > MAX_HEAD_BYTES:
+                self._refuse(TARGET_TOO_LONG if len(getattr(self, "url", b"")) > MAX_TARGET_BYTES else HEAD_TOO_LARGE)
+                return
+            if self.framing_bytes > MAX_HEAD_BYTES + MAX_FRAMING_BYTES:
+                self._refuse(FRAMING_TOO_LARGE)
+                return
+        self._await(self._awaited())
 
     def send_400_response(self, msg: str) -> None:
-        self.transport.write(NOT_HTTP)
-        self.transport.close()
+        self._refuse(NOT_HTTP)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.reading_head = True
+        self.in_message = self.reading_head = self.began_in_read = True
+        self.framing_bytes = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.reading_head:
+            super().on_header(name, value)
+        # else a trailer field: dropped (RFC 9112 section 7.1.2), its bytes counted as framing.
 
     def on_headers_complete(self) -> None:
         self.reading_head = False
-        self.head_ended = True
-        self.head_bytes = 0
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self.body_in_read += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self.in_message = False
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.in_message and not self.transport.is_closing():
+            # uvicorn's keep-alive timer runs now, but any byte (a bare CRLF) stops it: this one does not.
+            self._await(Awaiting.HEAD)
+
+    def _awaited(self) -> Awaiting:
+        if self.in_message:
+            return Awaiting.HEAD if self.reading_head else Awaiting.BODY
+        if self.cycle is None or self.cycle.response_complete:
+            return Awaiting.HEAD
+        return Awaiting.NOTHING
+
+    def _await(self, awaited: Awaiting) -> None:
+        """Run the deadline for what is awaited; one already running for the same thing keeps its time."""
+        if awaited is self.awaiting:
+            return
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+        self.awaiting = awaited
+        if awaited is not Awaiting.NOTHING:
+            self.deadline = self.loop.call_later(self.timeouts[awaited], self._deadline_passed, awaited)
+
+    def _deadline_passed(self, awaited: Awaiting) -> None:
+        self.deadline = None
+        self.awaiting = Awaiting.NOTHING
+        if self.transport.is_closing():
+            return
+        if not self.in_message:
+            self.transport.close()  # an idle connection: nothing was asked, nothing is answered
+            return
+        seconds = self.timeouts[awaited]
+        part = "head (request line and headers)" if awaited is Awaiting.HEAD else "body"
+        self._refuse(refusal(408, f"The request's {part} did not arrive within {seconds:g} seconds."))
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer and close, unless an answer is already on its way; the request's app then sees a disconnect."""
+        if self.reading_head or not self.in_message:
+            # The request has no cycle yet; the connection's previous one may still be answering.
+            answering = self.cycle is not None and not self.cycle.response_complete
+        else:
+            answering = self.cycle.response_started or bool(self.pipeline)
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
+        if not answering:
+            self.transport.write(answer)
+        self._await(Awaiting.NOTHING)
+        self.transport.close()

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 65536
 
+    # Slow clients (decision 0040): seconds a request's head may take from its first byte (or from the
+    # connection, or the previous response), seconds its body may take after its head; the most open
+    # connections per process (past it a new one is answered 503 and closed).
+    http_head_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_max_connections: int = Field(default=1000, ge=1)
+
     # The port `tasks-api serve` serves Prometheus metrics on, beside the API's; unset: no metrics (decision 0036).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 

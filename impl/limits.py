@@ -6,6 +6,7 @@ none of it (decisions 0007 and 0024).
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from contract_runtime.routing import body_media_types
 from impl.error_handlers import instance
 from impl.problems import (
     PROBLEM_JSON,
+    AmbiguousRequest,
     ContentTooLarge,
     HeaderFieldsTooLarge,
     RefusedRequest,
@@ -33,6 +35,12 @@ MAX_TARGET_BYTES = 16384
 MAX_HEADERS_BYTES = 16384
 CLOSE_CONNECTION = (b"connection", b"close")
 END_OF_BODY: Message = {"type": "http.request", "body": b"", "more_body": False}
+# RFC 9110 section 7.2: uri-host [ ":" port ], where uri-host is an IP-literal or a reg-name (possibly empty).
+HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
+# Fields the service reads one value of, that are not lists: a second copy is refused rather than ignored.
+# (If-Match is a list: its copies are joined, as RFC 9110 section 5.3 allows.)
+SINGLE_FIELDS = frozenset({b"authorization", b"idempotency-key", b"x-request-id"})
+JOINED_FIELDS = frozenset({b"if-match", b"if-none-match"})
 UNSUPPORTED_CODING = "The only transfer coding accepted is chunked; send the body as it is, chunked or with a length."
 
 
@@ -121,6 +129,8 @@ class RequestLimits:
         declared_length = 0
         body_declared = False
         transfer_codings: list[bytes] = []
+        hosts: list[bytes] = []
+        read_once: list[bytes] = []
         for name, value in scope["headers"]:
             head_bytes += len(name) + len(value)
             # Header names arrive lower-cased, so every spelling of these is seen, and every copy of them.
@@ -133,8 +143,19 @@ class RequestLimits:
             elif name == b"transfer-encoding":
                 body_declared = True
                 transfer_codings.append(value)
+            elif name == b"host":
+                hosts.append(value)
+            elif name in SINGLE_FIELDS or name in JOINED_FIELDS:
+                read_once.append(name)
         if head_bytes > self.max_headers_bytes:
             return HeaderFieldsTooLarge(f"The request headers exceed {self.max_headers_bytes} bytes in all."), Body.NONE
+        ambiguity = host_refusal(hosts, scope.get("http_version", "1.1"))
+        if ambiguity is None and len(read_once) > 1:
+            ambiguity = repeated_field_refusal(read_once)
+            if ambiguity is None:
+                join_list_fields(scope, read_once)
+        if ambiguity is not None:
+            return ambiguity, Body.NONE
         if transfer_codings and not only_chunked(transfer_codings):
             # httptools reads "gzip, chunked" as chunked and hands over the bytes still gzip-coded.
             return UnsupportedTransferCoding(UNSUPPORTED_CODING), Body.NONE
@@ -146,6 +167,43 @@ class RequestLimits:
         if accepted is None:
             return None, Body.IGNORED
         return media_type_refusal(content_types, accepted), Body.READ
+
+
+def host_refusal(hosts: list[bytes], http_version: str) -> AmbiguousRequest | None:
+    """RFC 9112 section 3.2: one Host, a valid one, and on HTTP/1.1 always one."""
+    if len(hosts) > 1:
+        return AmbiguousRequest(f"The request has {len(hosts)} Host headers; send one.")
+    if not hosts:
+        return AmbiguousRequest("An HTTP/1.1 request needs a Host header.") if http_version == "1.1" else None
+    if HOST.fullmatch(hosts[0]) is None:
+        return AmbiguousRequest("The Host header is not a host name or address with an optional port.")
+    return None
+
+
+def repeated_field_refusal(names: list[bytes]) -> AmbiguousRequest | None:
+    """A 400 for the first field the service reads once (not a list) that the request has more than once."""
+    for name in SINGLE_FIELDS:
+        if (copies := names.count(name)) > 1:
+            spelled = "-".join(word.capitalize() for word in name.decode().split("-")).replace("-Id", "-ID")
+            return AmbiguousRequest(f"The request has {copies} {spelled} headers; send one.")
+    return None
+
+
+def join_list_fields(scope: Scope, names: list[bytes]) -> None:
+    """Copies of a list field (If-Match) joined into one, in order: the field's reader sees them all."""
+    repeated = {name for name in JOINED_FIELDS if names.count(name) > 1}
+    if not repeated:
+        return
+    joined: dict[bytes, list[bytes]] = {name: [] for name in repeated}
+    headers = []
+    for name, value in scope["headers"]:
+        if name in joined:
+            if not joined[name]:
+                headers.append((name, b""))  # its place, filled below
+            joined[name].append(value)
+        else:
+            headers.append((name, value))
+    scope["headers"] = [(name, b", ".join(joined[name]) if name in joined else value) for name, value in headers]
 
 
 def only_chunked(transfer_encodings: list[bytes]) -> bool:

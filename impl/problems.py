@@ -96,6 +96,12 @@ class RefusedRequest(ProblemError):
         super().__init__(detail, headers={"Connection": "close"})
 
 
+class AmbiguousRequest(RefusedRequest):
+    """RFC 9112 section 3.2's 400: no Host, or two; or two of a field the service reads once."""
+
+    status = 400
+
+
 class ContentTooLarge(RefusedRequest):
     status = 413
 

@@ -114,12 +114,13 @@ def _tags_query(*, after: bool) -> Query:
     where = [tasks_table.c.user_id == bindparam("user_id")]
     if after:
         where.append(_tag_name > bindparam("after_name", type_=Text))
+    # Grouped by the name in "C" too: the one sort that groups the names also orders the page.
     return Query.of(
-        select(_tag.c.name, func.count().label("task_count"))
+        select(_tag_name.label("name"), func.count().label("task_count"))
         .select_from(tasks_table)
         .join(_tag, true())
         .where(*where)
-        .group_by(_tag.c.name)
+        .group_by(_tag_name)
         .order_by(_tag_name)
         .limit(bindparam("limit", type_=BigInteger) + 1)  # one more, to know whether a page follows
     )

@@ -59,7 +59,7 @@ def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, 
 
 
 VALID_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7E]{1,255}")
-# listTasks' `cursor` pattern: a value matching it is schema-valid, but only the service can issue one.
+# listTasks' and listTags' `cursor` pattern: a value matching it is schema-valid, but only the service can issue one.
 VALID_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,2048}")
 
 

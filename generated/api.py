@@ -60,6 +60,15 @@ class ListTasksQuery(BaseModel):
     overdue: TrueOrFalse | None = None
 
 
+class ListTagsQuery(BaseModel):
+    """`listTags`'s query parameters."""
+
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Annotated[
+        str | None, Field(min_length=1, max_length=2048, pattern='^[A-Za-z0-9_-]+$')
+    ] = None
+
+
 class CreateTaskHeaders(BaseModel):
     """`createTask`'s header parameters."""
 
@@ -192,6 +201,7 @@ class TasksApi(ABC):
         self,
         *,
         user_id: str,
+        query: ListTagsQuery,
     ) -> TagList:
         """List the user's tags (`listTags`: GET /api/{user_id}/tags)."""
 
@@ -344,9 +354,11 @@ def add_routes(
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
+        query: Annotated[ListTagsQuery, Depends(QueryModel(ListTagsQuery))],
     ) -> TagList:
         return await tasks.list_tags(
             user_id=user_id,
+            query=query,
         )
 
     router.add_api_route(

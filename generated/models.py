@@ -306,7 +306,17 @@ class TagList(BaseModel):
     items: Annotated[
         List[TagCount],
         Field(
-            description="Every tag on at least one of the user's tasks, ordered by name (Unicode code point order)."
+            description="The tags on this page: tags on at least one of the user's tasks, ordered by name (Unicode\ncode point order).\n",
+            max_length=1000,
+        ),
+    ]
+    limit: Annotated[
+        int, Field(description='The page size that was applied.', ge=1, le=1000)
+    ]
+    next_cursor: Annotated[
+        Optional[str],
+        Field(
+            description='Pass as `cursor` for the next page of tags; null when this page is the last. Opaque: at\nmost 2048 characters of `[A-Za-z0-9_-]`.\n'
         ),
     ]
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    Text,
     UnaryExpression,
     and_,
     any_,
@@ -101,14 +102,31 @@ INSERT_TASK = Query.of(
     .returning(*VERSIONED_TASK_COLUMNS)
 )
 _tag = func.unnest(tasks_table.c.tags).table_valued("name").lateral("tag")
-LIST_TAGS = Query.of(
-    select(_tag.c.name, func.count().label("task_count"))
-    .select_from(tasks_table)
-    .join(_tag, true())
-    .where(tasks_table.c.user_id == bindparam("user_id"))
-    .group_by(_tag.c.name)
-    .order_by(_tag.c.name.collate("C"))
-)
+_tag_name = _tag.c.name.collate("C")  # code point order, whatever the server's locale (decision 0014)
+
+
+def _tags_query(*, after: bool) -> Query:
+    """One page of the user's tags and their counts, from the start or after the name `after_name`.
+
+    Every tag of every task of the user is read and the names past the cursor grouped: tags live on
+    the task rows, so no index yields a user's distinct tags in order (decision 0041).
+    """
+    where = [tasks_table.c.user_id == bindparam("user_id")]
+    if after:
+        where.append(_tag_name > bindparam("after_name", type_=Text))
+    # Grouped by the name in "C" too: the one sort that groups the names also orders the page.
+    return Query.of(
+        select(_tag_name.label("name"), func.count().label("task_count"))
+        .select_from(tasks_table)
+        .join(_tag, true())
+        .where(*where)
+        .group_by(_tag_name)
+        .order_by(_tag_name)
+        .limit(bindparam("limit", type_=BigInteger) + 1)  # one more, to know whether a page follows
+    )
+
+
+LIST_TAGS = {after: _tags_query(after=after) for after in (False, True)}
 GET_TASK = Query.of(select(*VERSIONED_TASK_COLUMNS).where(owned(versioned=False)))
 TASK_EXISTS = Query.of(select(tasks_table.c.id).where(owned(versioned=False)))
 
@@ -269,9 +287,17 @@ async def list_page(conn: Connection, listing: TaskListing) -> ListedPage:
     return ListedPage(page, int(counted[0]) if counted else 0, more)
 
 
-async def list_tags(conn: Connection, *, user_id: str) -> Sequence[Record]:
-    """The user's tags with how many of the user's tasks carry each, by name in code point order."""
-    return await LIST_TAGS.all(conn, user_id=user_id)
+class ListedTags(NamedTuple):
+    rows: Sequence[Record]  # name and task_count
+    more: bool  # whether tags follow this page
+
+
+async def list_tags(conn: Connection, *, user_id: str, limit: int, after: str | None = None) -> ListedTags:
+    """Up to limit of the user's tags, by name in code point order after `after`, with how many of the
+    user's tasks carry each."""
+    values = {} if after is None else {"after_name": after}
+    rows = await LIST_TAGS[after is not None].all(conn, user_id=user_id, limit=limit, **values)
+    return ListedTags(rows[:limit], len(rows) > limit)
 
 
 async def insert_task(

@@ -16,6 +16,7 @@ from generated.api import (
     CreateTaskResponseHeaders,
     DeleteTaskHeaders,
     GetTaskResponseHeaders,
+    ListTagsQuery,
     ListTasksQuery,
     ReplaceTaskHeaders,
     ReplaceTaskResponseHeaders,
@@ -25,7 +26,7 @@ from generated.api import (
     UpdateTaskHeaders,
     UpdateTaskResponseHeaders,
 )
-from generated.models import TagCount, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from generated.models import TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.database import Database
 from impl.problems import IdempotencyKeyQuotaReached, NotFound, TaskQuotaReached, UnprocessableParameter
 from impl.sql import Connection
@@ -34,7 +35,7 @@ from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields,
 from impl.tasks.listing import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
 from impl.tasks.preconditions import etag, stale, versions_matching
 from impl.tasks.repository import EarlierRequest
-from impl.tasks.tags import tag_key
+from impl.tasks.tags import TAG_KEY_TYPE, tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 
@@ -140,10 +141,21 @@ class TasksService(TasksApi):
             }
         )
 
-    async def list_tags(self, *, user_id: str) -> TagList:
+    async def list_tags(self, *, user_id: str, query: ListTagsQuery) -> TagList:
+        list_id = cursors.tags_identity(user_id)
+        after = None
+        if query.cursor is not None:
+            seal = self._cursor_seal or await self.cursor_seal()
+            after = seal.open_name(query.cursor, list_id=list_id, key_type=TAG_KEY_TYPE)
         async with self.database.connection() as conn:
-            rows = await repository.list_tags(conn, user_id=user_id)
-        return TagList(items=[TagCount(name=row["name"], task_count=row["task_count"]) for row in rows])
+            listed = await repository.list_tags(conn, user_id=user_id, limit=query.limit, after=after)
+        next_cursor = None
+        if listed.more:  # so the page is full, limit >= 1 rows
+            seal = self._cursor_seal or await self.cursor_seal()
+            next_cursor = seal.seal_name(listed.rows[-1]["name"], list_id=list_id)
+        return TagList.model_validate(
+            {"items": [dict(row) for row in listed.rows], "limit": query.limit, "next_cursor": next_cursor}
+        )
 
     async def create_task(
         self, *, user_id: str, headers: CreateTaskHeaders, body: TaskCreate

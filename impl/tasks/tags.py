@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from impl.problems import UnprocessableContent
+from impl.tasks.cursors import SortKeyType
+
+TAG_LENGTH = 30  # the spec's maxLength for a tag as given
+# str.lower() makes at most two characters of one (İ becomes i̇), so a stored tag is at most twice as long.
+STORED_TAG_LENGTH = 2 * TAG_LENGTH
+# What a tag-list cursor's position may hold: a tag as it could be stored.
+TAG_KEY_TYPE = SortKeyType(max_length=STORED_TAG_LENGTH)
 
 
 def tag_key(tag: str) -> str:

@@ -1,4 +1,5 @@
-"""Tags: up to 10 per task, 1 to 30 characters, ignoring case; the tag filter and the user's tag counts."""
+"""Tags: up to 10 per task, 1 to 30 characters, ignoring case; the tag filter and the user's tag counts,
+a bounded page at a time (decision 0041)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,47 @@ from typing import Any
 import pytest
 
 from tests.api.test_validation import assert_invalid
+from tests.support.cursors import seal_tags
 from tests.support.listing import listing, titles
+from tests.support.problems import assert_problem
 from tests.support.users import User
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def tags_page(user: User, **params: Any) -> dict[str, Any]:
+    response = user.request("GET", f"/api/{user.id}/tags", params=params)
+    assert response.status_code == 200, response.text
+    page: dict[str, Any] = response.json()
+    return page
 
 
 def tag_counts(user: User) -> list[dict[str, Any]]:
-    response = user.request("GET", f"/api/{user.id}/tags")
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
+    items: list[dict[str, Any]] = tags_page(user)["items"]
     return items
+
+
+def every_tag(user: User, **params: Any) -> list[list[dict[str, Any]]]:
+    """The user's tags page by page, following next_cursor until it is null."""
+    pages = [tags_page(user, **params)]
+    while pages[-1]["next_cursor"] is not None:
+        pages.append(tags_page(user, **params, cursor=pages[-1]["next_cursor"]))
+    return [page["items"] for page in pages]
+
+
+def create_distinct_tags(user: User, count: int) -> list[str]:
+    """Tasks carrying `count` distinct tags, ten to a task; the tags in code point order."""
+    tags = [f"t{number:05}" for number in range(count)]
+    for start in range(0, count, 10):
+        user.create(f"tagged {start}", tags=tags[start : start + 10])
+    return tags
+
+
+def refused_cursor(user: User, path: str, **params: Any) -> dict[str, Any]:
+    problem = assert_problem(user.request("GET", path, params=params), 422)
+    assert [error["parameter"] for error in problem["errors"]] == ["cursor"]
+    return problem
 
 
 # --- On a task ------------------------------------------------------------------------------------------
@@ -173,3 +206,105 @@ def test_another_users_tags_are_forbidden(alice: User, bob: User) -> None:
     response = alice.request("GET", f"/api/{bob.id}/tags")
     assert response.status_code == 403
     assert "secret" not in response.text
+
+
+# --- The user's tags, a page at a time ------------------------------------------------------------------
+
+
+def test_the_tag_list_gives_100_tags_by_default_and_a_cursor_to_the_rest(alice: User) -> None:
+    tags = create_distinct_tags(alice, DEFAULT_LIMIT + 10)
+    page = tags_page(alice)
+    assert [tag["name"] for tag in page["items"]] == tags[:DEFAULT_LIMIT]
+    assert page["limit"] == DEFAULT_LIMIT
+    assert page["next_cursor"] is not None
+
+
+def test_a_short_tag_list_is_one_page_without_a_next_cursor(alice: User, tagged: None) -> None:
+    page = tags_page(alice)
+    assert [tag["name"] for tag in page["items"]] == ["home", "urgent", "work"]
+    assert (page["limit"], page["next_cursor"]) == (DEFAULT_LIMIT, None)
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", str(MAX_LIMIT + 1), "100000", "ten", "1.5", ""])
+def test_a_tag_list_limit_outside_1_to_1000_is_422(alice: User, limit: str) -> None:
+    alice.create("tagged", tags=["home"])
+    assert_invalid(alice.request("GET", f"/api/{alice.id}/tags?limit={limit}"), parameter="limit")
+
+
+def test_paging_through_the_tags_lists_each_once_in_code_point_order_with_its_count(alice: User) -> None:
+    alice.create("one", tags=["zebra", "apple", "été", "b"])
+    alice.create("two", tags=["zebra", "b", "Z"])
+    done = alice.create("three", tags=["apple", "zebra"])
+    alice.request("PATCH", alice.task_path(done["id"]), json={"completed": True})
+    pages = every_tag(alice, limit=2)
+    assert [[(tag["name"], tag["task_count"]) for tag in page] for page in pages] == [
+        [("apple", 2), ("b", 2)],
+        [("z", 1), ("zebra", 3)],
+        [("été", 1)],
+    ]
+
+
+def test_an_exactly_full_last_tag_page_has_no_next_cursor(alice: User, tagged: None) -> None:
+    assert tags_page(alice, limit=3)["next_cursor"] is None
+    assert tags_page(alice, limit=2)["next_cursor"] is not None
+
+
+def test_a_user_with_more_tags_than_the_maximum_gets_at_most_one_page_of_them(alice: User) -> None:
+    tags = create_distinct_tags(alice, MAX_LIMIT + 10)
+    largest = tags_page(alice, limit=MAX_LIMIT)
+    assert [tag["name"] for tag in largest["items"]] == tags[:MAX_LIMIT]
+    rest = tags_page(alice, limit=MAX_LIMIT, cursor=largest["next_cursor"])
+    assert [tag["name"] for tag in rest["items"]] == tags[MAX_LIMIT:]
+    assert rest["next_cursor"] is None
+    assert [len(page) for page in every_tag(alice)] == [DEFAULT_LIMIT] * 10 + [10]
+
+
+def test_a_tag_cursor_is_refused_to_another_user(alice: User, bob: User, tagged: None) -> None:
+    bob.create("his", tags=["home", "urgent", "work"])
+    cursor = tags_page(alice, limit=1)["next_cursor"]
+    problem = refused_cursor(bob, f"/api/{bob.id}/tags", cursor=cursor)
+    assert "not a cursor for this list" in problem["detail"]
+
+
+def test_a_task_list_cursor_is_refused_by_the_tag_list_and_the_other_way_round(alice: User, tagged: None) -> None:
+    task_cursor = listing(alice, limit=1)["next_cursor"]
+    tag_cursor = tags_page(alice, limit=1)["next_cursor"]
+    assert "not a cursor for this list" in refused_cursor(alice, f"/api/{alice.id}/tags", cursor=task_cursor)["detail"]
+    assert "not a cursor for this list" in refused_cursor(alice, alice.tasks_path, cursor=tag_cursor)["detail"]
+
+
+@pytest.mark.parametrize("cursor", ["x", "A" * 38, "AB", "A" * 2049, "not a cursor"])
+def test_a_tag_cursor_this_service_did_not_issue_is_a_422(alice: User, tagged: None, cursor: str) -> None:
+    assert_invalid(alice.request("GET", f"/api/{alice.id}/tags", params={"cursor": cursor}), parameter="cursor")
+
+
+@pytest.mark.parametrize(
+    "plaintext",
+    [
+        b'["' + b"x" * 61 + b'"]',  # longer than any stored tag
+        b'["nul\\u0000"]',
+        b'["\\ud800"]',  # a lone surrogate
+        b"[42]",
+        b"[null]",
+        b'["home", 1]',  # a task cursor's shape
+        b"[]",
+        b'"home"',
+        b"[" * 1400,  # nested deeper than the JSON parser goes, within the 2048 characters
+        b"not json",
+    ],
+)
+def test_a_position_sealed_with_the_key_that_no_tag_could_hold_is_a_422_not_a_500(
+    alice: User, tagged: None, cursor_key: bytes, plaintext: bytes
+) -> None:
+    cursor = seal_tags(cursor_key, plaintext, alice.id)
+    response = alice.request("GET", f"/api/{alice.id}/tags", params={"cursor": cursor})
+    assert_invalid(response, parameter="cursor")
+    assert "not a cursor this service issued" in response.json()["detail"]
+
+
+def test_a_tag_position_sealed_with_the_key_still_lists_only_the_callers_tags(
+    alice: User, bob: User, tagged: None, cursor_key: bytes
+) -> None:
+    bob.create("his", tags=["bobs-own", "shared"])
+    forged = seal_tags(cursor_key, b'["bobs-own"]', bob.id)  # alice's "urgent" and "work" sort after it
+    assert tags_page(bob, cursor=forged)["items"] == [{"name": "shared", "task_count": 1}]

@@ -67,5 +67,7 @@ def test_the_scenario_runs_against_the_live_service(
     assert result.returncode == 0, result.stdout + result.stderr
     steps = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(step["step"], step["status"]) for step in steps] == SCENARIO_STEPS
+    [tags] = [step for step in steps if step["step"] == "tags and search"]
+    assert (tags["tags"], tags["pages"]) == (2, 2)  # the tag list read a tag per page, by cursor
     problems = [step for step in steps if step["status"] >= 400]
     assert all(step["request_id"] for step in problems), problems

@@ -46,6 +46,8 @@ def test_the_scenario_runs_against_the_live_service(
 ) -> None:
     steps = run_typescript_scenario(scenario_env(server.url, alice.id, shared_secret_token(alice.id), bob.id))
     assert [(step["step"], step["status"]) for step in steps] == SCENARIO_STEPS
+    [tags] = [step for step in steps if step["step"] == "tags and search"]
+    assert (tags["tags"], tags["pages"]) == (2, 2)  # the tag list read a tag per page, by cursor
     problems = [step for step in steps if step["status"] >= 400]
     assert all(step["request_id"] for step in problems), problems
     assert problems[-2]["errors"][0]["pointer"] == "/title"

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from impl.tasks.cursors import list_identity
+from impl.tasks.cursors import list_identity, tags_identity
 from tests.support.database import plain_dsn
 
 
@@ -39,6 +39,11 @@ def seal(key: bytes, plaintext: bytes, user_id: str, *, sort: str, order: str, s
     """A cursor for this user's unfiltered list in this sort and order, holding exactly this plaintext."""
     list_id = list_identity(user_id, status=status, sort=sort, order=order)
     return b64url(AESSIV(key).encrypt(plaintext, [list_id]))
+
+
+def seal_tags(key: bytes, plaintext: bytes, user_id: str) -> str:
+    """A cursor for this user's tag list, holding exactly this plaintext."""
+    return b64url(AESSIV(key).encrypt(plaintext, [tags_identity(user_id)]))
 
 
 def seal_json(key: bytes, parts: Any, user_id: str, *, sort: str, order: str) -> str:

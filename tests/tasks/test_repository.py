@@ -236,8 +236,20 @@ async def test_list_tags_counts_the_users_tasks_per_tag_in_code_point_order(
     await repository.toggle_completion(conn, user_id=user_id, task_id=done["id"], versions=None)
     await insert(conn, user_id, "untagged")
     await insert(conn, new_user_id(), "someone else's", tags=["apple", "zebra", "other"])
-    rows = await repository.list_tags(conn, user_id=user_id)
-    assert [(row["name"], row["task_count"]) for row in rows] == [("apple", 1), ("zebra", 2), ("été", 1)]
+    listed = await repository.list_tags(conn, user_id=user_id, limit=10)
+    assert [(row["name"], row["task_count"]) for row in listed.rows] == [("apple", 1), ("zebra", 2), ("été", 1)]
+    assert not listed.more
+
+
+async def test_list_tags_pages_after_a_name_in_code_point_order(conn: PoolConnectionProxy, user_id: str) -> None:
+    await insert(conn, user_id, "one", tags=["zebra", "apple", "zoo", "été"])
+    await insert(conn, user_id, "two", tags=["zebra", "b"])
+    first = await repository.list_tags(conn, user_id=user_id, limit=2)
+    rest = await repository.list_tags(conn, user_id=user_id, limit=2, after=first.rows[-1]["name"])
+    last = await repository.list_tags(conn, user_id=user_id, limit=2, after=rest.rows[-1]["name"])
+    pages = [[(row["name"], row["task_count"]) for row in page.rows] for page in (first, rest, last)]
+    assert pages == [[("apple", 1), ("b", 1)], [("zebra", 2), ("zoo", 1)], [("été", 1)]]
+    assert (first.more, rest.more, last.more) == (True, True, False)
 
 
 # --- Idempotency-Keys ---------------------------------------------------------------------------------------

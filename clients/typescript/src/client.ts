@@ -4,6 +4,7 @@ import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema.gen.ts";
 
 export type Task = components["schemas"]["Task"];
+export type TagCount = components["schemas"]["TagCount"];
 export type Problem = components["schemas"]["Problem"];
 export type ValidationProblem = components["schemas"]["ValidationProblem"];
 

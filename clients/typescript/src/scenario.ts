@@ -4,7 +4,14 @@
 // TASKS_API_OTHER_USER (someone else). Prints one JSON line per step; exits 1 on the first surprise.
 import { randomUUID } from "node:crypto";
 
-import { createTasksClient, isValidationProblem, type Problem, type Task, type ValidationProblem } from "./client.ts";
+import {
+  createTasksClient,
+  isValidationProblem,
+  type Problem,
+  type TagCount,
+  type Task,
+  type ValidationProblem,
+} from "./client.ts";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -123,9 +130,20 @@ const found = await api.GET("/api/{user_id}/tasks", {
   },
 });
 expect(found.data?.total === 1 && found.data.items[0]?.id === booked.id, "tags and search: items");
-const tags = await api.GET("/api/{user_id}/tags", { params: { path: { user_id } } });
-expect(tags.data?.items.map((tag) => `${tag.name}:${tag.task_count}`).join() === "pets:1,urgent:1", "tag counts");
-step("tags and search", 200, { found: found.data.total, tags: tags.data.items.length });
+// The tag list a page at a time (one tag per page here): follow next_cursor until it is null.
+const tags: TagCount[] = [];
+let pages = 0;
+let cursor: string | null = null;
+do {
+  const query: { limit: number; cursor?: string } = cursor === null ? { limit: 1 } : { limit: 1, cursor };
+  const page = await api.GET("/api/{user_id}/tags", { params: { path: { user_id }, query } });
+  expect(page.data?.limit === 1 && page.data.items.length === 1, `tag page ${pages}: ${page.response.status}`);
+  tags.push(...page.data.items);
+  cursor = page.data.next_cursor;
+  pages++;
+} while (cursor !== null);
+expect(tags.map((tag) => `${tag.name}:${tag.task_count}`).join() === "pets:1,urgent:1", "tag counts");
+step("tags and search", 200, { found: found.data.total, tags: tags.length, pages });
 
 // Delete; the task is gone afterwards.
 const deleted = await api.DELETE("/api/{user_id}/tasks/{task_id}", {

@@ -80,6 +80,9 @@ class ReplaceTaskHeaders(BaseModel):
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
     ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
+    ] = None
 
 
 class DeleteTaskHeaders(BaseModel):
@@ -87,6 +90,9 @@ class DeleteTaskHeaders(BaseModel):
 
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
 
 
@@ -96,6 +102,9 @@ class UpdateTaskHeaders(BaseModel):
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
     ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
+    ] = None
 
 
 class ToggleTaskCompletionHeaders(BaseModel):
@@ -103,6 +112,9 @@ class ToggleTaskCompletionHeaders(BaseModel):
 
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
 
 

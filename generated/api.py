@@ -89,6 +89,9 @@ class ReplaceTaskHeaders(BaseModel):
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
     ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
+    ] = None
 
 
 class DeleteTaskHeaders(BaseModel):
@@ -96,6 +99,9 @@ class DeleteTaskHeaders(BaseModel):
 
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
 
 
@@ -105,6 +111,9 @@ class UpdateTaskHeaders(BaseModel):
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
     ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
+    ] = None
 
 
 class ToggleTaskCompletionHeaders(BaseModel):
@@ -112,6 +121,9 @@ class ToggleTaskCompletionHeaders(BaseModel):
 
     if_match: Annotated[
         str | None, Field(alias='If-Match', min_length=1, max_length=1024)
+    ] = None
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 # The request headers the spec's operations take, and the response headers it promises.
-CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
+CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID")
 CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After")
 FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -74,7 +74,16 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     configure_logging()
     # FastAPI's own OpenTelemetry instrumentation stays off: impl/tracing.py traces (decision 0036), and the
     # instrumentation asks for the global providers on every request even when none is set (decision 0037).
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan, telemetry=FASTAPI_TELEMETRY_OFF)
+    # No trailing-slash redirects: Starlette builds them from the request's Host, before any route's
+    # security runs; a path the contract does not name is a 404 problem like any other (decision 0042).
+    app = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY_OFF,
+        redirect_slashes=False,
+    )
     add_routes(
         app.router,
         tasks=TasksService(

@@ -66,7 +66,12 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def on_malformed_body(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MalformedBody)
-    return problem_response(request, 400, MALFORMED_BODY, errors=[{"pointer": "", "message": exc.reason}])
+    return malformed_body_response(request, exc.reason)
+
+
+def malformed_body_response(request: Request, reason: str) -> Response:
+    """The contract's MalformedBody: a validation problem whose one error is the whole body."""
+    return problem_response(request, 400, MALFORMED_BODY, errors=[{"pointer": "", "message": reason}])
 
 
 async def on_problem(request: Request, exc: Exception) -> Response:
@@ -85,6 +90,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
         detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
     elif exc.status_code == 404:
         detail = "No such resource."
+    elif exc.status_code == 400:
+        # The contract's one 400 is MalformedBody; FastAPI raises its own when reading a body fails otherwise.
+        return malformed_body_response(request, "The body could not be read as JSON.")
     return problem_response(request, exc.status_code, detail, headers)
 
 

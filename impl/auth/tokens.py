@@ -10,6 +10,7 @@ switched off, so with no JWT_AUDIENCE only tokens without `aud` pass (decision 0
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import Any
 
 from jose import jwt
@@ -39,6 +40,9 @@ MAX_KID_LENGTH = 256
 # int() of a list, dict or null `exp`/`nbf`/`iat` (TypeError), of an infinite one (OverflowError),
 # and json.loads of a deeply nested payload (RecursionError).
 MALFORMED_CLAIMS_ERRORS = (TypeError, ValueError, ArithmeticError, RecursionError)
+# RFC 7519 section 4.1.4: NumericDate claims are JSON numbers. python-jose reads them with int(), which
+# also takes the string "1790000000" and the boolean true.
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
 class InvalidToken(Unauthorized):
@@ -47,6 +51,16 @@ class InvalidToken(Unauthorized):
     def __init__(self, reason: str, kind: str) -> None:
         super().__init__(f"The bearer token is not valid: {reason}.")
         self.kind = kind
+
+
+def not_numeric_dates(claims: dict[str, Any]) -> list[str]:
+    """The NumericDate claims present that are not JSON numbers (a bool is not; JSON has no NaN or infinity)."""
+    return [
+        name
+        for name in NUMERIC_DATE_CLAIMS
+        if name in claims
+        and (isinstance(claims[name], bool) or not isinstance(claims[name], (int, float)) or not isfinite(claims[name]))
+    ]
 
 
 def refusal_kind(error: JOSEError) -> str:
@@ -130,6 +144,8 @@ class TokenVerifier:
             raise InvalidToken(str(error).rstrip(".").lower() or "rejected", refusal_kind(error)) from None
         except MALFORMED_CLAIMS_ERRORS:
             raise InvalidToken("malformed claims", "malformed") from None
+        if not_numbers := not_numeric_dates(claims):
+            raise InvalidToken(f"{', '.join(not_numbers)} must be a number", "malformed")
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("no subject", "claims")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UnaryExpression,
+    all_,
     and_,
     any_,
     bindparam,
@@ -61,12 +62,15 @@ VERSIONED_TASK_COLUMNS = (*TASK_COLUMNS, tasks_table.c.version)
 WRITABLE_COLUMNS = ("title", "description", "completed", "priority", "due_at", "tags")
 
 
-def owned(*, versioned: bool) -> ColumnElement[bool]:
-    """This user's task with this id; at one of the given versions, when versioned."""
+def owned(*, versioned: bool, excluding: bool = False) -> ColumnElement[bool]:
+    """This user's task with this id; at one of the given versions, when versioned; at none of the excluded ones,
+    when excluding (If-Match and If-None-Match, checked in the write's own WHERE: decision 0005)."""
     condition = and_(tasks_table.c.user_id == bindparam("user_id"), tasks_table.c.id == bindparam("task_id"))
-    if not versioned:
-        return condition
-    return and_(condition, tasks_table.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
+    if versioned:
+        condition = and_(condition, tasks_table.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
+    if excluding:
+        condition = and_(condition, tasks_table.c.version != all_(bindparam("excluded", type_=ARRAY(Integer))))
+    return condition
 
 
 _users = users_table.c
@@ -128,12 +132,18 @@ def _tags_query(*, after: bool) -> Query:
 
 LIST_TAGS = {after: _tags_query(after=after) for after in (False, True)}
 GET_TASK = Query.of(select(*VERSIONED_TASK_COLUMNS).where(owned(versioned=False)))
-TASK_EXISTS = Query.of(select(tasks_table.c.id).where(owned(versioned=False)))
+TASK_VERSION = Query.of(select(tasks_table.c.version).where(owned(versioned=False)))
 
 
-def _delete_query(*, versioned: bool) -> Query:
+@cache
+def _delete_query(*, versioned: bool, excluding: bool = False) -> Query:
     """Delete the task and, in the same statement, count it off its user's task count."""
-    deleted = tasks_table.delete().where(owned(versioned=versioned)).returning(tasks_table.c.id).cte("deleted")
+    deleted = (
+        tasks_table.delete()
+        .where(owned(versioned=versioned, excluding=excluding))
+        .returning(tasks_table.c.id)
+        .cte("deleted")
+    )
     uncounted = (
         update(users_table)
         .where(_users.id == bindparam("user_id"), exists(select(deleted.c.id)))
@@ -143,6 +153,7 @@ def _delete_query(*, versioned: bool) -> Query:
     return Query.of(select(deleted.c.id).add_cte(uncounted))
 
 
+# The delete statements without If-None-Match, as bench/statements.py runs them.
 DELETE_TASK = {versioned: _delete_query(versioned=versioned) for versioned in (False, True)}
 
 
@@ -227,13 +238,13 @@ def _list_queries(
 
 
 @cache
-def _update_query(columns: tuple[str, ...], *, toggle: bool, versioned: bool) -> Query:
+def _update_query(columns: tuple[str, ...], *, toggle: bool, versioned: bool, excluding: bool = False) -> Query:
     values: dict[str, Any] = {name: bindparam(name) for name in columns}
     if toggle:
         values["completed"] = ~tasks_table.c.completed
     statement = (
         update(tasks_table)
-        .where(owned(versioned=versioned))
+        .where(owned(versioned=versioned, excluding=excluding))
         .values(**values, updated_at=func.now(), version=tasks_table.c.version + 1)
         .returning(*VERSIONED_TASK_COLUMNS)
     )
@@ -328,32 +339,59 @@ async def get_task(conn: Connection, *, user_id: str, task_id: int) -> Record | 
     return await GET_TASK.one_or_none(conn, user_id=user_id, task_id=task_id)
 
 
+async def task_version(conn: Connection, *, user_id: str, task_id: int) -> int | None:
+    """The task's current version; None when the user has no such task."""
+    row = await TASK_VERSION.one_or_none(conn, user_id=user_id, task_id=task_id)
+    return None if row is None else int(row["version"])
+
+
 async def task_exists(conn: Connection, *, user_id: str, task_id: int) -> bool:
-    return await TASK_EXISTS.one_or_none(conn, user_id=user_id, task_id=task_id) is not None
+    return await task_version(conn, user_id=user_id, task_id=task_id) is not None
 
 
 async def update_task(
-    conn: Connection, *, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
+    conn: Connection,
+    *,
+    user_id: str,
+    task_id: int,
+    changes: dict[str, Any],
+    versions: Sequence[int] | None,
+    excluded: Sequence[int] | None = None,
 ) -> Record | None:
-    """Apply changes and bump the version; None when no task matched (absent, or not at those versions)."""
+    """Apply changes and bump the version; None when no task matched (absent, not at `versions`, or at `excluded`)."""
     unknown = changes.keys() - set(WRITABLE_COLUMNS)
     if unknown:
         raise ValueError(f"not writable: {sorted(unknown)}")
     columns = tuple(name for name in WRITABLE_COLUMNS if name in changes)
-    query = _update_query(columns, toggle=False, versioned=versions is not None)
-    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, **changes)
+    query = _update_query(columns, toggle=False, versioned=versions is not None, excluding=excluded is not None)
+    return await query.one_or_none(
+        conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded, **changes
+    )
 
 
 async def toggle_completion(
-    conn: Connection, *, user_id: str, task_id: int, versions: Sequence[int] | None
+    conn: Connection,
+    *,
+    user_id: str,
+    task_id: int,
+    versions: Sequence[int] | None,
+    excluded: Sequence[int] | None = None,
 ) -> Record | None:
-    query = _update_query((), toggle=True, versioned=versions is not None)
-    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions)
+    query = _update_query((), toggle=True, versioned=versions is not None, excluding=excluded is not None)
+    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded)
 
 
-async def delete_task(conn: Connection, *, user_id: str, task_id: int, versions: Sequence[int] | None) -> bool:
-    query = DELETE_TASK[versions is not None]
-    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions) is not None
+async def delete_task(
+    conn: Connection,
+    *,
+    user_id: str,
+    task_id: int,
+    versions: Sequence[int] | None,
+    excluded: Sequence[int] | None = None,
+) -> bool:
+    query = _delete_query(versioned=versions is not None, excluding=excluded is not None)
+    deleted = await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded)
+    return deleted is not None
 
 
 _keys = idempotency_keys_table.c

@@ -6,7 +6,6 @@ runs them in one transaction, so an error leaves nothing half-written (decision 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from asyncpg import Record
@@ -33,7 +32,7 @@ from impl.sql import Connection
 from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.listing import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
-from impl.tasks.preconditions import etag, stale, versions_matching
+from impl.tasks.preconditions import Preconditions, etag, preconditions
 from impl.tasks.repository import EarlierRequest
 from impl.tasks.tags import TAG_KEY_TYPE, tag_key
 
@@ -201,53 +200,74 @@ class TasksService(TasksApi):
     async def replace_task(
         self, *, user_id: str, task_id: int, headers: ReplaceTaskHeaders, body: TaskReplace
     ) -> tuple[Task, ReplaceTaskResponseHeaders]:
-        return await self._update(user_id, task_id, new_task_fields(body), versions_matching(headers.if_match))
+        conditions = preconditions(headers.if_match, headers.if_none_match)
+        return await self._update(user_id, task_id, new_task_fields(body), conditions)
 
     async def update_task(
         self, *, user_id: str, task_id: int, headers: UpdateTaskHeaders, body: TaskUpdate
     ) -> tuple[Task, UpdateTaskResponseHeaders]:
         changes = changed_fields(body)
-        versions = versions_matching(headers.if_match)
+        conditions = preconditions(headers.if_match, headers.if_none_match)
         if changes:
-            return await self._update(user_id, task_id, changes, versions)
+            return await self._update(user_id, task_id, changes, conditions)
         async with self.database.connection() as conn:
             row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
             raise task_not_found(task_id)
-        if versions is not None and row["version"] not in versions:
-            raise stale(task_id)
+        if not conditions.hold_for(row["version"]):
+            raise conditions.failed(task_id, row["version"])
         return to_task(row), {"ETag": etag(row["version"])}
 
     async def toggle_task_completion(
         self, *, user_id: str, task_id: int, headers: ToggleTaskCompletionHeaders
     ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
+        conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
-            row = await repository.toggle_completion(
-                conn, user_id=user_id, task_id=task_id, versions=versions_matching(headers.if_match)
-            )
+            row = None
+            if not conditions.excludes_every_version:
+                row = await repository.toggle_completion(
+                    conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
+                )
             if row is None:
-                await self._raise_missing_or_stale(conn, user_id, task_id)
+                await self._raise_missing_or_failed(conn, user_id, task_id, conditions)
         return to_task(row), {"ETag": etag(row["version"])}
 
     async def delete_task(self, *, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
+        conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
-            versions = versions_matching(headers.if_match)
-            if not await repository.delete_task(conn, user_id=user_id, task_id=task_id, versions=versions):
-                await self._raise_missing_or_stale(conn, user_id, task_id)
+            deleted = not conditions.excludes_every_version and await repository.delete_task(
+                conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
+            )
+            if not deleted:
+                await self._raise_missing_or_failed(conn, user_id, task_id, conditions)
 
     async def _update(
-        self, user_id: str, task_id: int, changes: dict[str, Any], versions: Sequence[int] | None
+        self, user_id: str, task_id: int, changes: dict[str, Any], conditions: Preconditions
     ) -> tuple[Task, UpdateTaskResponseHeaders]:
         async with self.database.connection() as conn:
-            row = await repository.update_task(
-                conn, user_id=user_id, task_id=task_id, changes=changes, versions=versions
-            )
+            row = None
+            if not conditions.excludes_every_version:
+                row = await repository.update_task(
+                    conn,
+                    user_id=user_id,
+                    task_id=task_id,
+                    changes=changes,
+                    versions=conditions.matching,
+                    excluded=conditions.excluded,
+                )
             if row is None:
-                await self._raise_missing_or_stale(conn, user_id, task_id)
+                await self._raise_missing_or_failed(conn, user_id, task_id, conditions)
         return to_task(row), {"ETag": etag(row["version"])}
 
     @staticmethod
-    async def _raise_missing_or_stale(conn: Connection, user_id: str, task_id: int) -> NoReturn:
-        if await repository.task_exists(conn, user_id=user_id, task_id=task_id):
-            raise stale(task_id)
-        raise task_not_found(task_id)
+    async def _raise_missing_or_failed(
+        conn: Connection, user_id: str, task_id: int, conditions: Preconditions
+    ) -> NoReturn:
+        """After a write that matched no row: 404 if the task is not there, else 412 for the condition it failed.
+
+        With If-None-Match `*` no write is sent: any task that exists fails it, and this one read says which.
+        """
+        version = await repository.task_version(conn, user_id=user_id, task_id=task_id)
+        if version is None:
+            raise task_not_found(task_id)
+        raise conditions.failed(task_id, version)

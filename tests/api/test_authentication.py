@@ -463,6 +463,36 @@ def test_a_token_with_a_non_numeric_time_claim_is_401(issuer: Issuer, user: str,
     assert_unauthorized(LIST.call(issuer.http, user, bearer(token)))
 
 
+def valid_time(claim: str) -> int:
+    """A value of the claim that passes as a number: exp ahead, nbf and iat behind."""
+    now = int(time.time())
+    return now + 600 if claim == "exp" else now - 60
+
+
+# RFC 7519 section 4.1.4: a NumericDate is a JSON number. These hold a valid time in another JSON type.
+NUMBERS_IN_DISGUISE: dict[str, Callable[[int], Any]] = {
+    "decimal-string": str,
+    "true": lambda _: True,
+}
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("disguise", NUMBERS_IN_DISGUISE.values(), ids=NUMBERS_IN_DISGUISE.keys())
+def test_a_token_whose_time_claim_is_a_number_in_another_json_type_is_401(
+    issuer: Issuer, user: str, claim: str, disguise: Callable[[int], Any]
+) -> None:
+    claims = {**claims_for(user), claim: disguise(valid_time(claim))}  # validly signed: only the type is wrong
+    response = LIST.call(issuer.http, user, bearer(forge.encode(issuer.header, claims, issuer.sign)))
+    assert_unauthorized(response)
+    assert claim in response.json()["detail"]
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_a_time_claim_with_a_fraction_is_a_number_and_accepted(issuer: Issuer, user: str, claim: str) -> None:
+    token = issuer.token(user, **{claim: valid_time(claim) + 0.5})
+    assert LIST.call(issuer.http, user, bearer(token)).status_code == 200
+
+
 def test_a_token_with_deeply_nested_claims_is_401(issuer: Issuer, user: str) -> None:
     depth = 2000  # past Python's recursion limit for json.loads, within the 8 KiB bound on a token
     claims = forge.b64url(json.dumps(claims_for(user))[:-1].encode() + b', "x": ' + b"[" * depth + b"]" * depth + b"}")

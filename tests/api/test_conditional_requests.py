@@ -1,4 +1,4 @@
-"""ETag and If-Match: every task answer names its version, and a change can be made conditional on it."""
+"""ETag, If-Match and If-None-Match: every task answer names its version, and a change can be made conditional on it."""
 
 from __future__ import annotations
 
@@ -214,8 +214,99 @@ def test_an_if_match_outside_the_contract_is_422(alice: User, if_match: str) -> 
     assert fetch(alice, task["id"]).json() == task
 
 
-def race(user: User, base_url: str, writers: list[tuple[str, str, Any]], task_id: int, tag: str) -> list[int]:
-    """Send every write at once, each on its own connection with the same If-Match; their statuses."""
+# --- If-None-Match (RFC 9110 section 13.1.2): on a write, a task the header names must not be changed ---
+
+
+@pytest.mark.parametrize("change", WRITES, ids=write_id)
+def test_if_none_match_star_on_an_existing_task_is_412_and_changes_nothing(
+    alice: User, change: tuple[str, str, Any]
+) -> None:
+    task = alice.create("Original", description="details")
+    current = fetch(alice, task["id"])
+
+    response = write(alice, task["id"], change, **{"If-None-Match": "*"})
+
+    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    after = fetch(alice, task["id"])
+    assert after.json() == current.json()
+    assert after.headers["etag"] == current.headers["etag"]
+
+
+@pytest.mark.parametrize("weak", [False, True], ids=["strong", "weak"])
+@pytest.mark.parametrize("change", WRITES, ids=write_id)
+def test_if_none_match_naming_the_current_etag_is_412_and_changes_nothing(
+    alice: User, change: tuple[str, str, Any], weak: bool
+) -> None:
+    # If-None-Match compares weakly: W/"2" names version 2 as much as "2" does.
+    task = alice.create("Original", description="details")
+    alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
+    current = fetch(alice, task["id"])
+    tag = ("W/" if weak else "") + current.headers["etag"]
+
+    response = write(alice, task["id"], change, **{"If-None-Match": f'"999999", {tag}'})
+
+    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    after = fetch(alice, task["id"])
+    assert after.json() == current.json()
+    assert after.headers["etag"] == current.headers["etag"]
+
+
+@pytest.mark.parametrize("change", WRITES, ids=write_id)
+def test_if_none_match_naming_only_other_versions_lets_the_change_apply(
+    alice: User, change: tuple[str, str, Any]
+) -> None:
+    task = alice.create("Original")
+    stale = fetch(alice, task["id"]).headers["etag"]
+    alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
+
+    response = write(alice, task["id"], change, **{"If-None-Match": f'"999999", {stale}, W/{stale}'})
+
+    assert response.status_code in (200, 204), response.text
+
+
+@pytest.mark.parametrize("if_none_match", ["*", '"1"'])
+@pytest.mark.parametrize("change", WRITES, ids=write_id)
+def test_a_missing_task_is_404_even_with_if_none_match(
+    alice: User, change: tuple[str, str, Any], if_none_match: str
+) -> None:
+    task = alice.create("Gone")
+    alice.request("DELETE", alice.task_path(task["id"]))
+    response = write(alice, task["id"], change, **{"If-None-Match": if_none_match})
+    assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("if_none_match", ["*", '"1"'])
+def test_an_empty_patch_with_if_none_match_naming_the_task_is_412(alice: User, if_none_match: str) -> None:
+    task = alice.create("Tagged")
+    response = alice.request("PATCH", alice.task_path(task["id"]), json={}, headers={"If-None-Match": if_none_match})
+    assert_precondition_failed(response, alice.task_path(task["id"]))
+
+
+@pytest.mark.parametrize("change", WRITES, ids=write_id)
+def test_if_match_and_if_none_match_must_both_hold(alice: User, change: tuple[str, str, Any]) -> None:
+    task = alice.create("Tagged")
+    current = fetch(alice, task["id"])
+    conditions = {"If-Match": current.headers["etag"], "If-None-Match": "*"}
+    response = write(alice, task["id"], change, **conditions)
+    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert fetch(alice, task["id"]).json() == current.json()
+
+
+@pytest.mark.parametrize("if_none_match", ["", "x" * 1025])
+def test_an_if_none_match_outside_the_contract_is_422(alice: User, if_none_match: str) -> None:
+    task = alice.create("Tagged")
+    response = alice.request(
+        "PATCH", alice.task_path(task["id"]), json={"title": "x"}, headers={"If-None-Match": if_none_match}
+    )
+    assert response.status_code == 422, response.text
+    assert {"parameter": "If-None-Match"}.items() <= response.json()["errors"][0].items()
+    assert fetch(alice, task["id"]).json() == task
+
+
+def race(
+    user: User, base_url: str, writers: list[tuple[str, str, Any]], task_id: int, tag: str, condition: str = "If-Match"
+) -> list[int]:
+    """Send every write at once, each on its own connection with the same condition header; their statuses."""
     barrier = threading.Barrier(len(writers))
     statuses: list[int] = [0] * len(writers)
 
@@ -225,7 +316,7 @@ def race(user: User, base_url: str, writers: list[tuple[str, str, Any]], task_id
             client.get("/healthz")  # connect before the barrier, so the writes leave together
             barrier.wait()
             response = client.request(
-                method, user.task_path(task_id) + suffix, json=body, headers={**user.headers, "If-Match": tag}
+                method, user.task_path(task_id) + suffix, json=body, headers={**user.headers, condition: tag}
             )
         statuses[index] = response.status_code
 
@@ -277,3 +368,16 @@ def test_a_concurrent_delete_and_updates_with_the_same_etag_let_one_win(alice: U
         assert sorted(statuses) == [200] + [412] * (WRITERS - 1), statuses
         assert after.json()["title"] == f"writer {statuses.index(200) - 1}"
         assert after.headers["etag"] == '"2"'
+
+
+def test_concurrent_writers_refusing_the_next_version_let_exactly_one_through(alice: User, server: LiveServer) -> None:
+    # Each writer refuses version 2, which the first write makes: the check and the write are one step.
+    task = alice.create("Contended")
+    writers = [("PATCH", "", {"title": f"writer {i}"}) for i in range(WRITERS)]
+
+    statuses = race(alice, server.url, writers, task["id"], '"2"', condition="If-None-Match")
+
+    assert sorted(statuses) == [200] + [412] * (WRITERS - 1), statuses
+    final = fetch(alice, task["id"])
+    assert final.json()["title"] == f"writer {statuses.index(200)}"
+    assert final.headers["etag"] == '"2"'

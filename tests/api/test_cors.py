@@ -18,7 +18,7 @@ from tests.support.users import new_user_id
 APP = "http://localhost:3000"
 OTHER_APP = "https://app.tasks.test"
 EVIL = "https://evil.example"
-REQUEST_HEADERS = ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"]
+REQUEST_HEADERS = ["authorization", "content-type", "if-match", "if-none-match", "idempotency-key", "x-request-id"]
 EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after"]
 
 

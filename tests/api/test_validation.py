@@ -76,6 +76,57 @@ def test_a_body_that_is_not_json_is_400_problem(alice: User) -> None:
     assert assert_problem(response, 400)["errors"][0]["pointer"] == ""
 
 
+# Bodies that are not JSON text as RFC 8259 defines it (UTF-8, no byte order mark), or that JSON text the
+# service cannot read (nested or numbers beyond what it parses): each is one malformed-body problem.
+TASK_TEXT = '{"title": "Buy milk"}'
+NOT_UTF8_JSON = {
+    "utf-16-le": TASK_TEXT.encode("utf-16-le"),
+    "utf-16-be": TASK_TEXT.encode("utf-16-be"),
+    "utf-16-with-bom": TASK_TEXT.encode("utf-16"),
+    "utf-32-le": TASK_TEXT.encode("utf-32-le"),
+    "utf-32-with-bom": TASK_TEXT.encode("utf-32"),
+    "utf-8-with-bom": TASK_TEXT.encode("utf-8-sig"),
+}
+UNREADABLE_JSON = {
+    "60000-nested-arrays": b"[" * 60_000,
+    "nested-arrays-in-a-task": b'{"title": "Buy milk", "tags": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+    "a-5000-digit-number": b'{"title": "Buy milk", "priority": ' + b"9" * 5_000 + b"}",
+}
+
+
+def assert_malformed_body(response: Any) -> dict[str, Any]:
+    """The spec's MalformedBody: a 400 validation problem with one error on the whole body; that error."""
+    problem = assert_problem(response, 400, title="Bad Request", problem_type="about:blank")
+    assert problem["detail"] == "The request body is not valid JSON.", problem
+    [error] = problem["errors"]
+    assert error["pointer"] == "", error
+    return dict(error)
+
+
+@pytest.mark.parametrize("body", NOT_UTF8_JSON.values(), ids=NOT_UTF8_JSON)
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_json_text_that_is_not_plain_utf8_is_400_and_writes_nothing(alice: User, body: bytes, method: str) -> None:
+    task = alice.create("Original")
+    path = alice.tasks_path if method == "POST" else alice.task_path(task["id"])
+    response = alice.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    assert_malformed_body(response)
+    assert alice.request("GET", alice.tasks_path).json()["items"] == [task]
+
+
+def test_a_byte_order_mark_is_refused_by_name(alice: User) -> None:
+    response = alice.request(
+        "POST", alice.tasks_path, content=NOT_UTF8_JSON["utf-8-with-bom"], headers={"Content-Type": "application/json"}
+    )
+    assert "byte order mark" in assert_malformed_body(response)["message"]
+
+
+@pytest.mark.parametrize("body", UNREADABLE_JSON.values(), ids=UNREADABLE_JSON)
+def test_json_nested_or_numbered_beyond_what_the_service_reads_is_a_malformed_body(alice: User, body: bytes) -> None:
+    response = alice.request("POST", alice.tasks_path, content=body, headers={"Content-Type": "application/json"})
+    assert_malformed_body(response)
+    assert alice.request("GET", alice.tasks_path).json()["total"] == 0
+
+
 MALFORMED = b'{"title": "unterminated'
 INVALID = {"title": "", "completed": "yes"}
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 PROMPT_SECONDS = 5.0
 
 
-def request_head(method: str, target: str, headers: list[tuple[str, str]]) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", *(f"{name}: {value}" for name, value in headers)]
+def request_head(method: str, target: str, headers: list[tuple[str, str]], *, host: str = "127.0.0.1") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", *(f"{name}: {value}" for name, value in headers)]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 

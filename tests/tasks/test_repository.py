@@ -173,6 +173,20 @@ async def test_an_update_at_any_of_the_given_versions_applies_and_moves_the_vers
     assert updated["updated_at"] > task["updated_at"]
 
 
+async def test_a_write_at_an_excluded_version_matches_nothing_and_changes_nothing(
+    conn: PoolConnectionProxy, user_id: str
+) -> None:
+    task = await insert(conn, user_id)
+    kept = {"user_id": user_id, "task_id": task["id"], "versions": None, "excluded": [3, 1]}
+    assert await repository.update_task(conn, changes={"title": "Lost"}, **kept) is None
+    assert await repository.toggle_completion(conn, **kept) is None
+    assert not await repository.delete_task(conn, **kept)
+    assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
+    moved = await repository.update_task(conn, changes={"title": "Kept"}, **{**kept, "excluded": [2]})
+    assert moved is not None
+    assert moved["version"] == 2
+
+
 async def test_a_toggle_at_a_stale_version_returns_none_and_changes_nothing(
     conn: PoolConnectionProxy, user_id: str
 ) -> None:

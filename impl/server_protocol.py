@@ -18,15 +18,18 @@ from uvicorn.server import ServerState
 
 from impl.limits import MAX_TARGET_BYTES
 from impl.problems import PROBLEM_JSON, problem, problem_json
+from impl.response_headers import API_HEADERS
 
 MAX_HEAD_BYTES = 64 * 1024
+# A 414 is cacheable by default (RFC 9110 15.1) and the target may not have been read: the strictest (decision 0043).
+SECURITY_HEADERS = b"".join(b"%s: %s\r\n" % header for header in API_HEADERS)
 
 
 def refusal(status: int, detail: str) -> bytes:
     body = problem_json(problem(status, detail, instance=None))
     reason = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}[status]
-    head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
-    return head % (status, reason, PROBLEM_JSON.encode(), len(body)) + body
+    head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
+    return head % (status, reason, PROBLEM_JSON.encode(), len(body), SECURITY_HEADERS) + body
 
 
 TARGET_TOO_LONG = refusal(414, f"The request target exceeds {MAX_TARGET_BYTES} bytes.")

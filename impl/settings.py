@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     jwks_cache_seconds: float = 300.0
     jwks_refetch_interval: float = 10.0
 
+    # Swagger UI at /docs and its assets (decision 0043); the contract itself (/openapi.yaml, .json) is always served.
+    docs_enabled: bool = True
+
     # Browser origins allowed to call the API, comma-separated (scheme://host[:port]); none: no CORS.
     cors_origins: str = ""
 

@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
         security={"bearerAuth": BearerAuth(TokenVerifier(settings, metrics))},
     )
-    contract.install(app)
+    contract.install(app, docs=settings.docs_enabled)
     error_handlers.install(app, on_database_unavailable=database.forget_answers, metrics=metrics)
     app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)

@@ -1,4 +1,4 @@
-"""Serving the hand-written contract itself: /openapi.yaml, /openapi.json and Swagger UI at /docs."""
+"""Serving the hand-written contract itself: /openapi.yaml, /openapi.json and, unless turned off, /docs."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 
 import yaml
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
+
+from impl import docs_page
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "tasks.yaml"
 
 
-def install(app: FastAPI, spec_path: Path = SPEC_PATH) -> None:
+def install(app: FastAPI, spec_path: Path = SPEC_PATH, *, docs: bool = True) -> None:
     spec_yaml = spec_path.read_bytes()
     spec_json = json.dumps(yaml.safe_load(spec_yaml)).encode()
     title = str(yaml.safe_load(spec_yaml)["info"]["title"])
@@ -24,8 +25,7 @@ def install(app: FastAPI, spec_path: Path = SPEC_PATH) -> None:
     async def openapi_json() -> Response:
         return Response(spec_json, media_type="application/json")
 
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} - Swagger UI")
-
-    for path, endpoint in (("/openapi.yaml", openapi_yaml), ("/openapi.json", openapi_json), ("/docs", swagger_ui)):
+    for path, endpoint in (("/openapi.yaml", openapi_yaml), ("/openapi.json", openapi_json)):
         app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False)
+    if docs:
+        docs_page.install(app, title)

@@ -3,7 +3,8 @@
 The id comes from the caller's X-Request-ID when it is a sane token, else it is generated; it is
 echoed in the response header and put into problem bodies, so a client's bug report leads straight
 to the log line. Tokens and bodies are never logged. With tracing on, the line carries the request's
-trace id too (impl/tracing.py sets it), so a log line leads to its trace.
+trace id too (impl/tracing.py sets it), so a log line leads to its trace. The answer's start is where
+the security headers every answer carries are added too (impl/response_headers.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 from pydantic_core import to_json
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from impl.response_headers import security_headers
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -91,6 +94,7 @@ class RequestLogMiddleware:
             return
         rid = incoming_request_id(scope)
         request_id.set(rid)
+        extra_headers = security_headers(scope["path"])
         started = time.perf_counter()
         status = 500
 
@@ -98,7 +102,9 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid  # message["headers"] is a list now
+                # Here, the outermost layer that answers, so that every answer gets them (decision 0043).
+                message["headers"].extend(extra_headers)
             await send(message)
 
         try:

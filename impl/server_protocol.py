@@ -24,6 +24,7 @@ from uvicorn.server import ServerState
 
 from impl.limits import MAX_TARGET_BYTES
 from impl.problems import PROBLEM_JSON, problem, problem_json
+from impl.response_headers import API_HEADERS
 from impl.settings import get_settings
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -35,15 +36,18 @@ REASONS = {
     431: b"Request Header Fields Too Large",
     503: b"Service Unavailable",
 }
+# A 414 is cacheable by default (RFC 9110 15.1) and the target may not have been read: the strictest (decision 0043).
+SECURITY_HEADERS = b"".join(b"%s: %s\r\n" % header for header in API_HEADERS)
 
 
 def refusal(status: int, detail: str, *, retry_after_seconds: int | None = None) -> bytes:
     body = problem_json(problem(status, detail, instance=None))
-    head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n" % (
+    head = b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n%sconnection: close\r\n" % (
         status,
         REASONS[status],
         PROBLEM_JSON.encode(),
         len(body),
+        SECURITY_HEADERS,
     )
     if retry_after_seconds is not None:
         head += b"retry-after: %d\r\n" % retry_after_seconds

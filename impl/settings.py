@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
+import re
 from functools import lru_cache
 from typing import Self
 from urllib.parse import urlsplit
@@ -18,6 +21,8 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_BYTES = 32
 # A random secret of 32+ characters has far more; "changeme" * 4 or "a" * 40 have fewer.
 MIN_DISTINCT_CHARACTERS = 12
+# RFC 1123 labels: letters, digits and inner hyphens, dot-separated.
+HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
 RENAMED = {
     "DB_POOL_SIZE": "use DB_POOL_MIN_SIZE (connections kept open; default 0) and DB_POOL_MAX_SIZE",
     "DB_MAX_OVERFLOW": "DB_POOL_MAX_SIZE is now the whole per-process limit (it was DB_POOL_SIZE + DB_MAX_OVERFLOW)",
@@ -61,6 +66,8 @@ class Settings(BaseSettings):
 
     # The port `tasks-api serve` serves Prometheus metrics on, beside the API's; unset: no metrics (decision 0036).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The address it binds, whatever the API's is: loopback unless a scraper elsewhere needs it (decision 0043).
+    metrics_host: str = "127.0.0.1"
 
     # Quotas (decision 0027): the most tasks one user may have, the most unexpired Idempotency-Keys one
     # user may hold, and the seconds between each process's purges of every user's expired keys.
@@ -78,6 +85,9 @@ class Settings(BaseSettings):
     jwks_cache_seconds: float = 300.0
     jwks_refetch_interval: float = 10.0
 
+    # Swagger UI at /docs and its assets (decision 0043); the contract itself (/openapi.yaml, .json) is always served.
+    docs_enabled: bool = True
+
     # Browser origins allowed to call the API, comma-separated (scheme://host[:port]); none: no CORS.
     cors_origins: str = ""
 
@@ -88,6 +98,16 @@ class Settings(BaseSettings):
         if url:
             asyncpg_url(url)
         return url
+
+    @field_validator("metrics_host")
+    @classmethod
+    def bindable_address(cls, host: str) -> str:
+        """An IP address or a host name: a port, a scheme or a space here is a mistake caught at start."""
+        with contextlib.suppress(ValueError):
+            return str(ipaddress.ip_address(host))
+        if not HOST_NAME.fullmatch(host):
+            raise ValueError(f"{host!r} is not an IP address or host name to bind, e.g. 127.0.0.1 or 0.0.0.0")
+        return host
 
     @model_validator(mode="before")
     @classmethod

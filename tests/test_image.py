@@ -172,6 +172,15 @@ def test_the_image_command_serves_the_api_as_a_non_root_user(serving: ServingIma
     assert httpx.get(f"{serving.url}/openapi.yaml").status_code == 200  # the spec is inside
 
 
+def test_the_image_serves_the_docs_and_their_assets_itself(serving: ServingImage) -> None:
+    """Swagger UI's files come from a runtime dependency, the page and its initializer from impl/ (decision 0043)."""
+    page = httpx.get(f"{serving.url}/docs")
+    assert page.status_code == 200
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "swagger-initializer.js"):
+        assert f'"/docs/{asset}"' in page.text
+        assert httpx.get(f"{serving.url}/docs/{asset}").status_code == 200, asset
+
+
 def test_the_healthcheck_passes_while_it_serves(serving: ServingImage, replica: ImageReplica) -> None:
     healthcheck = replica.runtime.healthcheck
     assert healthcheck is not None

@@ -180,4 +180,66 @@ def test_a_metrics_port_that_cannot_be_bound_stops_serve_at_start(database_url: 
         env = shared_secret_env(database_url) | {"METRICS_PORT": str(port)}
         result = tasks_api_command.run("serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env)
     assert result.returncode == 3
-    assert result.stderr.strip() == f"tasks-api serve: METRICS_PORT {port} cannot be served: Address already in use"
+    expected = f"METRICS_PORT {port} cannot be served on METRICS_HOST 127.0.0.1: Address already in use"
+    assert result.stderr.strip() == f"tasks-api serve: {expected}"
+
+
+# A socket bound to 0.0.0.0 answers on every address of this machine, 127.0.0.2 among them; one bound
+# to 127.0.0.1 does not.
+ANOTHER_ADDRESS = "127.0.0.2"
+ALL_ADDRESSES = "0.0.0.0"  # noqa: S104
+
+
+def answers(host: str, port: int) -> bool:
+    try:
+        return httpx.get(f"http://{host}:{port}/metrics", timeout=5).status_code == 200
+    except httpx.ConnectError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("metrics_host", "reachable_from"),
+    [(None, ["127.0.0.1"]), (ALL_ADDRESSES, ["127.0.0.1", ANOTHER_ADDRESS])],
+    ids=["unset-loopback-only", "all-addresses"],
+)
+def test_the_metrics_port_binds_loopback_unless_metrics_host_says_otherwise(
+    database_url: str, metrics_host: str | None, reachable_from: list[str]
+) -> None:
+    """Whatever address the API binds: the image's command binds it to 0.0.0.0."""
+    port = free_port()
+    env = shared_secret_env(database_url) | {"METRICS_PORT": str(port)}
+    if metrics_host is not None:
+        env["METRICS_HOST"] = metrics_host
+    command = (tasks_api_command.TASKS_API, "serve", "--host", ALL_ADDRESSES)
+    live = tasks_api_command.Serving(env, log_path=REPORTS / "metrics-host.log", command=command)
+    try:
+        api_port = live.url.rsplit(":", 1)[1]
+        assert httpx.get(f"http://{ANOTHER_ADDRESS}:{api_port}/healthz").status_code == 200
+        assert [host for host in ("127.0.0.1", ANOTHER_ADDRESS) if answers(host, port)] == reachable_from
+    finally:
+        live.stop()
+
+
+def test_the_metrics_port_names_no_server_software_or_version(serving: MetricsServing) -> None:
+    host, port = serving.metrics_url.split("/")[2].split(":")
+    responses = [httpx.get(serving.metrics_url), httpx.post(serving.metrics_url)]
+    assert responses[0].status_code == 200
+    assert all("server" not in response.headers for response in responses), [r.headers for r in responses]
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        # Refused by http.server itself (431: over 100 headers), before the handler's code runs.
+        raw.sendall(b"GET /metrics HTTP/1.1\r\n" + b"X-Pad: a\r\n" * 101 + b"\r\n")
+        refusal = b""
+        while chunk := raw.recv(65536):
+            refusal += chunk
+    head = refusal.split(b"\r\n\r\n", 1)[0].lower()
+    assert refusal.startswith(b"HTTP/"), refusal
+    assert b"\r\nserver:" not in head, refusal
+    assert not any(word in refusal.lower() for word in (b"python", b"wsgiserver", b"basehttp")), refusal
+
+
+@pytest.mark.parametrize("metrics_host", ["0.0.0.0:9100", "http://127.0.0.1", "local host", "-x"])
+def test_a_metrics_host_that_is_no_address_stops_serve_at_start(database_url: str, metrics_host: str) -> None:
+    env = shared_secret_env(database_url) | {"METRICS_PORT": str(free_port()), "METRICS_HOST": metrics_host}
+    result = tasks_api_command.run("serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env, timeout=20)
+    assert result.returncode == 3
+    assert result.stderr.startswith("tasks-api serve: invalid settings: METRICS_HOST: "), result.stderr

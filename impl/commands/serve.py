@@ -25,10 +25,12 @@ def serve(args: argparse.Namespace) -> None:
     if settings.metrics_port is not None:
         fresh_multiprocess_directory()
         try:
-            start_metrics_server(args.host, settings.metrics_port)
+            start_metrics_server(settings.metrics_host, settings.metrics_port)
         except OSError as error:
             raise CommandFailed(
-                SETTINGS_INVALID, f"METRICS_PORT {settings.metrics_port} cannot be served: {error.strerror}"
+                SETTINGS_INVALID,
+                f"METRICS_PORT {settings.metrics_port} cannot be served on METRICS_HOST {settings.metrics_host}: "
+                f"{error.strerror}",
             ) from None
     uvicorn.run(
         "impl.app:create_app",

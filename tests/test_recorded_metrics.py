@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -46,20 +46,21 @@ async def test_a_token_verified_then_remembered_counts_accepted_then_cache_hit(
     assert token_checks(metrics, "cache_hit") == 1
 
 
-@pytest.mark.parametrize(
-    ("token", "reason"),
-    [
-        ("not-a-jwt", "malformed"),
-        (shared_secret_token("alice", exp=int(time.time()) - 60), "expired"),
-        (shared_secret_token("alice", aud="someone-else"), "claims"),
-        (shared_secret_token("alice", secret="another-secret-" + "x" * 40), "signature"),
-    ],
-)
+# Tokens are minted when the test runs, not when it is collected: a whole suite outlasts their 10 minutes.
+REFUSED_TOKENS: dict[str, Callable[[], str]] = {
+    "malformed": lambda: "not-a-jwt",
+    "expired": lambda: shared_secret_token("alice", exp=int(time.time()) - 60),
+    "claims": lambda: shared_secret_token("alice", aud="someone-else"),
+    "signature": lambda: shared_secret_token("alice", secret="another-secret-" + "x" * 40),
+}
+
+
+@pytest.mark.parametrize(("reason", "token"), REFUSED_TOKENS.items(), ids=REFUSED_TOKENS)
 async def test_a_refused_token_counts_under_its_coarse_reason(
-    verifier: TokenVerifier, metrics: ServiceMetrics, token: str, reason: str
+    verifier: TokenVerifier, metrics: ServiceMetrics, reason: str, token: Callable[[], str]
 ) -> None:
     with pytest.raises(Unauthorized):
-        await verifier.subject(token)
+        await verifier.subject(token())
     assert token_checks(metrics, "refused", reason) == 1
 
 

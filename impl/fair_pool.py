@@ -89,19 +89,16 @@ class PooledConnection:
 
     async def __aenter__(self) -> PoolConnectionProxy:
         fair = self._fair
-        timeout = fair.timeout
-        if not fair.slots.try_enter():
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            async with asyncio.timeout(timeout):
+        # One deadline for the turn and the connection (opening one included), as asyncpg's acquire(timeout=)
+        # had; asyncio.timeout rather than that acquire's wait_for, which starts a task per acquire.
+        async with asyncio.timeout(fair.timeout):
+            if not fair.slots.try_enter():
                 await fair.slots.enter()
-            if timeout is not None:
-                timeout = max(timeout - (loop.time() - started), 0.0)
-        try:
-            self._connection = connection = await fair.pool.acquire(timeout=timeout)
-        except BaseException:
-            fair.slots.leave()
-            raise
+            try:
+                self._connection = connection = await fair.pool.acquire()
+            except BaseException:
+                fair.slots.leave()
+                raise
         return connection
 
     async def __aexit__(

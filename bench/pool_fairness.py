@@ -93,12 +93,14 @@ async def measure(url: str, args: argparse.Namespace) -> None:
             await contend(acquire, args.sql, args.clients, args.operations // 10)
         waits: dict[str, list[float]] = {name: [] for name in builds}
         totals: dict[str, list[float]] = {name: [] for name in builds}
+        seconds_taken = dict.fromkeys(builds, 0.0)
         for round_number in range(args.rounds):
             order = list(builds) if round_number % 2 == 0 else list(reversed(builds))
             for name in order:
                 started = time.perf_counter()
                 round_waits, round_totals = await contend(builds[name], args.sql, args.clients, args.operations)
                 seconds = time.perf_counter() - started
+                seconds_taken[name] += seconds
                 waits[name] += round_waits
                 totals[name] += round_totals
                 p50, p90, p99 = percentiles(round_totals)
@@ -113,6 +115,9 @@ async def measure(url: str, args: argparse.Namespace) -> None:
         print(f"{'ms':10s} {header}")
         print(ratio_line("wait", percentiles(waits["plain"]), percentiles(waits["fair"])))
         print(ratio_line("operation", percentiles(totals["plain"]), percentiles(totals["fair"])))
+        rates = {name: len(totals[name]) / seconds_taken[name] for name in builds}
+        plain_rate, fair_rate = rates["plain"], rates["fair"]
+        print(f"op/s       plain {plain_rate:.0f}, fair {fair_rate:.0f}, ÷ {fair_rate / plain_rate:.2f}")
 
         cpu: dict[str, list[float]] = {name: [] for name in builds}
         for batch in range(args.batches):

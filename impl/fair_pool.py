@@ -2,9 +2,9 @@
 
 asyncpg queues waiting acquires in an asyncio.Queue, which is not fair: an acquire that runs between a
 release and the wake-up of the waiter it woke takes the connection, and the woken waiter queues again at
-the back. Here at most max_size acquires reach asyncpg's pool at once, so its queue always has a
-connection for each of them; the others wait in FifoSlots, where a release hands its slot straight to
-the oldest waiter.
+the back. Here at most max_size acquires reach asyncpg's pool at once, so its queue has a connection
+for each of them (but for two brief moments the decision names); the others wait in FifoSlots, where a
+release hands its slot straight to the oldest waiter.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The gauges sampled in the background of each worker while metrics are on: the pool's connections and the
 requests in flight.
 
-Sampled rather than counted as they change: the request path keeps asyncpg's own acquire (decision 0013)
-and writes no gauge (decision 0037: each write to a multiprocess file costs a few µs per request), and a
-scrape every 15 s or more reads a gauge no fresher than a second anyway.
+Sampled rather than counted as they change: the request path writes no gauge (decision 0037: each write to
+a multiprocess file costs a few µs per request), and a scrape every 15 s or more reads a gauge no fresher
+than a second anyway.
 """
 
 from __future__ import annotations

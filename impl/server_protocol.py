@@ -8,6 +8,8 @@ and the bench do). Per connection, what a client sends is bounded before any mid
 - trailer fields are dropped as they are parsed, never merged into the headers (RFC 9112 section 7.1.2);
 - a head must arrive within HTTP_HEAD_TIMEOUT_SECONDS of its first byte (or of the connection, or of the
   previous response), a body within HTTP_BODY_TIMEOUT_SECONDS of its head: 408 and the connection closes;
+- an answer the client stops reading (the transport's buffer stays over its high-water mark) for
+  HTTP_BODY_TIMEOUT_SECONDS is dropped and the connection aborted;
 - past HTTP_MAX_CONNECTIONS open connections, a new one is answered 503 and closed at once.
 The bodies themselves are counted by impl/limits.py, which answers with a request id.
 """
@@ -95,6 +97,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.framing_bytes = 0
         self.awaiting = Awaiting.NOTHING
         self.deadline: asyncio.TimerHandle | None = None
+        self.write_stalled: asyncio.TimerHandle | None = None
         self.timed_out: bytes | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -108,6 +111,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._await(Awaiting.NOTHING)
+        if self.write_stalled is not None:
+            self.write_stalled.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -153,9 +158,33 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.in_message and not self.transport.is_closing():
+        if not self.transport.is_closing():
             # uvicorn's keep-alive timer runs now, but any byte (a bare CRLF) stops it: this one does not.
-            self._await(Awaiting.HEAD)
+            self._await(self._awaited())
+
+    def pause_writing(self) -> None:
+        # The client reads less than is written to it: unless it catches up in time, it is cut off.
+        super().pause_writing()
+        if self.write_stalled is None:
+            self.write_stalled = self.loop.call_later(self.timeouts[Awaiting.BODY], self._stalled_too_long)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.write_stalled is not None:
+            self.write_stalled.cancel()
+            self.write_stalled = None
+
+    def timeout_keep_alive_handler(self) -> None:
+        # close() would wait for the unsent answers of a client that stopped reading, holding the connection.
+        if not self.transport.is_closing() and self.transport.get_write_buffer_size():
+            self.transport.abort()
+        else:
+            super().timeout_keep_alive_handler()
+
+    def _stalled_too_long(self) -> None:
+        self.write_stalled = None
+        self._await(Awaiting.NOTHING)
+        self.transport.abort()  # what is unsent is dropped; the operation's send sees a disconnect
 
     def _awaited(self) -> Awaiting:
         if self.in_message:
@@ -181,7 +210,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if not self.in_message:
-            self.transport.close()  # an idle connection: nothing was asked, nothing is answered
+            # An idle connection: nothing was asked, nothing is answered; nothing unsent is waited for.
+            if self.transport.get_write_buffer_size():
+                self.transport.abort()
+            else:
+                self.transport.close()
             return
         seconds = self.timeouts[awaited]
         part = "head (request line and headers)" if awaited is Awaiting.HEAD else "body"

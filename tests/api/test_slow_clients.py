@@ -6,6 +6,8 @@ so that each bound shows in seconds; the defaults are those of impl/settings.py.
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -161,3 +163,56 @@ def test_connections_past_the_bound_are_503_and_closed_while_those_within_are_se
     with RawConnection(strict.url) as connection:
         connection.send(request_head("GET", "/healthz", []))
         assert connection.response().status == 200
+
+
+def reading_nothing(server: LiveServer) -> socket.socket:
+    """A connection with a tiny receive window that asks for megabytes of answers and reads none of them."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    sock.sendall(request_head("GET", "/openapi.json", []) * 100)  # 100 answers of 45 KB each
+    return sock
+
+
+def test_clients_that_stop_reading_are_cut_off_at_the_deadline_and_free_their_connections(
+    strict: LiveServer,
+) -> None:
+    with ExitStack() as stack:
+        stalled = [stack.enter_context(reading_nothing(strict)) for _ in range(MAX_CONNECTIONS)]
+        time.sleep(0.5)
+        with RawConnection(strict.url) as extra:
+            assert extra.response().status == 503, "every connection is held by a client that reads nothing"
+        time.sleep(BODY_SECONDS + SLACK_SECONDS)
+        with RawConnection(strict.url) as connection:
+            connection.send(request_head("GET", "/healthz", []))
+            assert connection.response().status == 200, "the stalled connections were cut off"
+        assert all(ended_after_what_was_sent(sock) for sock in stalled)
+
+
+def ended_after_what_was_sent(sock: socket.socket) -> bool:
+    """Whether the server ended the connection: once what reached the client is read, an end or a reset."""
+    sock.settimeout(SLACK_SECONDS)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_pipeline_answered_for_longer_than_the_head_deadline_is_answered_in_full(
+    carol: User, strict: LiveServer
+) -> None:
+    """Requests queued on a connection owe nothing while the service answers them: no deadline runs."""
+    count = 3000
+    head = request_head("GET", carol.tasks_path, list(carol.headers.items()))
+    started = time.monotonic()
+    with RawConnection(strict.url, timeout=30) as connection:
+        sender = threading.Thread(target=connection.send, args=(head * count,))
+        sender.start()
+        statuses = [connection.response().status for _ in range(count)]
+        sender.join()
+    assert statuses == [200] * count
+    assert time.monotonic() - started > HEAD_SECONDS, "the pipeline outlasted a head deadline, or proves nothing"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from bench.loadgen import FILTERED
 from devtools.live_server import ROOT, LiveServer
+from tests.support.database import query as run_sql
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.tokens import bearer, shared_secret_token
 from tests.support.users import new_user_id
@@ -175,12 +175,10 @@ def test_delete_answers_the_same(service: httpx.Client, bare: httpx.Client, owne
 def test_the_quota_count_is_kept_as_the_service_keeps_it(
     service: httpx.Client, bare: httpx.Client, database_url: str
 ) -> None:
-    from tests.support.database import query
-
     uid = new_user_id()
     created = [bare.post(f"/api/{uid}/tasks", json={"title": "T"}, headers=headers(uid)).json()["id"] for _ in range(3)]
     assert bare.delete(f"/api/{uid}/tasks/{created[0]}", headers=headers(uid)).status_code == 204
-    assert query(database_url, "SELECT task_count FROM users WHERE id = $1", uid)[0]["task_count"] == 2
+    assert run_sql(database_url, "SELECT task_count FROM users WHERE id = $1", uid)[0]["task_count"] == 2
 
 
 @pytest.mark.parametrize(
@@ -211,4 +209,3 @@ def test_the_bare_app_imports_nothing_of_the_service() -> None:
             assert node.level == 0, "a relative import would reach into the bench package"
             imported.add((node.module or "").split(".")[0])
     assert not imported & (SERVICE_PACKAGES | {"bench"}), sorted(imported & (SERVICE_PACKAGES | {"bench"}))
-    assert Path(BARE_APP).exists()

@@ -1,12 +1,13 @@
-"""The Python stack limit: the service's operations as a bare ASGI app, no framework.
+"""The bench's `framework-only` target: the service's own SQL, pool and token cache as a bare ASGI app.
 
-Run by the bench under the same server stack as the service (uvicorn, uvloop, httptools, same
-workers). Per request it does what the service cannot avoid: parse the path and query, check the
-bearer token's text as the service does (impl.auth.compact_jws), verify it (HS256) with python-jose
-or find it among the tokens it verified already, as the service does, and check `sub` against the
-path's user id, run the service's
-own SQL (the compiled statements of impl.tasks.repository, bench.statements) through the service's own asyncpg
-pool (impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
+Not the Python stack limit (that is bench/bare_app.py, which shares nothing with the service, decision
+0045): the service against this one measures the framework alone. Run by the bench under the same server
+stack as the service (uvicorn, uvloop, httptools, same workers). Per request it does what the service
+cannot avoid: parse the path and query, check the bearer token's text as the service does
+(impl.auth.compact_jws), verify it (HS256) with python-jose or find it among the tokens it verified
+already, as the service does, and check `sub` against the path's user id, run the service's own SQL (the
+compiled statements of impl.tasks.repository, bench.statements) through the service's own asyncpg pool
+(impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
 everything else: validation beyond what the SQL needs, problem documents, request ids, logging, ETag
 preconditions and idempotency keys.
 

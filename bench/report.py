@@ -1,4 +1,4 @@
-"""The printed table, the targets of issues 4 and 6, and the JSON file under bench/results/."""
+"""The printed table, the targets of issues 4, 6, 13 and 22, and the JSON file under bench/results/."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from typing import Any
 
 from bench.loadgen import Measurement
 
-# Issue 4's targets: reported, never asserted.
-SATURATION_RPS_RATIO = 0.7
-SATURATION_P99_RATIO = 1.5
+# Issue 22's targets against the independent bare app at saturation (they replace issue 4's against the
+# service's own SQL without the framework): reported, never asserted.
+SATURATION_RPS_RATIO = 0.6
+SATURATION_RPS_AIM = 0.7
+SATURATION_LATENCY_RATIO = 1.5  # for p90 and for p99
+# Issue 4's.
 REALISTIC_P99_MS = 25.0
 GROWTH_FLATNESS = 2.0
 # Issue 6: filtered list requests no worse than 1.5x plain ones (throughput and p99), in the same run.
@@ -31,6 +34,7 @@ def ratios(service: Measurement | None, limit: Measurement | None) -> dict[str, 
     return {
         "rps": ratio(service.rps, limit.rps),
         "p50": ratio(service.p50_ms, limit.p50_ms),
+        "p90": ratio(service.p90_ms, limit.p90_ms),
         "p99": ratio(service.p99_ms, limit.p99_ms),
     }
 
@@ -41,31 +45,38 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 def run_table(runs: list[dict[str, Any]]) -> str:
     with_baseline = any("baseline" in run["ratios"] for run in runs)
+    with_framework = any("framework-only" in run["ratios"] for run in runs)
     header = (
-        f"{'shape':<11}{'workload':<14}{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}  {'÷raw req/s':>10}{'÷raw p99':>9}  {'÷db req/s':>9}{'÷db p99':>8}"
+        f"{'shape':<11}{'workload':<14}{'target':<15}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}  {'÷bare req/s':>11}{'÷bare p90':>10}{'÷bare p99':>10}  {'÷db req/s':>9}{'÷db p99':>8}"
     )
+    if with_framework:
+        header += f"  {'÷fw req/s':>9}{'÷fw p99':>8}"
     if with_baseline:
         header += f"  {'÷base req/s':>11}{'÷base p99':>10}"
     lines = [header, "-" * len(header)]
     for run in runs:
         first = True
-        for target in ("service", "baseline", "raw", "database"):
+        for target in ("service", "baseline", "bare", "framework-only", "database"):
             m: Measurement | None = run["measurements"].get(target)
             if m is None:
                 continue
             label = f"{run['shape']:<11}{run['workload']:<14}" if first else " " * 25
             first = False
             line = (
-                f"{label}{target:<10}{fmt(m.rps):>9}{fmt(m.p50_ms, 2):>9}{fmt(m.p90_ms, 2):>9}{fmt(m.p99_ms, 2):>9}"
+                f"{label}{target:<15}{fmt(m.rps):>9}{fmt(m.p50_ms, 2):>9}{fmt(m.p90_ms, 2):>9}{fmt(m.p99_ms, 2):>9}"
                 f"{m.errors:>8}"
             )
             if target == "service":
-                to_raw, to_db = run["ratios"].get("raw", {}), run["ratios"].get("database", {})
+                to_bare, to_db = run["ratios"].get("bare", {}), run["ratios"].get("database", {})
                 line += (
-                    f"  {fmt(to_raw.get('rps'), 3):>10}{fmt(to_raw.get('p99'), 2):>9}"
+                    f"  {fmt(to_bare.get('rps'), 3):>11}"
+                    f"{fmt(to_bare.get('p90'), 2):>10}{fmt(to_bare.get('p99'), 2):>10}"
                     f"  {fmt(to_db.get('rps'), 3):>9}{fmt(to_db.get('p99'), 2):>8}"
                 )
+                if with_framework:
+                    to_fw = run["ratios"].get("framework-only", {})
+                    line += f"  {fmt(to_fw.get('rps'), 3):>9}{fmt(to_fw.get('p99'), 2):>8}"
                 if with_baseline:
                     to_base = run["ratios"].get("baseline", {})
                     line += f"  {fmt(to_base.get('rps'), 3):>11}{fmt(to_base.get('p99'), 2):>10}"
@@ -108,9 +119,9 @@ def filtered_vs_plain(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def target_checks(
-    runs: list[dict[str, Any]], growth: list[dict[str, Any]], *, baseline: str | None = None
+    runs: list[dict[str, Any]], growth: list[dict[str, Any]], *, baseline: str | None = None, workers: int = 0
 ) -> list[str]:
-    """Issues 4 and 6's targets, and issue 13's rule against the baseline when there is one, each as
+    """Issues 4, 6 and 22's targets, and issue 13's rule against the baseline when there is one, each as
     'met' or 'NOT met' with the numbers behind it."""
     checks = []
     errors = {
@@ -121,13 +132,15 @@ def target_checks(
     failing = {name: count for name, count in errors.items() if count}
     checks.append(f"{'met' if not failing else 'NOT met'}: zero service errors in every workload {failing or ''}")
     for run in runs:
-        to_raw = run["ratios"].get("raw", {})
-        if run["shape"] == "saturation" and run["workload"] in ("list", "mixed") and to_raw:
-            ok = (to_raw["rps"] or 0) >= SATURATION_RPS_RATIO and (to_raw["p99"] or 99) <= SATURATION_P99_RATIO
+        to_bare = run["ratios"].get("bare", {})
+        if run["shape"] == "saturation" and run["workload"] in ("list", "mixed") and to_bare:
+            rps, p90, p99 = to_bare["rps"] or 0, to_bare["p90"] or 99, to_bare["p99"] or 99
+            ok = rps >= SATURATION_RPS_RATIO and max(p90, p99) <= SATURATION_LATENCY_RATIO
+            verdict = "NOT met" if not ok else "met, and the aim" if rps >= SATURATION_RPS_AIM else "met, not the aim"
             checks.append(
-                f"{'met' if ok else 'NOT met'}: saturation {run['workload']}: "
-                f"{to_raw['rps']} of the Python stack limit's req/s (want >= {SATURATION_RPS_RATIO}), "
-                f"p99 {to_raw['p99']}x its p99 (want <= {SATURATION_P99_RATIO}x)"
+                f"{verdict}: issue 22, saturation {run['workload']}, {workers} workers: {to_bare['rps']} of the bare "
+                f"app's req/s (want >= {SATURATION_RPS_RATIO}, aim {SATURATION_RPS_AIM}), p90 {to_bare['p90']}x and "
+                f"p99 {to_bare['p99']}x its own (want <= {SATURATION_LATENCY_RATIO}x)"
             )
     for run in runs:
         to_base = run["ratios"].get("baseline", {})
@@ -222,11 +235,11 @@ def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]
                 "their absolute numbers are noisy; compare ratios, and run again on a quiet machine."
             )
     for run in runs:
-        service, raw = run["measurements"].get("service"), run["measurements"].get("raw")
-        if run["shape"] == "realistic" and service and raw and service.rps < KEPT_UP * raw.rps:
+        service, bare = run["measurements"].get("service"), run["measurements"].get("bare")
+        if run["shape"] == "realistic" and service and bare and service.rps < KEPT_UP * bare.rps:
             lines.append(
-                f"realistic/{run['workload']}: the service served {service.rps:,.0f}/s of the load the raw app "
-                f"served at {raw.rps:,.0f}/s: it was saturated, so its latencies include queueing."
+                f"realistic/{run['workload']}: the service served {service.rps:,.0f}/s of the load the bare app "
+                f"served at {bare.rps:,.0f}/s: it was saturated, so its latencies include queueing."
             )
     for run in runs:
         spreads = {target: [m.rps for m in rounds] for target, rounds in run.get("rounds", {}).items()}

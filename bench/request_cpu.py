@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.request_cpu              # metrics off against metrics on
     .venv/bin/python -m bench.request_cpu --batches 50 create toggle
+    .venv/bin/python -m bench.request_cpu --breakdown list   # where a list request's µs go (bench.cpu_breakdown)
 
 Two builds of the app, one with metrics off and one with them on (multiprocess files in a temporary
 directory, as under `tasks-api serve`), take turns in batches of requests, so drift on a shared machine
@@ -153,7 +154,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("operations", nargs="*", metavar="OPERATION", help=f"of {', '.join(OPERATIONS)} (default: all)")
     parser.add_argument("--batch", type=int, default=200, help="requests per batch (default 200)")
     parser.add_argument("--batches", type=int, default=25, help="batches per build (default 25)")
+    parser.add_argument(
+        "--breakdown",
+        choices=["list"],
+        help="instead: where each µs of this operation goes, through uvicorn's protocol (bench.cpu_breakdown)",
+    )
     args = parser.parse_args(argv)
+    if args.breakdown:
+        from bench.cpu_breakdown import main as breakdown
+
+        breakdown(args.breakdown)
+        return
     if unknown := set(args.operations) - set(OPERATIONS):
         parser.error(f"unknown operations: {', '.join(sorted(unknown))}")
     # Before prometheus_client is imported: it reads the variable then to choose where values live.

@@ -132,7 +132,7 @@ class TasksService(TasksApi):
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         return TaskPage.model_validate(
             {
-                "items": [dict(row) for row in listed.rows],
+                "items": listed.rows,
                 "total": listed.total,
                 "limit": listing.limit,
                 "offset": listing.offset,

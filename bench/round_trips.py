@@ -4,7 +4,7 @@ Starts the embedded PostgreSQL (the bench's, database `round_trips`), devtools.d
 it, and the service as a real process (one worker, a pool of one connection, so every statement is
 prepared once and then reused) reaching PostgreSQL through the proxy. Each operation is sent N times,
 one request at a time, with the proxy adding nothing and then `--delay-ms` each way. Printed per
-operation: the round trips the proxy counted per request, and (latency delayed − latency undelayed)
+operation: the round trips the proxy counted per request, and (latency delayed - latency undelayed)
 ÷ RTT, what a database that far away adds (medians). `--pooler` serves as behind a transaction pooler
 (asyncpg's statement cache off, DATABASE_TRANSACTION_POOLER=true), as on Neon's -pooler host.
 """
@@ -158,7 +158,7 @@ def measure(server_url: str, secret: str, proxy: DelayProxy, *, requests: int, d
 
 def table(results: list[Measured], delay_ms: float) -> str:
     lines = [
-        f"{'operation':<30} {'round trips':>11} {'(delayed−direct)/RTT':>21} {'direct ms':>10} {'delayed ms':>11}",
+        f"{'operation':<30} {'round trips':>11} {'(delayed-direct)/RTT':>21} {'direct ms':>10} {'delayed ms':>11}",
     ]
     for result in results:
         lines.append(

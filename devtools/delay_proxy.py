@@ -100,7 +100,9 @@ class DelayProxy:
                 writer.close()
             self._tasks.discard(task)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, heard: Callable[[], None]) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, heard: Callable[[], None]
+    ) -> None:
         """Copy reader to writer, each chunk `delay` seconds after it arrived, in order."""
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 

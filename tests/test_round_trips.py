@@ -8,6 +8,7 @@ each request's statements are prepared on that connection by the request before 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -122,6 +123,23 @@ def test_a_delete_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
 
 def test_a_create_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
     assert round_trips(proxy, lambda: user.request("POST", user.tasks_path, json={"title": "new"}), 201) == 1
+
+
+def test_a_create_with_a_new_idempotency_key_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
+    def send() -> httpx.Response:
+        return user.request(
+            "POST", user.tasks_path, json={"title": "keyed"}, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
+
+    assert round_trips(proxy, send, 201) == 1
+
+
+def test_a_replayed_create_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    assert user.request("POST", user.tasks_path, json={"title": "once"}, headers=key).status_code == 201
+    assert (
+        round_trips(proxy, lambda: user.request("POST", user.tasks_path, json={"title": "once"}, headers=key), 201) == 1
+    )
 
 
 def test_the_tag_list_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:

@@ -205,6 +205,17 @@ def run(
         proxy.stop()
 
 
+def bench_section(server: embedded_db.PostgresServer | None, *, requests: int = 20, delay_ms: float = 5) -> list[Any]:
+    """`make bench`'s round-trips section: the table printed, the figures for the results JSON."""
+    if server is None:
+        print("\nRound trips: skipped (they need the embedded PostgreSQL, not DATABASE_URL)")
+        return []
+    results = run(server, requests=requests, delay_ms=delay_ms, pooler=False)
+    print(f"\nRound trips per request ({requests} sequential requests each, {delay_ms:g} ms each way added)")
+    print(table(results, delay_ms))
+    return [vars(result) | {"estimated": round(result.estimated(delay_ms), 2)} for result in results]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.round_trips", description=__doc__)
     parser.add_argument("--requests", type=int, default=20, help="sequential requests per operation and pass")

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from jose import jwt
 
-from bench import report
+from bench import report, round_trips
 from bench.baseline import Baseline, checkout, this_commit
 from bench.database import Database, Layout, open_database, seed
 from bench.loadgen import (
@@ -138,6 +138,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="the service (and baseline) record Prometheus metrics, as with METRICS_PORT set (default: on)",
+    )
+    parser.add_argument(
+        "--round-trips", action=argparse.BooleanOptionalAction, default=True, help="database round trips per operation"
     )
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--wipe-database", action="store_true", help="allow emptying the database at DATABASE_URL")
@@ -559,6 +562,8 @@ def main(argv: list[str] | None = None) -> None:
             growth = bench.growth_runs()
             if "service" in bench.servers:
                 peak_rss["service_after_growth"] = bench.servers["service"].peak_rss_mib()
+        if args.round_trips:  # its own database, service and proxy (bench/round_trips.py), about 25 s
+            document["round_trips"] = round_trips.bench_section(database.server)
         interrupted = False
     finally:
         if interrupted:

@@ -5,7 +5,8 @@ the plan must use them, and what they find must be exactly the tasks that contai
 odd the text (pg_trgm picks trigrams from the escaped LIKE pattern itself).
 
 The statements are the ones the service sends: the page and count queries of
-impl.tasks.repository.list_queries, with the values it binds. Both plans PostgreSQL may pick for a
+impl.tasks.repository.list_queries, with the values it binds, and list_query, the one statement that
+holds both (decision 0046). Both plans PostgreSQL may pick for a
 prepared statement are checked: the custom plan (for these parameter values) and the generic plan
 (the one a long-lived pooled connection ends up with).
 """
@@ -171,6 +172,24 @@ async def test_the_list_query_reads_tasks_through_an_index(
         assert {name for name in index_scans(nodes) if name.startswith("ix_tasks_")}, where
 
 
+def one_statement(status: str, sort: str, order: str, *, offset: int = PAGE) -> list[tuple[str, list[Any]]]:
+    """The statement the service sends for this list request (page and total together, decision 0046)."""
+    values: dict[str, Any] = {"user_id": USER, "limit": PAGE, "offset": offset}
+    query = repository.list_query(status, sort, order)  # type: ignore[arg-type]
+    return [(query.sql, query.arguments(values))]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("status", STATUSES)
+async def test_the_page_with_its_total_in_one_statement_reads_tasks_through_an_index(
+    seeded_database: str, status: str, sort: str, order: str
+) -> None:
+    for where, nodes in await plans(seeded_database, one_statement(status, sort, order)):
+        assert not sequential_scans_of_tasks(nodes), where
+        assert {name for name in index_scans(nodes) if name.startswith("ix_tasks_")}, where
+
+
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("sort", SORTS)
 async def test_the_list_query_without_new_filters_only_reads_tasks(seeded_database: str, sort: str, order: str) -> None:
@@ -266,3 +285,23 @@ async def test_a_page_reads_about_its_own_size_however_many_tasks_the_user_has(
         page_sql, page_values = list_statements(status, sort, order, user_id=SEARCH_USER, offset=0, after=after)[0]
         read = await rows_read_from_tasks(seeded_database, page_sql, page_values)
         assert read <= 2 * (PAGE + 1), (after, read, page_sql)
+
+
+async def test_the_one_statement_counts_on_a_full_page_and_not_on_the_last_page(seeded_database: str) -> None:
+    """Decision 0019's rule inside the statement: the count runs only when needs_count says so."""
+    [(count_sql, count_values)] = list_statements("pending", "created", "desc")[1:]
+    pending = (await fetch(seeded_database, count_sql, count_values))[0][0]
+    for offset, counted in ((0, True), (pending - PAGE, False)):
+        [(sql, values)] = one_statement("pending", "created", "desc", offset=offset)
+        [(page_sql, page_values)] = list_statements("pending", "created", "desc", offset=offset)[:1]
+        read = await rows_read_from_tasks(seeded_database, sql, values)
+        page_read = await rows_read_from_tasks(seeded_database, page_sql, page_values)
+        assert (read > page_read) == counted, (offset, read, page_read)
+
+
+async def fetch(database_url: str, sql: str, values: list[Any]) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        return list(await conn.fetch(sql, *values))
+    finally:
+        await conn.close()

@@ -17,16 +17,21 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     ColumnElement,
+    DateTime,
     Integer,
+    Select,
     Text,
     UnaryExpression,
     all_,
     and_,
     any_,
     bindparam,
+    case,
+    cast,
     exists,
     false,
     func,
+    literal_column,
     or_,
     select,
     true,
@@ -175,8 +180,21 @@ def list_queries(
     filters: FilterShape = NO_FILTERS,
     after: AfterShape = "start",
 ) -> tuple[Query, Query]:
-    """The page query and the count query for one shape of list request."""
+    """The page query and the count query for one shape of list request, each alone (the bench's limits
+    and the query plan tests run them; the service runs list_query)."""
     return _list_queries(status, sort, order, filters, after)
+
+
+def list_query(
+    status: StatusFilter,
+    sort: SortKey,
+    order: str,
+    filters: FilterShape = NO_FILTERS,
+    after: AfterShape = "start",
+) -> Query:
+    """The one statement a list request runs: the page's rows, each with the list's total (NULL where
+    needs_count says it is not needed); an empty page is one row whose task columns are NULL."""
+    return _list_query(status, sort, order, filters, after)
 
 
 def ordering(
@@ -208,6 +226,13 @@ def after_condition(sort: SortKey, order: str, after: AfterShape) -> list[Column
 def _list_queries(
     status: StatusFilter, sort: SortKey, order: str, filters: FilterShape, after: AfterShape
 ) -> tuple[Query, Query]:
+    page, count = _list_selects(status, sort, order, filters, after)
+    return Query.of(page), Query.of(count)
+
+
+def _list_selects(
+    status: StatusFilter, sort: SortKey, order: str, filters: FilterShape, after: AfterShape
+) -> tuple[Select[Any], Select[Any]]:
     where = list_conditions(status, filters)
     # One row more than the page, to know whether another page follows.
     # BIGINT: offset + limit + 1 may pass INTEGER's range (offset goes up to 2**31 - 1).
@@ -234,7 +259,33 @@ def _list_queries(
             .offset(offset)
         )
     count = select(func.count()).select_from(tasks_table).where(*where)
-    return Query.of(page), Query.of(count)
+    return page, count
+
+
+@cache
+def _list_query(status: StatusFilter, sort: SortKey, order: str, filters: FilterShape, after: AfterShape) -> Query:
+    page_select, count_select = _list_selects(status, sort, order, filters, after)
+    page = page_select.cte("page")
+    count = count_select.scalar_subquery()
+    if after == "start":
+        # Decision 0019's rule in SQL: no count on the last page of an offset listing. An uncorrelated
+        # scalar subquery is an InitPlan, run only when the CASE reaches it.
+        returned = select(func.count()).select_from(page).scalar_subquery()
+        needed = or_(
+            returned > bindparam("limit", type_=BigInteger),
+            and_(returned == 0, bindparam("offset", type_=BigInteger) > 0),
+        )
+        total: ColumnElement[Any] = case((needed, count))
+    else:
+        total = count
+    # One row even for an empty page (its task columns NULL), so the total always comes back.
+    totals = select(total.label("total")).subquery("totals")
+    statement = (
+        select(*page.c, totals.c.total)
+        .select_from(totals.outerjoin(page, true()))
+        .order_by(*ordering(sort, order, page.c))
+    )
+    return Query.of(statement)
 
 
 @cache
@@ -276,26 +327,26 @@ def needs_count(*, returned: int, limit: int, offset: int, by_cursor: bool) -> b
 
 
 class ListedPage(NamedTuple):
-    rows: Sequence[Record]
+    rows: list[dict[str, Any]]  # the tasks' fields
     total: int  # tasks passing the filters, over all pages
     more: bool  # whether tasks follow this page
 
 
 async def list_page(conn: Connection, listing: TaskListing) -> ListedPage:
+    """The page and the list's total, in one round trip."""
     filters, after = listing.filters, listing.after
-    page_query, count_query = list_queries(
-        listing.status, listing.sort, listing.order, filters.shape, after_shape(listing.sort, after)
-    )
+    query = list_query(listing.status, listing.sort, listing.order, filters.shape, after_shape(listing.sort, after))
     values = filter_values(filters)
     if after is not None:
         values |= {"after_key": after.key, "after_id": after.id}
     limit, offset = listing.limit, listing.offset
-    rows = await page_query.all(conn, user_id=listing.user_id, limit=limit, offset=offset, **values)
+    records = await query.all(conn, user_id=listing.user_id, limit=limit, offset=offset, **values)
+    total = records[0]["total"]
+    rows = [dict(record) for record in records] if records[0]["id"] is not None else []
+    for row in rows:
+        del row["total"]
     page, more = rows[:limit], len(rows) > limit
-    if not needs_count(returned=len(rows), limit=limit, offset=offset, by_cursor=after is not None):
-        return ListedPage(page, offset + len(page), more)
-    counted = await count_query.one_or_none(conn, user_id=listing.user_id, **values)
-    return ListedPage(page, int(counted[0]) if counted else 0, more)
+    return ListedPage(page, offset + len(page) if total is None else int(total), more)
 
 
 class ListedTags(NamedTuple):
@@ -403,76 +454,187 @@ LOCK_USER = Query.of(
     .values(id=bindparam("user_id"))
     .on_conflict_do_update(index_elements=["id"], set_={"task_count": _users.task_count}, where=false())
 )
-DELETE_EXPIRED_KEYS = Query.of(idempotency_keys_table.delete().where(_keys.user_id == bindparam("user_id"), _expired))
-# Claimed only while the user holds fewer than max_keys keys; counting stops there, so the count costs
-# at most max_keys index entries however many keys an earlier, larger quota left.
+_user_id = bindparam("user_id", type_=_users.id.type)
+_key = bindparam("key", type_=_keys.key.type)
 _max_keys = bindparam("max_keys", type_=Integer)
+# Before the key is claimed: an expired key of the user is claimable at once, and the rest go too.
+_expired_keys = idempotency_keys_table.delete().where(_keys.user_id == _user_id, _expired).returning(_keys.key)
+_deleted = _expired_keys.cte("expired")
+# What this key stands for already; an expired one stands for nothing (it is deleted above).
+_earlier = select(_keys.request_hash, _keys.response).where(_keys.user_id == _user_id, _keys.key == _key, ~_expired)
+_earlier_cte = _earlier.cte("earlier")
+# Counting stops at max_keys, so the count costs at most max_keys index entries however many keys an
+# earlier, larger quota left.
 _held_keys = (
-    select(func.count())
-    .select_from(select(_keys.key).where(_keys.user_id == bindparam("user_id")).limit(_max_keys).subquery())
-    .scalar_subquery()
+    select(func.count().label("held"))
+    .select_from(select(_keys.key).where(_keys.user_id == _user_id, ~_expired).limit(_max_keys).subquery())
+    .cte("held")
 )
-CLAIM_KEY = Query.of(
+_held = select(_held_keys.c.held).scalar_subquery()
+# The user's row as this statement's snapshot sees it. Its version (xmin) is compared with the row the
+# upsert below locks: every keyed create that holds a key also counted its task on that row, in the
+# same transaction, so an unchanged row means every key held is in the snapshot and the count is exact.
+_user_row = users_table.alias("seen")
+_seen = (
+    select(literal_column("seen.xmin").label("version"), _user_row.c.task_count)
+    .where(_user_row.c.id == _user_id)
+    .cte("seen")
+)
+_fresh = literal_column("users.xmin") == select(_seen.c.version).scalar_subquery()
+_keyed_counted = (
+    insert(users_table)
+    .from_select(
+        ["id", "task_count"],
+        select(_user_id, bindparam("first_count", 1, type_=Integer)).where(
+            _max_tasks > 0,
+            ~exists(select(_earlier_cte.c.request_hash)),
+            _held < _max_keys,
+            # Reading the DELETE's rows runs it to completion first: the key may be inserted again below.
+            select(func.count()).select_from(_deleted).scalar_subquery() >= 0,
+        ),
+    )
+    .on_conflict_do_update(
+        index_elements=["id"],
+        set_={"task_count": _users.task_count + 1},
+        where=and_(_users.task_count < _max_tasks, _fresh),
+    )
+    .returning(_users.id)
+    .cte("counted")
+)
+_keyed_inserted = (
+    insert(tasks_table)
+    .from_select(
+        ["user_id", *_NEW_TASK_FIELDS],
+        select(_keyed_counted.c.id, *(bindparam(name, type_=tasks_table.c[name].type) for name in _NEW_TASK_FIELDS)),
+    )
+    .returning(*VERSIONED_TASK_COLUMNS)
+    .cte("inserted")
+)
+_UTC_INSTANT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _json_field(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A task column as the stored answer holds it; instants in UTC, as the service renders them."""
+    if isinstance(column.type, DateTime):
+        return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column(f"'{_UTC_INSTANT}'"))
+    return column
+
+
+# The first answer, stored with the key for replays: what service.create_task answers, built from the
+# inserted row (Location's prefix comes from the service; an ETag is the version quoted, preconditions.etag).
+_answer = func.jsonb_build_object(
+    literal_column("'task'"),
+    func.jsonb_build_object(
+        *(
+            part
+            for column in TASK_COLUMNS
+            for part in (literal_column(f"'{column.name}'"), _json_field(_keyed_inserted.c[column.name]))
+        )
+    ),
+    literal_column("'headers'"),
+    func.jsonb_build_object(
+        literal_column("'Location'"),
+        bindparam("location_prefix", type_=Text) + cast(_keyed_inserted.c.id, Text),
+        literal_column("'ETag'"),
+        literal_column("'\"'") + cast(_keyed_inserted.c.version, Text) + literal_column("'\"'"),
+    ),
+)
+_recorded = (
     insert(idempotency_keys_table)
     .from_select(
-        ["user_id", "key", "request_hash"],
-        select(
-            bindparam("user_id", type_=_keys.user_id.type),
-            bindparam("key", type_=_keys.key.type),
-            bindparam("request_hash", type_=_keys.request_hash.type),
-        ).where(_held_keys < _max_keys),
+        ["user_id", "key", "request_hash", "response"],
+        select(_user_id, _key, bindparam("request_hash", type_=_keys.request_hash.type), _answer).select_from(
+            _keyed_inserted
+        ),
     )
-    .on_conflict_do_nothing(index_elements=["user_id", "key"])
-    .returning(_keys.key)
+    .cte("recorded")
 )
-EARLIER_ANSWER = Query.of(
-    select(_keys.request_hash, _keys.response).where(
-        _keys.user_id == bindparam("user_id"), _keys.key == bindparam("key")
+_checked = select(
+    _held.label("held_keys"), select(_seen.c.task_count).scalar_subquery().label("seen_task_count")
+).subquery("checked")
+# One statement: the key claimed, both quotas checked, the task inserted and counted, the answer
+# recorded; or the earlier request's answer, or a quota's refusal, with nothing written but expired
+# keys deleted. Always one row. No key row conflicts: a concurrent create with the same key holds or
+# has changed the user's row, which sends this one back as contended.
+CREATE_WITH_KEY = Query.of(
+    select(
+        *_keyed_inserted.c,
+        _earlier_cte.c.request_hash,
+        _earlier_cte.c.response,
+        _checked.c.held_keys,
+        _checked.c.seen_task_count,
     )
-)
-RECORD_ANSWER = Query.of(
-    update(idempotency_keys_table)
-    .where(_keys.user_id == bindparam("user_id"), _keys.key == bindparam("key"))
-    .values(response=func.cast(bindparam("response"), idempotency_keys_table.c.response.type))
+    .select_from(_checked.outerjoin(_keyed_inserted, true()).outerjoin(_earlier_cte, true()))
+    .add_cte(_recorded)
 )
 
 
 class EarlierRequest(NamedTuple):
-    """What an Idempotency-Key already stands for: its request's fingerprint and, once given, the answer."""
+    """What an Idempotency-Key already stands for: its request's fingerprint and the answer given."""
 
     request_hash: str
-    response: dict[str, Any] | None
+    response: dict[str, Any] | None  # None only for a key of a create still in flight under an older release
 
 
-Claim = Literal["claimed", "quota reached"] | EarlierRequest
+KeyedCreate = Record | EarlierRequest | Literal["key quota reached", "task quota reached", "contended"]
 
 
-async def claim_idempotency_key(
-    conn: Connection, *, user_id: str, key: str, request_hash: str, ttl_seconds: float, max_keys: int
-) -> Claim:
-    """Claim the key for this request, unless it already stands for an earlier one or the user holds max_keys.
+async def create_with_key(
+    conn: Connection,
+    *,
+    user_id: str,
+    key: str,
+    request_hash: str,
+    answer_location_prefix: str,
+    ttl_seconds: float,
+    max_keys: int,
+    max_tasks: int,
+    locked: bool = False,
+    title: str,
+    description: str | None,
+    priority: str = "medium",
+    due_at: datetime | None = None,
+    tags: Sequence[str] = (),
+) -> KeyedCreate:
+    """Create the task under this Idempotency-Key in one statement: the task's row (with its version) once
+    created; what the key already stands for; which quota refuses it; or "contended" when the user's row
+    changed between the statement's snapshot and its lock (another create or delete of the user's ran
+    meanwhile), having written nothing.
 
-    Runs inside the create's transaction. The user's row is created or locked first, until the transaction
-    ends: a user's keyed creates take turns from here on, so the count of held keys is exact (decisions
-    0027, 0032).
-    A concurrent request with the same key waits here until the first one commits (then sees its
-    answer) or rolls back (then claims the key itself). Expired keys of the user are removed before
-    counting, so an expired key is claimed afresh and never counts.
+    A contended create is sent again with `locked`, inside a transaction: the user's row is created or
+    locked first (LOCK_USER), so the statement's snapshot is taken under the lock and sees every key the
+    user holds (decisions 0027, 0032, 0046).
     """
-    await LOCK_USER.all(conn, user_id=user_id)
-    await DELETE_EXPIRED_KEYS.all(conn, user_id=user_id, ttl_seconds=ttl_seconds)
-    claimed = await CLAIM_KEY.one_or_none(conn, user_id=user_id, key=key, request_hash=request_hash, max_keys=max_keys)
-    if claimed is not None:
-        return "claimed"
-    earlier = await EARLIER_ANSWER.one_or_none(conn, user_id=user_id, key=key)
-    if earlier is None:  # not a conflict: the user holds max_keys keys already
-        return "quota reached"
-    response = earlier["response"]
-    return EarlierRequest(earlier["request_hash"], json.loads(response) if response is not None else None)
-
-
-async def record_idempotent_response(conn: Connection, *, user_id: str, key: str, response: dict[str, Any]) -> None:
-    await RECORD_ANSWER.all(conn, user_id=user_id, key=key, response=json.dumps(response))
+    if locked:
+        await LOCK_USER.all(conn, user_id=user_id)
+    row = await CREATE_WITH_KEY.one_or_none(
+        conn,
+        user_id=user_id,
+        key=key,
+        request_hash=request_hash,
+        location_prefix=answer_location_prefix,
+        ttl_seconds=ttl_seconds,
+        max_keys=max_keys,
+        max_tasks=max_tasks,
+        title=title,
+        description=description,
+        priority=priority,
+        due_at=due_at,
+        tags=list(tags),
+    )
+    assert row is not None  # the statement always answers one row
+    if row["id"] is not None:
+        return row
+    if row["request_hash"] is not None:
+        response = row["response"]
+        return EarlierRequest(row["request_hash"], json.loads(response) if response is not None else None)
+    if row["held_keys"] >= max_keys:
+        return "key quota reached"
+    if max_tasks <= 0 or (row["seen_task_count"] is not None and row["seen_task_count"] >= max_tasks):
+        return "task quota reached"
+    if locked:
+        raise RuntimeError("a keyed create under the user's row lock found the row changed")
+    return "contended"
 
 
 # Expired keys of every user, oldest first through ix_idempotency_keys_created_at, a batch at a time;

@@ -64,8 +64,12 @@ def key_quota_reached(max_keys: int) -> IdempotencyKeyQuotaReached:
     )
 
 
+def tasks_path(user_id: str) -> str:
+    return f"/api/{user_id}/tasks"
+
+
 def created_headers(user_id: str, row: Record) -> CreateTaskResponseHeaders:
-    return {"Location": f"/api/{user_id}/tasks/{row['id']}", "ETag": etag(row["version"])}
+    return {"Location": f"{tasks_path(user_id)}/{row['id']}", "ETag": etag(row["version"])}
 
 
 def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskResponseHeaders]:
@@ -132,7 +136,7 @@ class TasksService(TasksApi):
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         return TaskPage.model_validate(
             {
-                "items": [dict(row) for row in listed.rows],
+                "items": listed.rows,
                 "total": listed.total,
                 "limit": listing.limit,
                 "offset": listing.offset,
@@ -168,27 +172,30 @@ class TasksService(TasksApi):
                 raise task_quota_reached(self.max_tasks)
             return to_task(row), created_headers(user_id, row)
         fingerprint = request_fingerprint(fields)
-        # A refusal raised inside the transaction rolls the key's claim back: the key stays unused.
-        async with self.database.transaction() as conn:
-            claim = await repository.claim_idempotency_key(
-                conn,
-                user_id=user_id,
-                key=idempotency_key,
-                request_hash=fingerprint,
-                ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
-                max_keys=self.max_keys,
-            )
-            if isinstance(claim, EarlierRequest):
-                return replay(claim, fingerprint)
-            if claim == "quota reached":
-                raise key_quota_reached(self.max_keys)
-            row = await repository.insert_task(conn, user_id=user_id, max_tasks=self.max_tasks, **fields)
-            if row is None:
-                raise task_quota_reached(self.max_tasks)
-            task, answer_headers = to_task(row), created_headers(user_id, row)
-            answer = {"task": task.model_dump(mode="json"), "headers": dict(answer_headers)}
-            await repository.record_idempotent_response(conn, user_id=user_id, key=idempotency_key, response=answer)
-        return task, answer_headers
+        keyed = {
+            "user_id": user_id,
+            "key": idempotency_key,
+            "request_hash": fingerprint,
+            "answer_location_prefix": f"{tasks_path(user_id)}/",
+            "ttl_seconds": IDEMPOTENCY_KEY_TTL_SECONDS,
+            "max_keys": self.max_keys,
+            "max_tasks": self.max_tasks,
+            **fields,
+        }
+        async with self.database.connection() as conn:
+            outcome = await repository.create_with_key(conn, **keyed)
+        if outcome == "contended":
+            # Another write of this user's ran beside it: again, under the user's row lock (decision 0046).
+            async with self.database.transaction() as conn:
+                outcome = await repository.create_with_key(conn, locked=True, **keyed)
+        if isinstance(outcome, EarlierRequest):
+            return replay(outcome, fingerprint)
+        if outcome == "key quota reached":
+            raise key_quota_reached(self.max_keys)
+        if outcome == "task quota reached":
+            raise task_quota_reached(self.max_tasks)
+        assert not isinstance(outcome, str)
+        return to_task(outcome), created_headers(user_id, outcome)
 
     async def get_task(self, *, user_id: str, task_id: int) -> tuple[Task, GetTaskResponseHeaders]:
         async with self.database.connection() as conn:

@@ -19,9 +19,18 @@ TTL = IDEMPOTENCY_KEY_TTL_SECONDS
 async def hold_keys(database: Database, user_id: str, count: int) -> set[str]:
     keys = {str(uuid.uuid4()) for _ in range(count)}
     for key in keys:
-        async with database.transaction() as conn:
-            await repository.claim_idempotency_key(
-                conn, user_id=user_id, key=key, request_hash="hash", ttl_seconds=TTL, max_keys=count
+        async with database.connection() as conn:
+            await repository.create_with_key(
+                conn,
+                user_id=user_id,
+                key=key,
+                request_hash="hash",
+                answer_location_prefix=f"/api/{user_id}/tasks/",
+                ttl_seconds=TTL,
+                max_keys=count,
+                max_tasks=count,
+                title="Buy milk",
+                description=None,
             )
     return keys
 

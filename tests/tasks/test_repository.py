@@ -269,67 +269,101 @@ async def test_list_tags_pages_after_a_name_in_code_point_order(conn: PoolConnec
 # --- Idempotency-Keys ---------------------------------------------------------------------------------------
 
 
-async def claim(database: Database, user_id: str, key: str, request_hash: str = "hash-a", **options: Any) -> Any:
-    """Claim the key in a transaction of its own, committed (as a create that records no answer yet)."""
-    async with database.transaction() as conn:
-        return await repository.claim_idempotency_key(
-            conn,
-            user_id=user_id,
-            key=key,
-            request_hash=request_hash,
-            ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
-            max_keys=options.get("max_keys", MAX_KEYS),
-        )
+async def create_with_key(
+    database: Database, user_id: str, key: str, request_hash: str = "hash-a", *, locked: bool = False, **options: Any
+) -> Any:
+    """A keyed create on a connection of its own; under the user's row lock in a transaction when `locked`."""
+    arguments: dict[str, Any] = {
+        "user_id": user_id,
+        "key": key,
+        "request_hash": request_hash,
+        "answer_location_prefix": f"/api/{user_id}/tasks/",
+        "ttl_seconds": IDEMPOTENCY_KEY_TTL_SECONDS,
+        "max_keys": options.get("max_keys", MAX_KEYS),
+        "max_tasks": options.get("max_tasks", UNLIMITED),
+        "title": options.get("title", "Buy milk"),
+        "description": None,
+    }
+    manager = database.transaction() if locked else database.connection()
+    async with manager as conn:
+        return await repository.create_with_key(conn, locked=locked, **arguments)
 
 
-async def test_a_first_claim_claims_the_key_and_counts_no_task(
-    database: Database, conn: PoolConnectionProxy, user_id: str
+@pytest.mark.parametrize("locked", [False, True], ids=["one-statement", "under-the-lock"])
+async def test_a_keyed_create_inserts_and_counts_the_task_and_holds_the_key_with_its_answer(
+    database: Database, conn: PoolConnectionProxy, user_id: str, locked: bool
 ) -> None:
     key = new_key()
-    assert await claim(database, user_id, key) == "claimed"
+    row = await create_with_key(database, user_id, key, locked=locked)
+    assert isinstance(row, Record)
     assert await held_keys(conn, user_id) == {key}
-    assert await task_counts(conn, user_id) == TaskCounts(counted=0, stored=0)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+    earlier = await create_with_key(database, user_id, key)
+    assert isinstance(earlier, EarlierRequest)
+    assert earlier.request_hash == "hash-a"
+    assert earlier.response is not None
+    assert earlier.response["headers"] == {"Location": f"/api/{user_id}/tasks/{row['id']}", "ETag": '"1"'}
+    assert earlier.response["task"]["id"] == row["id"]
+    assert earlier.response["task"]["created_at"].endswith("Z")
 
 
-async def test_a_claimed_key_stands_for_its_request_and_then_its_recorded_answer(
+async def test_a_used_key_stands_for_its_first_request_whatever_the_next_one_is(
     database: Database, conn: PoolConnectionProxy, user_id: str
 ) -> None:
     key = new_key()
-    await claim(database, user_id, key, "hash-a")
-    assert await claim(database, user_id, key, "hash-a") == EarlierRequest("hash-a", None)
-    answer = {"task": {"id": 1}, "headers": {"ETag": '"1"'}}
-    await repository.record_idempotent_response(conn, user_id=user_id, key=key, response=answer)
-    assert await claim(database, user_id, key, "hash-a") == EarlierRequest("hash-a", answer)
+    await create_with_key(database, user_id, key, "hash-a")
+    first = await create_with_key(database, user_id, key, "hash-a")
     # A different request is told what the key already stands for; refusing it is the service's part.
-    assert await claim(database, user_id, key, "hash-b") == EarlierRequest("hash-a", answer)
+    assert await create_with_key(database, user_id, key, "hash-b") == first
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
 
 
 async def test_keys_are_per_user(database: Database, user_id: str) -> None:
     key = new_key()
-    await claim(database, user_id, key, "hash-a")
-    assert await claim(database, new_user_id(), key, "hash-b") == "claimed"
+    await create_with_key(database, user_id, key, "hash-a")
+    assert isinstance(await create_with_key(database, new_user_id(), key, "hash-b"), Record)
 
 
-async def test_a_new_key_beyond_max_keys_is_refused_but_a_held_key_still_answers(
-    database: Database, conn: PoolConnectionProxy, user_id: str
+@pytest.mark.parametrize("locked", [False, True], ids=["one-statement", "under-the-lock"])
+async def test_a_new_key_beyond_max_keys_is_refused_writing_nothing_but_a_held_key_still_answers(
+    database: Database, conn: PoolConnectionProxy, user_id: str, locked: bool
 ) -> None:
     held = [new_key() for _ in range(MAX_KEYS)]
     for key in held:
-        assert await claim(database, user_id, key) == "claimed"
-    assert await claim(database, user_id, new_key()) == "quota reached"
+        assert isinstance(await create_with_key(database, user_id, key), Record)
+    assert await create_with_key(database, user_id, new_key(), locked=locked) == "key quota reached"
     assert await held_keys(conn, user_id) == set(held)
-    assert await claim(database, user_id, held[0]) == EarlierRequest("hash-a", None)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_KEYS, stored=MAX_KEYS)
+    assert isinstance(await create_with_key(database, user_id, held[0], locked=locked), EarlierRequest)
 
 
-async def test_an_expired_key_is_claimed_afresh_and_counts_no_more(
+@pytest.mark.parametrize("locked", [False, True], ids=["one-statement", "under-the-lock"])
+async def test_a_create_beyond_the_task_quota_is_refused_writing_nothing(
+    database: Database, conn: PoolConnectionProxy, user_id: str, locked: bool
+) -> None:
+    await create_with_key(database, user_id, new_key(), max_tasks=1)
+    refused = await create_with_key(database, user_id, new_key(), max_tasks=1, locked=locked)
+    assert refused == "task quota reached"
+    assert len(await held_keys(conn, user_id)) == 1
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_a_new_users_keyed_create_refused_by_a_zero_task_quota_writes_no_user(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    assert await create_with_key(database, user_id, new_key(), max_tasks=0) == "task quota reached"
+    assert await task_counts(conn, user_id) == TaskCounts(counted=None, stored=0)
+
+
+async def test_an_expired_key_is_used_afresh_and_counts_no_more(
     database: Database, conn: PoolConnectionProxy, user_id: str
 ) -> None:
     expired = [new_key() for _ in range(MAX_KEYS)]
     for key in expired:
-        await claim(database, user_id, key, "hash-a")
+        await create_with_key(database, user_id, key, "hash-a")
     await age_keys(conn, user_id, hours=25)
-    assert await claim(database, user_id, expired[0], "hash-b") == "claimed"
-    assert await claim(database, user_id, new_key(), "hash-b") == "claimed"
+    assert isinstance(await create_with_key(database, user_id, expired[0], "hash-b"), Record)
+    assert isinstance(await create_with_key(database, user_id, new_key(), "hash-b"), Record)
     assert expired[1] not in await held_keys(conn, user_id)
 
 
@@ -337,6 +371,23 @@ async def test_a_key_younger_than_its_time_to_live_still_stands(
     database: Database, conn: PoolConnectionProxy, user_id: str
 ) -> None:
     key = new_key()
-    await claim(database, user_id, key, "hash-a")
+    await create_with_key(database, user_id, key, "hash-a")
     await age_keys(conn, user_id, hours=23)
-    assert await claim(database, user_id, key, "hash-b") == EarlierRequest("hash-a", None)
+    earlier = await create_with_key(database, user_id, key, "hash-b")
+    assert isinstance(earlier, EarlierRequest)
+    assert earlier.request_hash == "hash-a"
+
+
+async def test_a_keyed_create_whose_user_row_changed_after_its_snapshot_writes_nothing_and_says_contended(
+    database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    """The row lock of another create of the user is held while this one starts; once that one commits,
+    this one's snapshot may miss its key, so it must not count keys with it."""
+    await insert(conn, user_id, "first")
+    async with database.transaction() as other:
+        await insert(other, user_id, "another create, uncommitted")
+        waiting = asyncio.create_task(create_with_key(database, user_id, new_key()))
+        await until_waiting_on_locks(conn, 1)
+    assert await waiting == "contended"
+    assert await held_keys(conn, user_id) == set()
+    assert await task_counts(conn, user_id) == TaskCounts(counted=2, stored=2)

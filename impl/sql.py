@@ -40,6 +40,13 @@ class StatementTracing:
 statement_tracing = StatementTracing()
 
 
+def operation_of(statement: ClauseElement) -> str:
+    for verb in ("select", "insert", "update", "delete"):
+        if getattr(statement, f"is_{verb}", False):
+            return verb.upper()
+    raise ValueError(f"not a SELECT, INSERT, UPDATE or DELETE: {type(statement).__name__}")
+
+
 @dataclass(frozen=True)
 class Query:
     """One compiled statement: its SQL and, per positional parameter, its bind name."""
@@ -47,6 +54,8 @@ class Query:
     sql: str
     names: tuple[str, ...]
     constants: Mapping[str, Any]  # values the statement itself carries, such as the 1 of `version + 1`
+    # The outermost statement's verb (a span's name): SELECT for `WITH ... SELECT`, whatever its CTEs write.
+    operation: str
 
     @classmethod
     def of(cls, statement: ClauseElement) -> Query:
@@ -55,15 +64,10 @@ class Query:
         names = tuple(compiled.positiontup or ())
         values = compiled.params  # a required bind parameter's value is None here
         constants = {name: values[name] for name in names if values.get(name) is not None}
-        return cls(compiled.string, names, constants)
+        return cls(compiled.string, names, constants, operation_of(statement))
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         return [values[name] if name in values else self.constants[name] for name in self.names]
-
-    @property
-    def operation(self) -> str:
-        """The statement's first keyword: SELECT, INSERT, UPDATE, DELETE or WITH."""
-        return self.sql.split(None, 1)[0].upper()
 
     async def all(self, conn: Connection, **values: Any) -> Sequence[Record]:
         if (tracer := statement_tracing.tracer) is None:

@@ -100,7 +100,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--operation-duration",
         type=float,
         default=None,
-        help=f"seconds per run of {', '.join(OPERATION_WORKLOADS)} (default 6, or --duration when shorter)",
+        help=f"seconds per run of {', '.join(OPERATION_WORKLOADS)} (default 5, or --duration when shorter)",
     )
     parser.add_argument("--warmup", type=float, default=3, help="seconds of mixed load per server before measuring")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: CPUs)")
@@ -164,10 +164,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def operation_seconds(args: argparse.Namespace) -> float:
-    """Seconds per run of the one-operation workloads: --operation-duration, else 6 or --duration if shorter."""
+    """Seconds per run of the one-operation workloads: --operation-duration, else 5 or --duration if shorter."""
     if args.operation_duration is not None:
         return float(args.operation_duration)
-    return float(min(args.duration, 6))
+    return float(min(args.duration, 5))
 
 
 def exit_on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -7,13 +7,12 @@ dropped as they are parsed (decision 0040); whatever follows the head of a reque
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from devtools.live_server import LiveServer
-from tests.api.test_framing import JSON, peak_rss_kib, task_body, total
+from tests.api.test_framing import JSON, peak_rss_kib, stream_head, task_body, total
 from tests.support.problems import assert_problem
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 from tests.support.users import User
@@ -83,27 +82,13 @@ ENDLESS: dict[str, tuple[bytes, bytes]] = {
 }
 
 
-def stream(server: LiveServer, start: bytes, filler: bytes, size: int) -> tuple[RawResponse, int, float]:
-    """Sends `start`, then `filler` up to `size` bytes while the server reads; its answer, bytes sent, seconds."""
-    started = time.monotonic()
-    with RawConnection(server.url) as connection:
-        connection.send(start)
-        sent = 0
-        piece = filler * (65536 // len(filler))
-        while sent < size and connection.send_until_refused(piece):
-            sent += len(piece)
-        response = connection.response()
-        assert connection.closed_by_server()
-    return response, sent, time.monotonic() - started
-
-
 @pytest.mark.parametrize(("after_head", "filler"), ENDLESS.values(), ids=ENDLESS)
 def test_an_endless_stream_after_the_head_is_refused_with_bounded_memory(
     server: LiveServer, after_head: bytes, filler: bytes
 ) -> None:
     """Before decision 0040, 2 MB of trailer lines grew the worker by 48 MB and the request was still served."""
     peak_before = peak_rss_kib(server)
-    response, sent, elapsed = stream(server, START_OF_BODY + after_head, filler, 64 * MiB)
+    response, sent, elapsed = stream_head(server, START_OF_BODY + after_head, filler, 64 * MiB)
     problem = assert_problem(response, 400, title="Bad Request", problem_type="about:blank")
     assert "65536" in problem["detail"]
     assert response.header("connection") == "close"

@@ -49,6 +49,7 @@ from bench.loadgen import (
     run_wrk,
 )
 from bench.noise import OtherCpu
+from bench.service_environment import service_environment
 from bench.statements import service_sql
 from devtools.live_server import ROOT, SERVICE_APP, LiveServer
 from impl.tasks.list_filters import filter_values
@@ -224,20 +225,7 @@ class Bench:
         return self.tokens[uid]
 
     def environment(self) -> dict[str, str]:
-        # Exactly one auth mode (shared secret); no issuer/audience checks; nothing inherited that changes them.
-        environment = {
-            "DATABASE_URL": self.database.url,
-            "JWT_SECRET": self.secret,
-            "JWT_ISSUER": "",
-            "JWT_AUDIENCE": "",
-            "JWKS_URL": "",
-            "BETTER_AUTH_SECRET": "",
-            # Tracing off, as in production unless an OTLP endpoint is configured (decision 0036).
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "",
-            "OTEL_TRACES_EXPORTER": "",
-            "METRICS_PORT": "",
-        }
+        environment = service_environment(self.database.url, self.secret)
         if self.args.metrics:
             # The workers record as under `tasks-api serve` with METRICS_PORT set: into multiprocess files
             # (start_servers empties the directory). Nothing scrapes them: a scrape runs in serve's parent.

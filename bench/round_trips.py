@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from jose import jwt
 
+from bench.service_environment import service_environment
 from devtools import embedded_db, migrate
 from devtools.delay_proxy import DelayProxy
 from devtools.live_server import ROOT, LiveServer
@@ -182,19 +183,9 @@ def run(
     fresh_database(server)
     proxy = DelayProxy(unix_socket=f"{embedded_db.socket_dir(server)}/.s.PGSQL.5432").start()
     secret = secrets.token_urlsafe(48)
-    env = {
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{proxy.port}/{DATABASE_NAME}",
+    env = service_environment(f"postgresql://postgres@127.0.0.1:{proxy.port}/{DATABASE_NAME}", secret) | {
         "DATABASE_TRANSACTION_POOLER": "true" if pooler else "false",
         "DB_POOL_MAX_SIZE": "1",
-        "JWT_SECRET": secret,
-        "JWT_ISSUER": "",
-        "JWT_AUDIENCE": "",
-        "JWKS_URL": "",
-        "BETTER_AUTH_SECRET": "",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "",
-        "OTEL_TRACES_EXPORTER": "",
-        "METRICS_PORT": "",
     }
     logs = log_dir or ROOT / ".data" / "bench-logs"
     live = LiveServer(env, log_path=logs / "round-trips.log", name="service (round trips)")

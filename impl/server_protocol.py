@@ -98,7 +98,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.awaiting = Awaiting.NOTHING
         self.deadline: asyncio.TimerHandle | None = None
         self.write_stalled: asyncio.TimerHandle | None = None
-        self.timed_out: bytes | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -175,11 +174,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.write_stalled = None
 
     def timeout_keep_alive_handler(self) -> None:
-        # close() would wait for the unsent answers of a client that stopped reading, holding the connection.
-        if not self.transport.is_closing() and self.transport.get_write_buffer_size():
+        if not self.transport.is_closing():
+            self._end_idle()
+
+    def _end_idle(self) -> None:
+        """End a connection with no request in progress; close() would wait for the unsent answers of a
+        client that stopped reading, holding the connection, so those are dropped."""
+        if self.transport.get_write_buffer_size():
             self.transport.abort()
         else:
-            super().timeout_keep_alive_handler()
+            self.transport.close()
 
     def _stalled_too_long(self) -> None:
         self.write_stalled = None
@@ -210,11 +214,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if not self.in_message:
-            # An idle connection: nothing was asked, nothing is answered; nothing unsent is waited for.
-            if self.transport.get_write_buffer_size():
-                self.transport.abort()
-            else:
-                self.transport.close()
+            self._end_idle()  # nothing was asked, so nothing is answered
             return
         seconds = self.timeouts[awaited]
         part = "head (request line and headers)" if awaited is Awaiting.HEAD else "body"

@@ -148,7 +148,10 @@ def test_a_cursor_discloses_neither_title_nor_due_date(alice: User, sort: str) -
         alice.create(f"{SECRET_TITLE} {n}", due_at=SECRET_DUE, priority="high")
     cursor = listing(alice, sort=sort, order="asc", limit=1)["next_cursor"]
     readable = [cursor, unb64url(cursor).decode("latin-1")]
-    for secret in (SECRET_TITLE, "Resign", "2031", "high", "1940"):  # 1940: 2031-07-04 in seconds (1940...)
+    # Each long enough that random ciphertext holds it by chance about once in 10^9 runs (a 4-character
+    # one, like "2031" alone, about once in 350,000): 1940923800 is 2031-07-04T09:30Z in seconds, and the
+    # first digits of it in microseconds.
+    for secret in (SECRET_TITLE, "Resign", "2031-07", '"high"', "1940923800"):
         assert not any(secret in text for text in readable), secret
 
 

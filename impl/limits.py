@@ -39,7 +39,12 @@ END_OF_BODY: Message = {"type": "http.request", "body": b"", "more_body": False}
 HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
 # Fields the service reads one value of, that are not lists: a second copy is refused rather than ignored.
 # (If-Match is a list: its copies are joined, as RFC 9110 section 5.3 allows.)
-SINGLE_FIELDS = frozenset({b"authorization", b"idempotency-key", b"x-request-id"})
+# Each as it arrives (lower-cased) and as a refusal names it, in the order they are checked.
+SINGLE_FIELDS = {
+    b"authorization": "Authorization",
+    b"idempotency-key": "Idempotency-Key",
+    b"x-request-id": "X-Request-ID",
+}
 JOINED_FIELDS = frozenset({b"if-match", b"if-none-match"})
 UNSUPPORTED_CODING = "The only transfer coding accepted is chunked; send the body as it is, chunked or with a length."
 
@@ -182,9 +187,8 @@ def host_refusal(hosts: list[bytes], http_version: str) -> AmbiguousRequest | No
 
 def repeated_field_refusal(names: list[bytes]) -> AmbiguousRequest | None:
     """A 400 for the first field the service reads once (not a list) that the request has more than once."""
-    for name in SINGLE_FIELDS:
+    for name, spelled in SINGLE_FIELDS.items():
         if (copies := names.count(name)) > 1:
-            spelled = "-".join(word.capitalize() for word in name.decode().split("-")).replace("-Id", "-ID")
             return AmbiguousRequest(f"The request has {copies} {spelled} headers; send one.")
     return None
 

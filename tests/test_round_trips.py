@@ -144,3 +144,41 @@ def test_a_replayed_create_takes_one_round_trip(user: User, proxy: DelayProxy) -
 
 def test_the_tag_list_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
     assert round_trips(proxy, lambda: user.request("GET", f"/api/{user.id}/tags"), 200) == 1
+
+
+STALE = {"If-Match": '"999"'}
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("PATCH", "", {"title": "lost"}),
+        ("PUT", "", {"title": "lost"}),
+        ("PATCH", "/complete", None),
+        ("DELETE", "", None),
+    ],
+    ids=["update", "replace", "toggle", "delete"],
+)
+def test_a_write_refused_by_a_stale_if_match_takes_one_round_trip(
+    user: User, proxy: DelayProxy, method: str, suffix: str, body: object
+) -> None:
+    path = user.task_path(some_task(user)) + suffix
+    assert round_trips(proxy, lambda: user.request(method, path, json=body, headers=STALE), 412) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body", "headers"),
+    [
+        ("PATCH", "", {"title": "lost"}, {}),
+        ("PATCH", "/complete", None, {}),
+        ("DELETE", "", None, {}),
+        ("DELETE", "", None, STALE),
+        ("PUT", "", {"title": "lost"}, {"If-None-Match": '"1"'}),
+    ],
+    ids=["update", "toggle", "delete", "delete-if-match", "replace-if-none-match"],
+)
+def test_a_write_to_a_missing_task_takes_one_round_trip(
+    user: User, proxy: DelayProxy, method: str, suffix: str, body: object, headers: dict[str, str]
+) -> None:
+    path = user.task_path(2**62) + suffix
+    assert round_trips(proxy, lambda: user.request(method, path, json=body, headers=headers), 404) == 1

@@ -15,6 +15,7 @@ from typing import Any, Literal, NamedTuple
 from asyncpg import Record
 from sqlalchemy import (
     ARRAY,
+    CTE,
     BigInteger,
     ColumnElement,
     DateTime,
@@ -140,6 +141,32 @@ GET_TASK = Query.of(select(*VERSIONED_TASK_COLUMNS).where(owned(versioned=False)
 TASK_VERSION = Query.of(select(tasks_table.c.version).where(owned(versioned=False)))
 
 
+class Unwritten(NamedTuple):
+    """A write that changed nothing: the task's version as the statement found it, None when it has no such task."""
+
+    version: int | None
+
+
+def _found_version_beside(written: CTE, *, conditional: bool) -> Select[Any]:
+    """The written row; for a conditional write, always one row: the written one, or nulls and `found_version`,
+    the task's version as the statement began (None when absent), so a 412 or 404 needs no second round trip."""
+    if not conditional:
+        return select(*written.c)
+    found = select(tasks_table.c.version).where(owned(versioned=False)).scalar_subquery()
+    one_row = select(literal_column("1").label("one")).subquery("one_row")
+    return select(*written.c, case((written.c.id.is_(None), found)).label("found_version")).select_from(
+        one_row.outerjoin(written, true())
+    )
+
+
+def _written_or_found(row: Record | None) -> Record | Unwritten:
+    if row is None:  # an unconditional write that matched nothing: the task is not there
+        return Unwritten(None)
+    if row["id"] is None:
+        return Unwritten(row["found_version"])
+    return row
+
+
 @cache
 def _delete_query(*, versioned: bool, excluding: bool = False) -> Query:
     """Delete the task and, in the same statement, count it off its user's task count."""
@@ -155,7 +182,7 @@ def _delete_query(*, versioned: bool, excluding: bool = False) -> Query:
         .values(task_count=_users.task_count - 1)
         .cte("uncounted")
     )
-    return Query.of(select(deleted.c.id).add_cte(uncounted))
+    return Query.of(_found_version_beside(deleted, conditional=versioned or excluding).add_cte(uncounted))
 
 
 # The delete statements without If-None-Match, as bench/statements.py runs them.
@@ -299,7 +326,9 @@ def _update_query(columns: tuple[str, ...], *, toggle: bool, versioned: bool, ex
         .values(**values, updated_at=func.now(), version=tasks_table.c.version + 1)
         .returning(*VERSIONED_TASK_COLUMNS)
     )
-    return Query.of(statement)
+    if not (versioned or excluding):
+        return Query.of(statement)
+    return Query.of(_found_version_beside(statement.cte("updated"), conditional=True))
 
 
 def update_query(columns: tuple[str, ...] = (), *, toggle: bool = False, versioned: bool = False) -> Query:
@@ -408,15 +437,16 @@ async def update_task(
     changes: dict[str, Any],
     versions: Sequence[int] | None,
     excluded: Sequence[int] | None = None,
-) -> Record | None:
-    """Apply changes and bump the version; None when no task matched (absent, not at `versions`, or at `excluded`)."""
+) -> Record | Unwritten:
+    """Apply changes and bump the version; Unwritten when no task matched (absent, not at `versions`, or at
+    `excluded`)."""
     unknown = changes.keys() - set(WRITABLE_COLUMNS)
     if unknown:
         raise ValueError(f"not writable: {sorted(unknown)}")
     columns = tuple(name for name in WRITABLE_COLUMNS if name in changes)
     query = _update_query(columns, toggle=False, versioned=versions is not None, excluding=excluded is not None)
-    return await query.one_or_none(
-        conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded, **changes
+    return _written_or_found(
+        await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded, **changes)
     )
 
 
@@ -427,9 +457,11 @@ async def toggle_completion(
     task_id: int,
     versions: Sequence[int] | None,
     excluded: Sequence[int] | None = None,
-) -> Record | None:
+) -> Record | Unwritten:
     query = _update_query((), toggle=True, versioned=versions is not None, excluding=excluded is not None)
-    return await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded)
+    return _written_or_found(
+        await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded)
+    )
 
 
 async def delete_task(
@@ -439,10 +471,12 @@ async def delete_task(
     task_id: int,
     versions: Sequence[int] | None,
     excluded: Sequence[int] | None = None,
-) -> bool:
+) -> Record | Unwritten:
+    """Delete the task (the row holds its id); Unwritten when no task matched."""
     query = _delete_query(versioned=versions is not None, excluding=excluded is not None)
-    deleted = await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded)
-    return deleted is not None
+    return _written_or_found(
+        await query.one_or_none(conn, user_id=user_id, task_id=task_id, versions=versions, excluded=excluded)
+    )
 
 
 _keys = idempotency_keys_table.c

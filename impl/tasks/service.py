@@ -33,7 +33,7 @@ from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.listing import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
 from impl.tasks.preconditions import Preconditions, etag, preconditions
-from impl.tasks.repository import EarlierRequest
+from impl.tasks.repository import EarlierRequest, Unwritten
 from impl.tasks.tags import TAG_KEY_TYPE, tag_key
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
@@ -97,6 +97,28 @@ def listing_of(user_id: str, query: ListTasksQuery) -> TaskListing:
         overdue=query.overdue,
     )
     return TaskListing(user_id, query.status, query.sort, query.order, query.limit, query.offset, filters)
+
+
+async def unwritten_as_found(conn: Connection, user_id: str, task_id: int) -> Unwritten:
+    """With If-None-Match `*` no write is sent (any task that exists fails it): one read says which answer."""
+    return Unwritten(await repository.task_version(conn, user_id=user_id, task_id=task_id))
+
+
+async def raise_missing_or_failed(
+    conn: Connection, user_id: str, task_id: int, conditions: Preconditions, unwritten: Unwritten
+) -> NoReturn:
+    """After a write that matched nothing: 404 if the task was not there, else 412 for the condition it failed.
+
+    The write's statement says at which version it found the task (decision 0046). Only when that version
+    passes the conditions did another write change the task between the statement's start and its write:
+    then the version is read again, and that one decides.
+    """
+    version = unwritten.version
+    if version is not None and conditions.hold_for(version):
+        version = await repository.task_version(conn, user_id=user_id, task_id=task_id)
+    if version is None:
+        raise task_not_found(task_id)
+    raise conditions.failed(task_id, version)
 
 
 class TasksService(TasksApi):
@@ -230,31 +252,36 @@ class TasksService(TasksApi):
     ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
         conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
-            row = None
-            if not conditions.excludes_every_version:
-                row = await repository.toggle_completion(
+            if conditions.excludes_every_version:
+                written: Record | Unwritten = await unwritten_as_found(conn, user_id, task_id)
+            else:
+                written = await repository.toggle_completion(
                     conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
                 )
-            if row is None:
-                await self._raise_missing_or_failed(conn, user_id, task_id, conditions)
-        return to_task(row), {"ETag": etag(row["version"])}
+            if isinstance(written, Unwritten):
+                await raise_missing_or_failed(conn, user_id, task_id, conditions, written)
+        return to_task(written), {"ETag": etag(written["version"])}
 
     async def delete_task(self, *, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
         conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
-            deleted = not conditions.excludes_every_version and await repository.delete_task(
-                conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
-            )
-            if not deleted:
-                await self._raise_missing_or_failed(conn, user_id, task_id, conditions)
+            if conditions.excludes_every_version:
+                deleted: Record | Unwritten = await unwritten_as_found(conn, user_id, task_id)
+            else:
+                deleted = await repository.delete_task(
+                    conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
+                )
+            if isinstance(deleted, Unwritten):
+                await raise_missing_or_failed(conn, user_id, task_id, conditions, deleted)
 
     async def _update(
         self, user_id: str, task_id: int, changes: dict[str, Any], conditions: Preconditions
     ) -> tuple[Task, UpdateTaskResponseHeaders]:
         async with self.database.connection() as conn:
-            row = None
-            if not conditions.excludes_every_version:
-                row = await repository.update_task(
+            if conditions.excludes_every_version:
+                written: Record | Unwritten = await unwritten_as_found(conn, user_id, task_id)
+            else:
+                written = await repository.update_task(
                     conn,
                     user_id=user_id,
                     task_id=task_id,
@@ -262,19 +289,6 @@ class TasksService(TasksApi):
                     versions=conditions.matching,
                     excluded=conditions.excluded,
                 )
-            if row is None:
-                await self._raise_missing_or_failed(conn, user_id, task_id, conditions)
-        return to_task(row), {"ETag": etag(row["version"])}
-
-    @staticmethod
-    async def _raise_missing_or_failed(
-        conn: Connection, user_id: str, task_id: int, conditions: Preconditions
-    ) -> NoReturn:
-        """After a write that matched no row: 404 if the task is not there, else 412 for the condition it failed.
-
-        With If-None-Match `*` no write is sent: any task that exists fails it, and this one read says which.
-        """
-        version = await repository.task_version(conn, user_id=user_id, task_id=task_id)
-        if version is None:
-            raise task_not_found(task_id)
-        raise conditions.failed(task_id, version)
+            if isinstance(written, Unwritten):
+                await raise_missing_or_failed(conn, user_id, task_id, conditions, written)
+        return to_task(written), {"ETag": etag(written["version"])}

@@ -46,7 +46,8 @@ async def insert_on_a_connection_of_its_own(database: Database, user_id: str, ti
 
 async def delete_on_a_connection_of_its_own(database: Database, user_id: str, task_id: int) -> bool:
     async with database.connection() as conn:
-        return await repository.delete_task(conn, user_id=user_id, task_id=task_id, versions=None)
+        deleted = await repository.delete_task(conn, user_id=user_id, task_id=task_id, versions=None)
+        return not isinstance(deleted, repository.Unwritten)
 
 
 def new_key() -> str:
@@ -85,9 +86,11 @@ async def test_the_count_follows_deletes_and_ignores_deletes_that_delete_nothing
 ) -> None:
     first, second = await insert(conn, user_id, "first"), await insert(conn, user_id, "second")
     assert await repository.delete_task(conn, user_id=user_id, task_id=first["id"], versions=None)
-    assert not await repository.delete_task(conn, user_id=user_id, task_id=first["id"], versions=None)
-    assert not await repository.delete_task(conn, user_id=user_id, task_id=second["id"], versions=[99])
-    assert not await repository.delete_task(conn, user_id=new_user_id(), task_id=second["id"], versions=None)
+    gone = repository.Unwritten(version=None)
+    assert await repository.delete_task(conn, user_id=user_id, task_id=first["id"], versions=None) == gone
+    at_1 = repository.Unwritten(version=1)
+    assert await repository.delete_task(conn, user_id=user_id, task_id=second["id"], versions=[99]) == at_1
+    assert await repository.delete_task(conn, user_id=new_user_id(), task_id=second["id"], versions=None) == gone
     assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
 
 
@@ -145,7 +148,7 @@ async def test_concurrent_inserts_and_deletes_keep_the_count_exact(
 # --- Versions ---------------------------------------------------------------------------------------------
 
 
-async def test_an_update_at_a_stale_version_returns_none_and_changes_nothing(
+async def test_an_update_at_a_stale_version_changes_nothing_and_says_the_version_it_found(
     conn: PoolConnectionProxy, user_id: str
 ) -> None:
     task = await insert(conn, user_id, "Original")
@@ -157,7 +160,7 @@ async def test_an_update_at_a_stale_version_returns_none_and_changes_nothing(
     stale = await repository.update_task(
         conn, user_id=user_id, task_id=task["id"], changes={"title": "Lost"}, versions=[1]
     )
-    assert stale is None
+    assert stale == repository.Unwritten(version=2)
     assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == current
 
 
@@ -168,7 +171,7 @@ async def test_an_update_at_any_of_the_given_versions_applies_and_moves_the_vers
     updated = await repository.update_task(
         conn, user_id=user_id, task_id=task["id"], changes={"completed": True}, versions=[7, 1]
     )
-    assert updated is not None
+    assert not isinstance(updated, repository.Unwritten)
     assert (updated["completed"], updated["version"], updated["title"]) == (True, 2, "Original")
     assert updated["updated_at"] > task["updated_at"]
 
@@ -178,20 +181,21 @@ async def test_a_write_at_an_excluded_version_matches_nothing_and_changes_nothin
 ) -> None:
     task = await insert(conn, user_id)
     kept = {"user_id": user_id, "task_id": task["id"], "versions": None, "excluded": [3, 1]}
-    assert await repository.update_task(conn, changes={"title": "Lost"}, **kept) is None
-    assert await repository.toggle_completion(conn, **kept) is None
-    assert not await repository.delete_task(conn, **kept)
+    assert await repository.update_task(conn, changes={"title": "Lost"}, **kept) == repository.Unwritten(version=1)
+    assert await repository.toggle_completion(conn, **kept) == repository.Unwritten(version=1)
+    assert await repository.delete_task(conn, **kept) == repository.Unwritten(version=1)
     assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
     moved = await repository.update_task(conn, changes={"title": "Kept"}, **{**kept, "excluded": [2]})
-    assert moved is not None
+    assert not isinstance(moved, repository.Unwritten)
     assert moved["version"] == 2
 
 
-async def test_a_toggle_at_a_stale_version_returns_none_and_changes_nothing(
+async def test_a_toggle_at_a_stale_version_changes_nothing_and_says_the_version_it_found(
     conn: PoolConnectionProxy, user_id: str
 ) -> None:
     task = await insert(conn, user_id)
-    assert await repository.toggle_completion(conn, user_id=user_id, task_id=task["id"], versions=[2]) is None
+    stale = await repository.toggle_completion(conn, user_id=user_id, task_id=task["id"], versions=[2])
+    assert stale == repository.Unwritten(version=1)
     assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
 
 
@@ -206,7 +210,8 @@ async def test_a_toggle_flips_completion_and_moves_the_version(conn: PoolConnect
 
 async def test_a_delete_at_a_stale_version_deletes_nothing(conn: PoolConnectionProxy, user_id: str) -> None:
     task = await insert(conn, user_id)
-    assert not await repository.delete_task(conn, user_id=user_id, task_id=task["id"], versions=[2, 3])
+    stale = await repository.delete_task(conn, user_id=user_id, task_id=task["id"], versions=[2, 3])
+    assert stale == repository.Unwritten(version=1)
     assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
     assert await repository.delete_task(conn, user_id=user_id, task_id=task["id"], versions=[2, 1])
     assert await task_counts(conn, user_id) == TaskCounts(counted=0, stored=0)
@@ -217,12 +222,13 @@ async def test_another_users_task_does_not_exist_for_any_query(conn: PoolConnect
     other, task_id = new_user_id(), task["id"]
     assert await repository.get_task(conn, user_id=other, task_id=task_id) is None
     assert not await repository.task_exists(conn, user_id=other, task_id=task_id)
-    assert (
-        await repository.update_task(conn, user_id=other, task_id=task_id, changes={"title": "Mine"}, versions=None)
-        is None
-    )
-    assert await repository.toggle_completion(conn, user_id=other, task_id=task_id, versions=None) is None
-    assert not await repository.delete_task(conn, user_id=other, task_id=task_id, versions=None)
+    absent = repository.Unwritten(version=None)
+    changes = {"title": "Mine"}
+    assert await repository.update_task(conn, user_id=other, task_id=task_id, changes=changes, versions=None) == absent
+    assert await repository.update_task(conn, user_id=other, task_id=task_id, changes=changes, versions=[1]) == absent
+    assert await repository.toggle_completion(conn, user_id=other, task_id=task_id, versions=None) == absent
+    assert await repository.delete_task(conn, user_id=other, task_id=task_id, versions=None) == absent
+    assert await repository.delete_task(conn, user_id=other, task_id=task_id, versions=[1]) == absent
     assert await repository.get_task(conn, user_id=user_id, task_id=task_id) == task
 
 

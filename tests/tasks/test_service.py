@@ -333,6 +333,32 @@ async def test_a_write_with_a_stale_if_match_raises_precondition_failed_and_chan
     assert await stored(service, user_id, task.id) == current
 
 
+SENT_WRITES = [replace, update, toggle, delete]  # those that send a conditional write (update_nothing reads)
+CONCURRENT_CHANGES = {
+    "changed": "UPDATE tasks SET title = 'Theirs', version = version + 1 WHERE id = $1",
+    "deleted": "DELETE FROM tasks WHERE id = $1",
+}
+
+
+@pytest.mark.parametrize("write", SENT_WRITES, ids=lambda write: write.__name__)
+@pytest.mark.parametrize(("change", "problem"), [("changed", PreconditionFailed), ("deleted", NotFound)])
+async def test_a_conditional_write_overtaken_by_another_answers_as_that_write_left_the_task(
+    service: TasksService, database: Database, user_id: str, write: Write, change: str, problem: type[Exception]
+) -> None:
+    """The If-Match held when the write's statement began; another write, committed while it waited for the
+    row, changed or deleted the task: 412 for a changed task, 404 for a deleted one, as if the other came first."""
+    task, _ = await create(service, user_id)
+    async with database.connection() as watcher, database.transaction() as other:
+        await other.execute(CONCURRENT_CHANGES[change], task.id)
+        overtaken = asyncio.ensure_future(write(service, user_id, task.id, '"1"'))
+        await until_waiting_on_locks(watcher, 1)
+        # The other write commits here; the waiting one goes on and finds the row changed or gone.
+    with pytest.raises(problem):
+        await overtaken
+    if change == "changed":
+        assert (await stored(service, user_id, task.id))[0].title == "Theirs"
+
+
 @pytest.mark.parametrize("write", WRITES, ids=lambda write: write.__name__)
 async def test_a_write_with_an_if_match_naming_the_current_version_among_others_applies(
     service: TasksService, user_id: str, write: Write

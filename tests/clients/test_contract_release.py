@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from devtools.clients.release import ContractRelease, changelog_entry, tag_mismatch
+from devtools.live_server import ROOT
 
 CHANGELOG = """# Contract changelog
 
@@ -46,3 +51,11 @@ def test_a_release_tag_must_be_the_contracts_version_marked_released() -> None:
     assert tag_mismatch(released, "1.4.0") == "tag 1.4.0 is not v1.4.0, the contract's info.version"
     unreleased = ContractRelease("1.4.0", "1.4.0 (unreleased)", "- Changes.")
     assert "still calls 1.4.0 unreleased" in str(tag_mismatch(unreleased, "v1.4.0"))
+
+
+def test_a_refused_tag_builds_nothing(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "devtools.clients", "--out", str(tmp_path), "--release-tag", "v0.0.0-not-this"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "not publishing: tag v0.0.0-not-this is not v" in result.stderr
+    assert list(tmp_path.iterdir()) == []

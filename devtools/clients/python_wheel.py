@@ -19,6 +19,6 @@ def build_python_wheel(release: ContractRelease, out: Path) -> Path:
         readme.write_text(readme.read_text().rstrip() + "\n\n" + release.notes(heading_level=2))
         # Without isolation: the build backend is the one pinned in clientgen/requirements.lock.
         build = [str(ROOT / "scripts" / "uv.sh"), "build", "--wheel", "--no-build-isolation", "--force-pep517"]
-        run([*build, "--python", python, "--out-dir", str(out.resolve())], project)
+        run([*build, "--no-create-gitignore", "--python", python, "--out-dir", str(out.resolve())], project)
     [wheel] = out.glob(f"tasks_api_client-{release.version}-*.whl")
     return wheel

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools.live_server import ROOT, LiveServer
-from tests.clients.conftest import BuiltClients
-from tests.support.client_projects import venv_with
+from tests.support.client_projects import BuiltClients, venv_with
 from tests.support.clients import SCENARIO_STEPS
 from tests.support.tokens import shared_secret_token
 from tests.support.users import User

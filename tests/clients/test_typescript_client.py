@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from devtools.live_server import LiveServer
-from tests.clients.conftest import BuiltClients
-from tests.support.client_projects import frontend_with
+from tests.support.client_projects import BuiltClients, frontend_with
 from tests.support.clients import SCENARIO_STEPS, TYPESCRIPT_BIN, run_typescript_scenario, scenario_env
 from tests.support.tokens import shared_secret_token
 from tests.support.users import User

@@ -1,12 +1,15 @@
-"""Fresh projects a team would make, with a client `make clients` built installed into them."""
+"""The clients `make clients` builds, and the fresh projects a team would make to install one."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.clients.release import ContractRelease, contract_release
 from devtools.live_server import ROOT
 from tests.support.clients import TYPESCRIPT
 
@@ -30,9 +33,23 @@ FRONTEND_TSCONFIG = {
 }
 
 
-def run(command: list[str], cwd: Path) -> None:
+@dataclass(frozen=True)
+class BuiltClients:
+    release: ContractRelease
+    npm_package: Path
+    python_wheel: Path
+
+
+def run(command: list[str], cwd: Path) -> str:
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def build_clients(out: Path) -> BuiltClients:
+    """What `make clients` runs, into `out` instead of build/clients."""
+    npm_package, python_wheel = run([sys.executable, "-m", "devtools.clients", "--out", str(out)], ROOT).split()
+    return BuiltClients(contract_release(), Path(npm_package), Path(python_wheel))
 
 
 def frontend_with(package: Path, folder: Path) -> Path:

@@ -15,7 +15,13 @@ import pytest
 
 from devtools.live_server import LiveServer
 from tests.support.client_projects import BuiltClients, frontend_with
-from tests.support.clients import SCENARIO_STEPS, TYPESCRIPT_BIN, run_typescript_scenario, scenario_env
+from tests.support.clients import (
+    SCENARIO_STEPS,
+    TYPESCRIPT,
+    TYPESCRIPT_BIN,
+    run_typescript_scenario,
+    scenario_env,
+)
 from tests.support.tokens import shared_secret_token
 from tests.support.users import User
 
@@ -39,6 +45,13 @@ def test_the_package_is_versioned_with_the_contract(built_clients: BuiltClients)
     assert (manifest["name"], manifest["version"]) == ("tasks-api-client", version)
     assert "private" not in manifest
     assert "devDependencies" not in manifest
+
+
+def test_the_package_depends_on_what_the_source_pins_at_run_time(built_clients: BuiltClients, frontend: Path) -> None:
+    source = json.loads((TYPESCRIPT / "package.json").read_text())["dependencies"]
+    assert json.loads(packed_file(built_clients, "package.json"))["dependencies"] == source
+    installed = frontend / "node_modules" / "openapi-fetch" / "package.json"
+    assert json.loads(installed.read_text())["version"] == source["openapi-fetch"]
 
 
 def test_the_package_carries_the_contracts_changelog_entry(built_clients: BuiltClients) -> None:

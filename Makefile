@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs test fuzz clean
+.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs clients test fuzz clean
 
 install: .venv/.synced
 
@@ -55,6 +55,9 @@ docs: ## Static reference docs from the spec, one HTML file: build/docs/tasks-ap
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true tools/node/node_modules/.bin/redocly \
 	  build-docs openapi/tasks.yaml --config redocly.yaml --inlineBundle -o build/docs/tasks-api.html
 
+clients: install ## The npm package and Python wheel a frontend team installs: build/clients/{npm,pypi}/, versioned with info.version
+	$(PYTHON) -m devtools.clients
+
 test: install system-packages check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
@@ -69,5 +72,5 @@ bench: install bench-packages ## The service against its limits (bench/README.md
 	$(PYTHON) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf .venv .tools .data reports build .mypy_cache .ruff_cache .pytest_cache tools/node/node_modules clients/typescript/node_modules \
+	rm -rf .venv .tools .data reports build .mypy_cache .ruff_cache .pytest_cache tools/node/node_modules clients/typescript/node_modules clients/typescript/dist \
 	  better-auth/node_modules

@@ -32,9 +32,10 @@ from impl.tracing import TracingMiddleware, tracer_provider_from_environment
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-# The request headers the spec's operations take, and the response headers it promises.
+# The request headers the spec's operations take, and the response headers it promises. WWW-Authenticate
+# tells a missing token (`Bearer`) from a refused one (`error="invalid_token"`) without reading the body.
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID")
-CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After")
+CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate")
 FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Generate a Python client from openapi/tasks.yaml with openapi-python-client, in its own pinned tool
-# environment (.tools/clientgen, which also holds what the generated client imports). The client is a
-# scratch artifact, never committed. Usage: scripts/python-client.sh OUTPUT_DIR
-# Writes OUTPUT_DIR/tasks_api_client/ and prints the tool environment's python.
+# Generate the Python client project (pyproject.toml, README.md, tasks_api_client/; its version is the
+# spec's info.version) from openapi/tasks.yaml with openapi-python-client, in its own pinned tool
+# environment (.tools/clientgen, which also holds the wheel's build backend). `make clients` builds the
+# wheel from it; it is never committed. Usage: scripts/python-client.sh PROJECT_DIR
+# Replaces PROJECT_DIR and prints the tool environment's python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: scripts/python-client.sh OUTPUT_DIR}
+out=${1:?usage: scripts/python-client.sh PROJECT_DIR}
 
 tool_env=.tools/clientgen
 stamp="$tool_env/.lock-sha"
@@ -17,8 +18,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
   echo "$lock_sha" > "$stamp"
 fi
 
-rm -rf "$out/tasks_api_client"
-mkdir -p "$out"
-"$tool_env/bin/openapi-python-client" generate --path openapi/tasks.yaml --meta none \
-  --output-path "$out/tasks_api_client" --config clientgen/config.yaml >&2
+"$tool_env/bin/openapi-python-client" generate --path openapi/tasks.yaml --meta uv --overwrite --fail-on-warning \
+  --output-path "$out" --config clientgen/config.yaml >&2
 echo "$PWD/$tool_env/bin/python"

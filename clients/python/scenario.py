@@ -1,9 +1,9 @@
 """The frontend scenario with the Python client openapi-python-client generates (tests/clients/test_python_client.py).
 
 Create (retried with the same Idempotency-Key), list with filters, update with If-Match, toggle, delete, and
-401/403/404/412/422 read as typed problems. The generated package `tasks_api_client` must be importable
-(PYTHONPATH). Env: TASKS_API_URL, TASKS_API_USER, TASKS_API_TOKEN, TASKS_API_OTHER_USER. Prints one JSON line
-per step; exits non-zero on the first surprise.
+401/403/404/412/422 read as typed problems. Runs where the wheel `make clients` builds is installed
+(`tasks_api_client`). Env: TASKS_API_URL, TASKS_API_USER, TASKS_API_TOKEN, TASKS_API_OTHER_USER. Prints one JSON
+line per step; exits non-zero on the first surprise.
 """
 
 from __future__ import annotations

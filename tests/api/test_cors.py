@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -19,7 +20,7 @@ APP = "http://localhost:3000"
 OTHER_APP = "https://app.tasks.test"
 EVIL = "https://evil.example"
 REQUEST_HEADERS = ["authorization", "content-type", "if-match", "if-none-match", "idempotency-key", "x-request-id"]
-EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after"]
+EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after", "www-authenticate"]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,19 @@ def test_an_allowed_origin_can_read_a_problem(cors_http: httpx.Client) -> None:
     response = cors_http.get(f"/api/{new_user_id()}/tasks", headers={"Origin": APP})
     assert_problem(response, 401)
     assert response.headers["access-control-allow-origin"] == APP
+
+
+def test_an_allowed_origin_can_tell_a_missing_token_from_an_expired_one(cors_http: httpx.Client) -> None:
+    user = new_user_id()
+    expired = shared_secret_token(user, exp=int(time.time()) - 60)
+    challenges = {}
+    for name, headers in {"missing": {}, "expired": bearer(expired)}.items():
+        response = cors_http.get(f"/api/{user}/tasks", headers={"Origin": APP, **headers})
+        assert_problem(response, 401)
+        assert response.headers["access-control-allow-origin"] == APP
+        assert "www-authenticate" in listed(response.headers["access-control-expose-headers"])
+        challenges[name] = response.headers["www-authenticate"]
+    assert challenges == {"missing": "Bearer", "expired": 'Bearer error="invalid_token"'}
 
 
 def test_a_refused_origins_preflight_gets_no_cors_grant(cors_http: httpx.Client) -> None:

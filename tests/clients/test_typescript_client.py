@@ -1,22 +1,24 @@
-"""The TypeScript client a frontend generates from the spec (openapi-typescript + openapi-fetch), used for real.
+"""The npm package `make clients` builds (openapi-typescript types, an openapi-fetch client), installed and used.
 
-clients/typescript/src/scenario.ts type-checks against types generated from openapi/tasks.yaml at test
-time, then runs against the live service and reports each step as a JSON line.
+A fresh npm project installs the tarball; clients/typescript/scenario, a frontend's code, type-checks against
+the installed declarations and runs against the live service, reporting each step as a JSON line.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from devtools.live_server import LiveServer
+from tests.support.client_projects import BuiltClients, frontend_with
 from tests.support.clients import (
     SCENARIO_STEPS,
     TYPESCRIPT,
     TYPESCRIPT_BIN,
-    generate_typescript_types,
-    run_in_typescript_client,
     run_typescript_scenario,
     scenario_env,
 )
@@ -25,26 +27,57 @@ from tests.support.users import User
 
 
 @pytest.fixture(scope="module")
-def generated_types() -> Path:
-    generate_typescript_types()
-    return TYPESCRIPT / "src" / "schema.gen.ts"
+def frontend(built_clients: BuiltClients, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return frontend_with(built_clients.npm_package, tmp_path_factory.mktemp("frontend"))
 
 
-def test_the_types_are_generated_from_the_spec(generated_types: Path) -> None:
-    source = generated_types.read_text()
-    for operation in ("listTasks", "createTask", "getTask", "replaceTask", "updateTask", "deleteTask"):
-        assert f"{operation}: {{" in source, operation
+def packed_file(built_clients: BuiltClients, name: str) -> str:
+    with tarfile.open(built_clients.npm_package) as tarball:
+        member = tarball.extractfile(f"package/{name}")
+        assert member is not None, name
+        return member.read().decode()
 
 
-def test_the_client_and_scenario_type_check(generated_types: Path) -> None:
-    result = run_in_typescript_client([str(TYPESCRIPT_BIN / "tsc"), "--noEmit", "--project", "tsconfig.json"])
+def test_the_package_is_versioned_with_the_contract(built_clients: BuiltClients) -> None:
+    version = built_clients.release.version
+    assert built_clients.npm_package.name == f"tasks-api-client-{version}.tgz"
+    manifest = json.loads(packed_file(built_clients, "package.json"))
+    assert (manifest["name"], manifest["version"]) == ("tasks-api-client", version)
+    assert "private" not in manifest
+    assert "devDependencies" not in manifest
+
+
+def test_the_package_depends_on_what_the_source_pins_at_run_time(built_clients: BuiltClients, frontend: Path) -> None:
+    source = json.loads((TYPESCRIPT / "package.json").read_text())["dependencies"]
+    assert json.loads(packed_file(built_clients, "package.json"))["dependencies"] == source
+    installed = frontend / "node_modules" / "openapi-fetch" / "package.json"
+    assert json.loads(installed.read_text())["version"] == source["openapi-fetch"]
+
+
+def test_the_package_carries_the_contracts_changelog_entry(built_clients: BuiltClients) -> None:
+    changelog = packed_file(built_clients, "CHANGELOG.md")
+    release = built_clients.release
+    assert changelog.startswith(f"# Changes in {release.version}\n")
+    assert f"\n## {release.heading}\n\n{release.changes}\n" in changelog
+
+
+def test_the_installed_package_has_the_types_generated_from_the_spec(frontend: Path) -> None:
+    declarations = (frontend / "node_modules" / "tasks-api-client" / "dist" / "schema.gen.d.ts").read_text()
+    for operation in ("listTasks", "createTask", "getTask", "replaceTask", "updateTask", "deleteTask", "listTags"):
+        assert f"{operation}: {{" in declarations, operation
+
+
+def test_a_frontends_code_type_checks_against_the_installed_package(frontend: Path) -> None:
+    """The scenario, and contract-probes.ts: calls the contract forbids, each an expected type error."""
+    result = subprocess.run(
+        [str(TYPESCRIPT_BIN / "tsc"), "--project", "tsconfig.json"], cwd=frontend, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_scenario_runs_against_the_live_service(
-    generated_types: Path, server: LiveServer, alice: User, bob: User
-) -> None:
-    steps = run_typescript_scenario(scenario_env(server.url, alice.id, shared_secret_token(alice.id), bob.id))
+def test_the_scenario_runs_against_the_live_service(frontend: Path, server: LiveServer, alice: User, bob: User) -> None:
+    env = scenario_env(server.url, alice.id, shared_secret_token(alice.id), bob.id)
+    steps = run_typescript_scenario(env, project=frontend)
     assert [(step["step"], step["status"]) for step in steps] == SCENARIO_STEPS
     [tags] = [step for step in steps if step["step"] == "tags and search"]
     assert (tags["tags"], tags["pages"]) == (2, 2)  # the tag list read a tag per page, by cursor

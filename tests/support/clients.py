@@ -1,10 +1,11 @@
-"""Runs the client scenarios (clients/typescript, clients/python) against a live service."""
+"""Runs the client scenarios (clients/typescript/scenario, clients/python) against a live service."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from devtools.live_server import ROOT
@@ -30,15 +31,11 @@ SCENARIO_STEPS = [
 ]
 
 
-def run_in_typescript_client(command: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=TYPESCRIPT, env={**os.environ, **(env or {})}, capture_output=True, text=True)
-
-
 def generate_typescript_types() -> None:
-    """Install the pinned packages and generate src/schema.gen.ts from the spec, as a frontend build would."""
+    """Install the pinned packages and generate src/schema.gen.ts from the spec, for the scenario run on the source."""
     npm_ci("clients/typescript")
     command = [str(TYPESCRIPT_BIN / "openapi-typescript"), "../../openapi/tasks.yaml", "--output", "src/schema.gen.ts"]
-    result = run_in_typescript_client(command)
+    result = subprocess.run(command, cwd=TYPESCRIPT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -46,8 +43,13 @@ def scenario_env(url: str, user: str, token: str, other_user: str) -> dict[str, 
     return {"TASKS_API_URL": url, "TASKS_API_USER": user, "TASKS_API_TOKEN": token, "TASKS_API_OTHER_USER": other_user}
 
 
-def run_typescript_scenario(env: dict[str, str]) -> list[dict[str, Any]]:
-    """Run src/scenario.ts with tsx; its steps, after asserting it succeeded."""
-    result = run_in_typescript_client([str(TYPESCRIPT_BIN / "tsx"), "src/scenario.ts"], env)
+def run_typescript_scenario(env: dict[str, str], project: Path = TYPESCRIPT) -> list[dict[str, Any]]:
+    """Run the project's scenario/scenario.ts with tsx; its steps, after asserting it succeeded.
+
+    In clients/typescript the package name means the package's source (its tsconfig's paths); in a
+    frontend project, the package installed there.
+    """
+    command = [str(TYPESCRIPT_BIN / "tsx"), "scenario/scenario.ts"]
+    result = subprocess.run(command, cwd=project, env={**os.environ, **env}, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]

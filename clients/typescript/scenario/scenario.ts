@@ -1,17 +1,21 @@
-// The frontend scenario, run against a live service by tests/clients/test_typescript_client.py:
+// The frontend scenario, a frontend's code using the installed package: tests/clients/test_typescript_client.py
+// runs it in a fresh npm project against a live service (other tests run it here, on the package's source):
 // create, list with filters, update, toggle, delete, and 401/403/404/412/422 read as typed problems.
 // Env: TASKS_API_URL, TASKS_API_USER, TASKS_API_TOKEN (a JWT whose sub is TASKS_API_USER) and
 // TASKS_API_OTHER_USER (someone else). Prints one JSON line per step; exits 1 on the first surprise.
-import { randomUUID } from "node:crypto";
-
 import {
   createTasksClient,
+  etagOf,
+  idempotencyKey,
+  ifMatch,
   isValidationProblem,
+  newIdempotencyKey,
   type Problem,
   type TagCount,
   type Task,
   type ValidationProblem,
-} from "./client.ts";
+  wasReplayed,
+} from "tasks-api-client";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -55,23 +59,23 @@ function expectTask(name: string, response: Response, task: Task | undefined, st
 }
 
 // Create, retried with the same Idempotency-Key as after a timeout: one task, answered twice.
-const key = randomUUID();
+const key = newIdempotencyKey();
 const body = { title: "Buy milk", description: "Two litres, semi-skimmed." };
 const created = await api.POST("/api/{user_id}/tasks", {
-  params: { path: { user_id }, header: { "Idempotency-Key": key } },
+  params: { path: { user_id }, header: idempotencyKey(key) },
   body,
 });
 const milk = expectTask("create", created.response, created.data, 201);
-const etag = created.response.headers.get("ETag");
+const etag = etagOf(created.response);
 expect(etag && created.response.headers.get("Location")?.endsWith(`/tasks/${milk.id}`), "create: ETag and Location");
 step("create", 201, { id: milk.id, etag });
 
 const retried = await api.POST("/api/{user_id}/tasks", {
-  params: { path: { user_id }, header: { "Idempotency-Key": key } },
+  params: { path: { user_id }, header: idempotencyKey(key) },
   body,
 });
 expect(expectTask("create retry", retried.response, retried.data, 201).id === milk.id, "retry: a second task");
-expect(retried.response.headers.get("Idempotent-Replayed") === "true", "retry: Idempotent-Replayed");
+expect(wasReplayed(retried.response) && !wasReplayed(created.response), "retry: Idempotent-Replayed");
 step("create retry", 201, { id: retried.data?.id, replayed: true });
 
 const dentist = await api.POST("/api/{user_id}/tasks", {
@@ -82,24 +86,24 @@ const second = expectTask("create second", dentist.response, dentist.data, 201);
 
 // Update with If-Match: the ETag from the create; a stale ETag afterwards is 412 and changes nothing.
 const updated = await api.PATCH("/api/{user_id}/tasks/{task_id}", {
-  params: { path: { user_id, task_id: milk.id }, header: { "If-Match": etag } },
+  params: { path: { user_id, task_id: milk.id }, header: ifMatch(etag) },
   body: { title: "Buy oat milk", description: null },
 });
 const oat = expectTask("update", updated.response, updated.data, 200);
 expect(oat.title === "Buy oat milk" && oat.description === null, "update: fields");
-const newEtag = updated.response.headers.get("ETag");
+const newEtag = etagOf(updated.response);
 expect(newEtag && newEtag !== etag, "update: a new ETag");
 step("update", 200, { title: oat.title, etag: newEtag });
 
 const stale = await api.PATCH("/api/{user_id}/tasks/{task_id}", {
-  params: { path: { user_id, task_id: milk.id }, header: { "If-Match": etag } },
+  params: { path: { user_id, task_id: milk.id }, header: ifMatch(etag) },
   body: { title: "Lost update" },
 });
 expectProblem("update with a stale ETag", stale.response, stale.error, 412);
 
 // Toggle: pending becomes completed.
 const toggled = await api.PATCH("/api/{user_id}/tasks/{task_id}/complete", {
-  params: { path: { user_id, task_id: milk.id }, header: { "If-Match": newEtag ?? undefined } },
+  params: { path: { user_id, task_id: milk.id }, header: ifMatch(newEtag) },
 });
 expect(expectTask("toggle", toggled.response, toggled.data, 200).completed, "toggle: completed");
 step("toggle", 200, { completed: toggled.data?.completed });

@@ -2,7 +2,7 @@
 // expect-error directive. Proves the generated types guard the calls, not only that the scenario
 // compiles. Type-checked only, never run. Not caught by the types: unknown body fields (openapi-fetch's
 // generic request type escapes TypeScript's excess property check); the service answers them 422.
-import { createTasksClient, type Task } from "./client.ts";
+import { createTasksClient, type Task } from "tasks-api-client";
 
 const api = createTasksClient("http://127.0.0.1:8000", () => "token");
 const user_id = "user_2f8a";

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -17,12 +18,14 @@ TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 Process = tuple[int, int]  # pid, start time (a pid alone may be reused)
 
 
-def processes() -> dict[Process, tuple[int, int]]:
-    """(pid, start time) -> (parent pid, CPU ticks used by the process itself).
+class Usage(NamedTuple):
+    parent: int
+    ticks: int  # CPU used by the process itself (user + system)
+    reaped: int  # CPU of its children that ended and that it waited for (cutime + cstime)
 
-    Reaped children's time (cutime) is left out: when a long test run ends, its parent would gain
-    minutes of CPU in an instant. So a process that starts and ends within a run goes uncounted.
-    """
+
+def processes() -> dict[Process, Usage]:
+    """Every process now, with its parent and CPU ticks."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -31,8 +34,9 @@ def processes() -> dict[Process, tuple[int, int]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        # After the command: state, ppid, ... utime (12th), stime (13th), ... starttime (20th).
-        found[(int(entry.name), int(fields[19]))] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        # After the command: state, ppid, ... utime, stime, cutime, cstime (12th-15th), ... starttime (20th).
+        cpu = [int(value) for value in fields[11:15]]
+        found[(int(entry.name), int(fields[19]))] = Usage(int(fields[1]), cpu[0] + cpu[1], cpu[2] + cpu[3])
     return found
 
 
@@ -53,7 +57,7 @@ class OtherCpu:
 
     def __init__(self, roots: set[int]) -> None:
         self.roots = roots
-        self.before: dict[Process, tuple[int, int]] = {}
+        self.before: dict[Process, Usage] = {}
         self.started = 0.0
 
     def start(self) -> None:
@@ -63,8 +67,14 @@ class OtherCpu:
     def stop(self) -> float:
         after = processes()
         elapsed = time.monotonic() - self.started
-        parents = {pid: parent for (pid, _), (parent, _) in (self.before | after).items()}
+        parents = {pid: usage.parent for (pid, _), usage in (self.before | after).items()}
         ours = descendants(self.roots, parents)
-        ticks = sum(cpu - self.before.get(key, (0, 0))[1] for key, (_, cpu) in after.items() if key[0] not in ours)
+        # Reaped children's time is left out: when a long test run ends, its parent would gain minutes of
+        # CPU in an instant. So a process that starts and ends within a run goes uncounted.
+        ticks = sum(
+            usage.ticks - (self.before[key].ticks if key in self.before else 0)
+            for key, usage in after.items()
+            if key[0] not in ours
+        )
         capacity = elapsed * (os.cpu_count() or 1) * TICKS_PER_SECOND
         return round(max(0.0, ticks / capacity), 3) if capacity else 0.0

@@ -107,6 +107,8 @@ class Measurement:
     operations: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     other_cpu: float | None = None  # share of all cores other people's processes used during the run
+    # wrk runs: µs of CPU per request of the server under test, PostgreSQL and wrk (bench/process_cpu.py)
+    cpu_us_per_request: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -114,7 +116,8 @@ class Measurement:
 
 def combined(runs: list[Measurement]) -> Measurement:
     """Several runs of one target as one: req/s over all their requests and seconds, each latency
-    percentile the runs' mean (wrk reports percentiles, not the distributions), the worst maximum."""
+    percentile the runs' mean (wrk reports percentiles, not the distributions), the worst maximum, and
+    CPU per request over all their requests."""
     if len(runs) == 1:
         return runs[0]
 
@@ -146,7 +149,20 @@ def combined(runs: list[Measurement]) -> Measurement:
         operations=summed([m.operations for m in runs]),
         notes=[note for m in runs for note in m.notes],
         other_cpu=max(shares) if shares else None,
+        cpu_us_per_request=cpu_per_request(runs),
     )
+
+
+def cpu_per_request(runs: list[Measurement]) -> dict[str, float]:
+    """Each group's CPU per request over the requests of the runs that measured it."""
+    groups = dict.fromkeys(group for m in runs for group in m.cpu_us_per_request)
+    per_request = {}
+    for group in groups:
+        measured = [m for m in runs if group in m.cpu_us_per_request]
+        requests = sum(m.requests for m in measured)
+        spent = sum(m.cpu_us_per_request[group] * m.requests for m in measured)
+        per_request[group] = round(spent / requests, 1) if requests else 0.0
+    return per_request
 
 
 @dataclass(frozen=True)

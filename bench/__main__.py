@@ -35,6 +35,7 @@ from bench.loadgen import (
     FILTERED,
     MAX_FILTERED_PAGES,
     PAGE_SIZE,
+    Connection,
     FilteredPlan,
     Measurement,
     combined,
@@ -49,6 +50,7 @@ from bench.loadgen import (
     run_wrk,
 )
 from bench.noise import OtherCpu
+from bench.process_cpu import DATABASE, SERVER, CpuPerRequest
 from bench.service_environment import service_environment
 from bench.statements import service_sql
 from devtools.live_server import ROOT, SERVICE_APP, LiveServer
@@ -363,16 +365,28 @@ class Bench:
                 )
             return measurement
         connections = connections_for(layout, self.token, self.args.connections)
-        return run_wrk(
-            self.wrk,
-            self.servers[target].url,
+        return self.run_wrk_with_cpu(
+            target,
             connections,
-            target=target,
             mode=workload,
             seconds=self.seconds(workload),
             pause_ms=pause,
             filtered=[(plan.filtered.query(self.anchor), len(plan.counted)) for plan in plans],
         )
+
+    def run_wrk_with_cpu(
+        self, target: str, connections: list[Connection], *, mode: str, seconds: float, **options: Any
+    ) -> Measurement:
+        """run_wrk against the target's server, with the CPU per request of it, PostgreSQL and wrk."""
+        server = self.servers[target]
+        groups = {SERVER: server.process.pid}
+        if (postmaster := self.database.postmaster_pid()) is not None:
+            groups[DATABASE] = postmaster
+        cpu = CpuPerRequest(groups)
+        cpu.start()
+        measurement = run_wrk(self.wrk, server.url, connections, target=target, mode=mode, seconds=seconds, **options)
+        measurement.cpu_us_per_request = cpu.stop(measurement.requests)
+        return measurement
 
     def run_order(self) -> list[str]:
         """The targets' runs for one workload and shape. With a baseline, it and the service take turns
@@ -462,11 +476,9 @@ class Bench:
                 list_query = f"?limit={limit}&cursor={self.cursor_at(layout, limit, scenario.cursor_at)}"
             if "service" in self.servers:
                 connections = connections_for(layout, self.token, clients, heavy=heavy)
-                measurements["service"] = run_wrk(
-                    self.wrk,
-                    self.servers["service"].url,
+                measurements["service"] = self.run_wrk_with_cpu(
+                    "service",
                     connections,
-                    target="service",
                     mode="list",
                     seconds=self.args.growth_duration,
                     pause_ms=pause,
@@ -569,7 +581,9 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(report.run_table(runs))
     print(
-        "\n÷bare / ÷db: the service's figure divided by the Python stack limit's (bench/bare_app.py) / the "
+        "\nserver µs / db µs / wrk µs: CPU time per request of the server under test (uvicorn and its workers), "
+        "PostgreSQL and wrk, from /proc; ÷bare CPU: the service's server µs divided by the bare app's.\n"
+        "÷bare / ÷db: the service's figure divided by the Python stack limit's (bench/bare_app.py) / the "
         "database limit's."
     )
     if "framework-only" in args.targets:

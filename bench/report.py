@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import Measurement
+from bench.process_cpu import DATABASE, LOAD_GENERATOR, SERVER
 
 # Issue 22's targets against the independent bare app at saturation (they replace issue 4's against the
 # service's own SQL without the framework): reported, never asserted.
@@ -31,12 +32,15 @@ def ratio(numerator: float, denominator: float) -> float | None:
 def ratios(service: Measurement | None, limit: Measurement | None) -> dict[str, float | None]:
     if service is None or limit is None:
         return {}
-    return {
+    found = {
         "rps": ratio(service.rps, limit.rps),
         "p50": ratio(service.p50_ms, limit.p50_ms),
         "p90": ratio(service.p90_ms, limit.p90_ms),
         "p99": ratio(service.p99_ms, limit.p99_ms),
     }
+    if SERVER in service.cpu_us_per_request and SERVER in limit.cpu_us_per_request:
+        found["server_cpu"] = ratio(service.cpu_us_per_request[SERVER], limit.cpu_us_per_request[SERVER])
+    return found
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -48,7 +52,8 @@ def run_table(runs: list[dict[str, Any]]) -> str:
     with_framework = any("framework-only" in run["ratios"] for run in runs)
     header = (
         f"{'shape':<11}{'workload':<14}{'target':<15}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}  {'÷bare req/s':>11}{'÷bare p90':>10}{'÷bare p99':>10}  {'÷db req/s':>9}{'÷db p99':>8}"
+        f"{'errors':>8}{'server µs':>11}{'db µs':>7}{'wrk µs':>8}"
+        f"  {'÷bare req/s':>11}{'÷bare p90':>10}{'÷bare p99':>10}{'÷bare CPU':>10}  {'÷db req/s':>9}{'÷db p99':>8}"
     )
     if with_framework:
         header += f"  {'÷fw req/s':>9}{'÷fw p99':>8}"
@@ -63,15 +68,18 @@ def run_table(runs: list[dict[str, Any]]) -> str:
                 continue
             label = f"{run['shape']:<11}{run['workload']:<14}" if first else " " * 25
             first = False
+            cpu = m.cpu_us_per_request
             line = (
                 f"{label}{target:<15}{fmt(m.rps):>9}{fmt(m.p50_ms, 2):>9}{fmt(m.p90_ms, 2):>9}{fmt(m.p99_ms, 2):>9}"
-                f"{m.errors:>8}"
+                f"{m.errors:>8}{fmt(cpu.get(SERVER), 0):>11}{fmt(cpu.get(DATABASE), 0):>7}"
+                f"{fmt(cpu.get(LOAD_GENERATOR), 0):>8}"
             )
             if target == "service":
                 to_bare, to_db = run["ratios"].get("bare", {}), run["ratios"].get("database", {})
                 line += (
                     f"  {fmt(to_bare.get('rps'), 3):>11}"
                     f"{fmt(to_bare.get('p90'), 2):>10}{fmt(to_bare.get('p99'), 2):>10}"
+                    f"{fmt(to_bare.get('server_cpu'), 2):>10}"
                     f"  {fmt(to_db.get('rps'), 3):>9}{fmt(to_db.get('p99'), 2):>8}"
                 )
                 if with_framework:
@@ -86,7 +94,7 @@ def run_table(runs: list[dict[str, Any]]) -> str:
 
 def growth_table(growth: list[dict[str, Any]]) -> str:
     header = (
-        f"{'growth scenario':<44}{'rows':>10}{'svc req/s':>10}{'svc p50':>9}{'svc p99':>9}{'err':>5}"
+        f"{'growth scenario':<44}{'rows':>10}{'svc req/s':>10}{'svc p50':>9}{'svc p99':>9}{'err':>5}{'svc µs':>8}"
         f"{'db p50':>9}{'db p99':>9}"
     )
     lines = [header, "-" * len(header)]
@@ -96,8 +104,9 @@ def growth_table(growth: list[dict[str, Any]]) -> str:
         line = f"{entry['label']:<44}{entry['rows']:>10,}"
         line += (
             f"{fmt(service.rps):>10}{fmt(service.p50_ms, 2):>9}{fmt(service.p99_ms, 2):>9}{service.errors:>5}"
+            f"{fmt(service.cpu_us_per_request.get(SERVER), 0):>8}"
             if service
-            else " " * 33
+            else " " * 41
         )
         line += f"{fmt(database.p50_ms, 2):>9}{fmt(database.p99_ms, 2):>9}" if database else ""
         lines.append(line)

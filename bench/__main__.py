@@ -67,6 +67,10 @@ TARGETS = ("service", "bare", "framework-only", "database")
 DEFAULT_TARGETS = ("service", "bare", "database")
 # Deletes per second the delete pool must cover in a saturation run (pgbench reached 28,000 here).
 DELETE_POOL_RATE = 40_000
+# Issue 22's targets are for 1 and for 2 workers: --also-workers measures these again with the other count.
+OTHER_WORKERS_TARGETS = ("service", "bare")
+OTHER_WORKERS_WORKLOADS = ("mixed", "list")
+OTHER_WORKERS_SHAPES = ("saturation",)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=float, default=3, help="seconds of mixed load per server before measuring")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: CPUs)")
+    parser.add_argument(
+        "--also-workers",
+        type=int,
+        metavar="N",
+        help="after the main runs, the service and bare app again with N workers, saturation list and mixed only "
+        "(default 1 when --workers is not 1; 0: not)",
+    )
     parser.add_argument("--connections", type=int, default=100, help="concurrent connections, one user each")
     parser.add_argument("--users", type=int, default=100, help="users in the main data set")
     parser.add_argument("--tasks", type=int, default=10_000, help="tasks in the main data set, spread evenly")
@@ -159,6 +170,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.targets.insert(1, "baseline")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.also_workers is None:
+        args.also_workers = 1 if args.workers != 1 else 0
+    if args.also_workers < 0 or args.also_workers == args.workers:
+        parser.error("--also-workers must be 0 (none) or a worker count other than --workers")
     if args.connections > args.users:
         parser.error("each connection is a distinct user: --connections may not exceed --users")
     if args.tasks % args.users:
@@ -234,7 +249,7 @@ class Bench:
             environment |= {"METRICS_PORT": "9100", "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         return environment
 
-    def start_servers(self) -> None:
+    def start_servers(self, targets: list[str], workers: int) -> None:
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
         self.metrics_dir.mkdir(parents=True)
         apps = {
@@ -244,11 +259,11 @@ class Bench:
             "framework-only": ("bench.raw_app:app",),
         }
         for name in apps:
-            if name in self.args.targets:
+            if name in targets:
                 self.servers[name] = LiveServer(
                     self.environment(),
                     log_path=self.log_dir / f"{name}.log",
-                    workers=self.args.workers,
+                    workers=workers,
                     app=apps[name],
                     # The baseline's own impl/ and generated/, imported from its checkout.
                     cwd=self.baseline.directory if name == "baseline" and self.baseline else ROOT,
@@ -388,27 +403,47 @@ class Bench:
         measurement.cpu_us_per_request = cpu.stop(measurement.requests)
         return measurement
 
-    def run_order(self) -> list[str]:
+    def run_order(self, targets: list[str]) -> list[str]:
         """The targets' runs for one workload and shape. With a baseline, it and the service take turns
         over --rounds (service, baseline, baseline, service, ...), so drift during them weighs on both alike."""
-        if "baseline" not in self.args.targets:
-            return list(self.args.targets)
+        if "baseline" not in targets:
+            return list(targets)
         pairs = [
             ("service", "baseline") if turn % 2 == 0 else ("baseline", "service") for turn in range(self.args.rounds)
         ]
         return [target for pair in pairs for target in pair] + [
-            target for target in self.args.targets if target not in ("service", "baseline")
+            target for target in targets if target not in ("service", "baseline")
         ]
 
     def main_runs(self) -> list[dict[str, Any]]:
+        return self.runs(self.args.shapes, self.args.workloads, self.args.targets, self.args.workers)
+
+    def other_workers_runs(self, workers: int) -> list[dict[str, Any]]:
+        """Saturation list and mixed again, the service and the bare app restarted with `workers` workers.
+        Stops every server: growth starts the service again with --workers."""
+        shapes = [shape for shape in self.args.shapes if shape in OTHER_WORKERS_SHAPES]
+        workloads = [workload for workload in self.args.workloads if workload in OTHER_WORKERS_WORKLOADS]
+        targets = [target for target in self.args.targets if target in OTHER_WORKERS_TARGETS]
+        if not (shapes and workloads and targets):
+            return []
+        print(f"bench: {', '.join(targets)} restarted with {report.workers_label(workers)}", flush=True)
+        self.stop_all()
+        self.start_servers(targets, workers)
+        self.warm_up()
+        runs = self.runs(shapes, workloads, targets, workers)
+        self.stop_all()
+        return runs
+
+    def runs(self, shapes: list[str], workloads: list[str], targets: list[str], workers: int) -> list[dict[str, Any]]:
+        """Each workload in each shape, each target on freshly seeded data, the servers serving with `workers`."""
         runs = []
-        for shape in self.args.shapes:
-            for workload in self.args.workloads:
+        for shape in shapes:
+            for workload in workloads:
                 layout = self.main_layout(workload, shape)
                 rounds: dict[str, list[Measurement]] = {}
                 loads: dict[str, str] = {}
                 plans: list[FilteredPlan] = []
-                for target in self.run_order():
+                for target in self.run_order(targets):
                     self.seed(layout)
                     plans = self.filtered_plans(layout) if workload == "list-filtered" else []
                     loads.setdefault(target, load_average())
@@ -418,6 +453,7 @@ class Bench:
                     rounds.setdefault(target, []).append(measurement)
                 measurements = {target: combined(runs) for target, runs in rounds.items()}
                 run = {
+                    "workers": workers,
                     "shape": shape,
                     "workload": workload,
                     "tasks": layout.total_tasks,
@@ -445,7 +481,7 @@ class Bench:
                     f"{name} {m.rps:,.0f}/s p99 {m.p99_ms:.1f} ms err {m.errors} (others' CPU {m.other_cpu:.0%})"
                     for name, m in measurements.items()
                 )
-                print(f"{shape:<10} {workload:<13} {summary}", flush=True)
+                print(f"{shape:<10} {workload:<13} {report.workers_label(workers)}: {summary}", flush=True)
         return runs
 
     def cursor_at(self, layout: Layout, limit: int, position: int) -> str:
@@ -551,14 +587,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         document["database"] = database.settings()
         bench = Bench(args, database, wrk=wrk, pgbench=pgbench, baseline=baseline)
-        bench.start_servers()
+        bench.start_servers(args.targets, args.workers)
         bench.warm_up()
         runs = bench.main_runs()
         for name, server in bench.servers.items():
             peak_rss[name] = server.peak_rss_mib()
+        if args.also_workers:
+            runs += bench.other_workers_runs(args.also_workers)
         if args.growth:
             for name in ("bare", "framework-only", "baseline"):
                 bench.stop_server(name)
+            if "service" in args.targets and "service" not in bench.servers:
+                bench.start_servers(["service"], args.workers)
+                bench.warm_up()
             growth = bench.growth_runs()
             if "service" in bench.servers:
                 peak_rss["service_after_growth"] = bench.servers["service"].peak_rss_mib()
@@ -574,12 +615,13 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.monotonic() - started
     document["machine"] |= {"load_average_end": load_average(), "other_test_processes_end": other_test_runs()}
     document |= {"wall_seconds": round(wall, 1), "runs": runs, "peak_rss_mib": peak_rss, "growth": growth}
-    checks = report.target_checks(runs, growth, baseline=baseline.label if baseline else None, workers=args.workers)
+    checks = report.target_checks(runs, growth, baseline=baseline.label if baseline else None)
     document["targets"] = checks
     document["list_filtered_vs_list"] = report.filtered_vs_plain(runs)
 
-    print()
-    print(report.run_table(runs))
+    for workers, runs_with_workers in report.by_workers(runs).items():
+        print(f"\nWith {report.workers_label(workers)}:")
+        print(report.run_table(runs_with_workers))
     print(
         "\nserver µs / db µs / wrk µs: CPU time per request of the server under test (uvicorn and its workers), "
         "PostgreSQL and wrk, from /proc; ÷bare CPU: the service's server µs divided by the bare app's.\n"

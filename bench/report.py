@@ -43,6 +43,22 @@ def ratios(service: Measurement | None, limit: Measurement | None) -> dict[str, 
     return found
 
 
+def workers_label(workers: int) -> str:
+    return f"{workers} worker" if workers == 1 else f"{workers} workers"
+
+
+def run_name(run: dict[str, Any]) -> str:
+    return f"{run['shape']}/{run['workload']} ({workers_label(run['workers'])})"
+
+
+def by_workers(runs: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The runs per worker count, in the order the counts were measured."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for run in runs:
+        grouped.setdefault(run["workers"], []).append(run)
+    return grouped
+
+
 def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
@@ -114,30 +130,27 @@ def growth_table(growth: list[dict[str, Any]]) -> str:
 
 
 def filtered_vs_plain(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Issue 6, per shape: the service's list-filtered figures divided by its list figures, same run."""
-    service = {(r["shape"], r["workload"]): r["measurements"].get("service") for r in runs}
+    """Issue 6, per worker count and shape: the service's list-filtered figures divided by its list
+    figures, same run."""
+    service = {(r["workers"], r["shape"], r["workload"]): r["measurements"].get("service") for r in runs}
     found = []
-    for shape in dict.fromkeys(r["shape"] for r in runs):
-        plain, filtered = service.get((shape, "list")), service.get((shape, "list-filtered"))
+    for workers, shape in dict.fromkeys((r["workers"], r["shape"]) for r in runs):
+        plain, filtered = service.get((workers, shape, "list")), service.get((workers, shape, "list-filtered"))
         if plain is None or filtered is None:
             continue
         rps, p99 = ratio(filtered.rps, plain.rps), ratio(filtered.p99_ms, plain.p99_ms)
         met = (rps or 0) >= 1 / FILTERED_SLOWDOWN and (p99 or 99) <= FILTERED_SLOWDOWN
-        found.append({"shape": shape, "rps_ratio": rps, "p99_ratio": p99, "met": met})
+        found.append({"workers": workers, "shape": shape, "rps_ratio": rps, "p99_ratio": p99, "met": met})
     return found
 
 
 def target_checks(
-    runs: list[dict[str, Any]], growth: list[dict[str, Any]], *, baseline: str | None = None, workers: int = 0
+    runs: list[dict[str, Any]], growth: list[dict[str, Any]], *, baseline: str | None = None
 ) -> list[str]:
-    """Issues 4, 6 and 22's targets, and issue 13's rule against the baseline when there is one, each as
-    'met' or 'NOT met' with the numbers behind it."""
+    """Issues 4, 6 and 22's targets (issue 22's for each worker count measured), and issue 13's rule
+    against the baseline when there is one, each as 'met' or 'NOT met' with the numbers behind it."""
     checks = []
-    errors = {
-        f"{r['shape']}/{r['workload']}": r["measurements"]["service"].errors
-        for r in runs
-        if "service" in r["measurements"]
-    }
+    errors = {run_name(r): r["measurements"]["service"].errors for r in runs if "service" in r["measurements"]}
     failing = {name: count for name, count in errors.items() if count}
     checks.append(f"{'met' if not failing else 'NOT met'}: zero service errors in every workload {failing or ''}")
     for run in runs:
@@ -147,9 +160,10 @@ def target_checks(
             ok = rps >= SATURATION_RPS_RATIO and max(p90, p99) <= SATURATION_LATENCY_RATIO
             verdict = "NOT met" if not ok else "met, and the aim" if rps >= SATURATION_RPS_AIM else "met, not the aim"
             checks.append(
-                f"{verdict}: issue 22, saturation {run['workload']}, {workers} workers: {to_bare['rps']} of the bare "
-                f"app's req/s (want >= {SATURATION_RPS_RATIO}, aim {SATURATION_RPS_AIM}), p90 {to_bare['p90']}x and "
-                f"p99 {to_bare['p99']}x its own (want <= {SATURATION_LATENCY_RATIO}x)"
+                f"{verdict}: issue 22, saturation {run['workload']}, {workers_label(run['workers'])}: "
+                f"{to_bare['rps']} of the bare app's req/s (want >= {SATURATION_RPS_RATIO}, aim "
+                f"{SATURATION_RPS_AIM}), p90 {to_bare['p90']}x and p99 {to_bare['p99']}x its own "
+                f"(want <= {SATURATION_LATENCY_RATIO}x)"
             )
     for run in runs:
         to_base = run["ratios"].get("baseline", {})
@@ -224,11 +238,8 @@ ROUND_SPREAD = 0.1  # with a baseline: rounds of one target further apart than t
 def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
     """What a reader needs to trust the table: other people's CPU use, and anything a run noted."""
     lines = []
-    measured = [
-        (f"{entry.get('shape', 'growth')}/{entry.get('workload', entry.get('key'))}/{m.target}", m)
-        for entry in runs + growth
-        for m in entry["measurements"].values()
-    ]
+    measured = [(f"{run_name(run)} {m.target}", m) for run in runs for m in run["measurements"].values()]
+    measured += [(f"growth/{entry['key']} {m.target}", m) for entry in growth for m in entry["measurements"].values()]
     shares = [m.other_cpu for _, m in measured if m.other_cpu is not None]
     if shares:
         worst_name, worst = max(((name, m) for name, m in measured), key=lambda item: item[1].other_cpu or 0)
@@ -247,7 +258,7 @@ def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]
         service, bare = run["measurements"].get("service"), run["measurements"].get("bare")
         if run["shape"] == "realistic" and service and bare and service.rps < KEPT_UP * bare.rps:
             lines.append(
-                f"realistic/{run['workload']}: the service served {service.rps:,.0f}/s of the load the bare app "
+                f"{run_name(run)}: the service served {service.rps:,.0f}/s of the load the bare app "
                 f"served at {bare.rps:,.0f}/s: it was saturated, so its latencies include queueing."
             )
     for run in runs:
@@ -255,7 +266,7 @@ def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]
         if any(max(rps) > (1 + ROUND_SPREAD) * min(rps) for rps in spreads.values()):
             ranges = ", ".join(f"{target} {min(rps):,.0f}-{max(rps):,.0f}" for target, rps in spreads.items())
             lines.append(
-                f"{run['shape']}/{run['workload']}: the rounds' req/s ranged {ranges}: a service/baseline "
+                f"{run_name(run)}: the rounds' req/s ranged {ranges}: a service/baseline "
                 "difference within that range is the machine's noise, not the code's."
             )
     for name, m in measured:

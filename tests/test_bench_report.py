@@ -1,11 +1,11 @@
-"""The bench's report (bench/report.py): the table."""
+"""The bench's report (bench/report.py): issue 22's targets for each worker count, and the table."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bench.loadgen import Measurement
-from bench.report import ratios, run_table
+from bench.report import by_workers, filtered_vs_plain, ratios, run_table, target_checks
 
 
 def measured(target: str, rps: float, p90: float, p99: float, *, errors: int = 0, server_us: float = 0) -> Measurement:
@@ -34,6 +34,42 @@ def run(
         "measurements": {"service": service, "bare": bare},
         "ratios": {"bare": ratios(service, bare)},
     }
+
+
+TWO_WORKERS_MET = run(2, "list", measured("service", 1_400, 50, 90), measured("bare", 2_000, 40, 80))
+ONE_WORKER_NOT_MET = run(1, "list", measured("service", 500, 90, 300), measured("bare", 1_000, 40, 80))
+
+
+def issue_22(checks: list[str]) -> list[str]:
+    return [check for check in checks if "issue 22" in check]
+
+
+def test_issue_22_is_checked_for_each_worker_count_measured() -> None:
+    checks = issue_22(target_checks([TWO_WORKERS_MET, ONE_WORKER_NOT_MET], []))
+
+    assert len(checks) == 2
+    assert checks[0].startswith("met, and the aim: issue 22, saturation list, 2 workers: 0.7 of the bare app's req/s")
+    assert checks[1].startswith("NOT met: issue 22, saturation list, 1 worker: 0.5 of the bare app's req/s")
+
+
+def test_errors_are_named_with_their_worker_count() -> None:
+    failing = run(1, "mixed", measured("service", 500, 90, 300, errors=3), measured("bare", 1_000, 40, 80))
+
+    first = target_checks([TWO_WORKERS_MET, failing], [])[0]
+
+    assert first == "NOT met: zero service errors in every workload {'saturation/mixed (1 worker)': 3}"
+
+
+def test_filtered_lists_are_compared_with_plain_lists_of_the_same_worker_count() -> None:
+    filtered = run(2, "list-filtered", measured("service", 1_400, 50, 90), measured("bare", 2_000, 40, 80))
+
+    found = filtered_vs_plain([TWO_WORKERS_MET, filtered, ONE_WORKER_NOT_MET])
+
+    assert found == [{"workers": 2, "shape": "saturation", "rps_ratio": 1.0, "p99_ratio": 1.0, "met": True}]
+
+
+def test_runs_are_grouped_by_worker_count_in_the_order_measured() -> None:
+    assert list(by_workers([TWO_WORKERS_MET, ONE_WORKER_NOT_MET])) == [2, 1]
 
 
 def test_server_cpu_per_request_is_compared_with_the_bare_apps() -> None:

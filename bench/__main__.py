@@ -102,12 +102,12 @@ GROWTH = (
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--duration", type=float, default=8, help="seconds per measured run (default 8)")
+    parser.add_argument("--duration", type=float, default=7, help="seconds per measured run (default 7)")
     parser.add_argument(
         "--operation-duration",
         type=float,
         default=None,
-        help=f"seconds per run of {', '.join(OPERATION_WORKLOADS)} (default 5, or --duration when shorter)",
+        help=f"seconds per run of {', '.join(OPERATION_WORKLOADS)} (default 4, or --duration when shorter)",
     )
     parser.add_argument("--warmup", type=float, default=3, help="seconds of mixed load per server before measuring")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: CPUs)")
@@ -132,7 +132,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--growth", action=argparse.BooleanOptionalAction, default=True, help="list latency as the table grows"
     )
-    parser.add_argument("--growth-duration", type=float, default=8, help="seconds per growth run")
+    parser.add_argument("--growth-duration", type=float, default=6, help="seconds per growth run (default 6)")
     parser.add_argument(
         "--growth-connections", type=int, default=10, help="connections in growth runs (realistic shape)"
     )
@@ -182,10 +182,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def operation_seconds(args: argparse.Namespace) -> float:
-    """Seconds per run of the one-operation workloads: --operation-duration, else 5 or --duration if shorter."""
+    """Seconds per run of the one-operation workloads: --operation-duration, else 4 or --duration if shorter."""
     if args.operation_duration is not None:
         return float(args.operation_duration)
-    return float(min(args.duration, 5))
+    return float(min(args.duration, 4))
 
 
 def exit_on_signal(signum: int, _frame: FrameType | None) -> None:

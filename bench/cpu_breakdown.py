@@ -48,6 +48,7 @@ ROWS = [
         "tags": ["work", "home"][: n % 3],
         "created_at": NOW - timedelta(minutes=n),
         "updated_at": NOW - timedelta(minutes=n),
+        "version": 1,
         "total": 100,  # the list's one statement carries the total on every row
     }
     for n in range(PAGE + 1)

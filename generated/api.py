@@ -69,6 +69,14 @@ class ListTagsQuery(BaseModel):
     ] = None
 
 
+class ListTasksHeaders(BaseModel):
+    """`listTasks`'s header parameters."""
+
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
+    ] = None
+
+
 class CreateTaskHeaders(BaseModel):
     """`createTask`'s header parameters."""
 
@@ -80,6 +88,14 @@ class CreateTaskHeaders(BaseModel):
             max_length=255,
             pattern='^[\\x21-\\x7E]+$',
         ),
+    ] = None
+
+
+class GetTaskHeaders(BaseModel):
+    """`getTask`'s header parameters."""
+
+    if_none_match: Annotated[
+        str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
 
 
@@ -126,6 +142,14 @@ class ToggleTaskCompletionHeaders(BaseModel):
         str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
 
+
+ListTasksResponseHeaders = TypedDict(
+    'ListTasksResponseHeaders',
+    {
+        'ETag': str,
+    },
+)
+"""The response headers `listTasks` answers with."""
 
 CreateTaskResponseHeaders = TypedDict(
     'CreateTaskResponseHeaders',
@@ -195,7 +219,8 @@ class TasksApi(ABC):
         *,
         user_id: str,
         query: ListTasksQuery,
-    ) -> TaskPage:
+        headers: ListTasksHeaders,
+    ) -> tuple[TaskPage, ListTasksResponseHeaders]:
         """List the user's tasks (`listTasks`: GET /api/{user_id}/tasks)."""
 
     @abstractmethod
@@ -223,6 +248,7 @@ class TasksApi(ABC):
         *,
         user_id: str,
         task_id: int,
+        headers: GetTaskHeaders,
     ) -> tuple[Task, GetTaskResponseHeaders]:
         """Get one task (`getTask`: GET /api/{user_id}/tasks/{task_id})."""
 
@@ -315,11 +341,16 @@ def add_routes(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         query: Annotated[ListTasksQuery, Depends(QueryModel(ListTasksQuery))],
+        headers: Annotated[ListTasksHeaders, Header()],
+        response: Response,
     ) -> TaskPage:
-        return await tasks.list_tasks(
+        result, answer_headers = await tasks.list_tasks(
             user_id=user_id,
             query=query,
+            headers=headers,
         )
+        response.headers['ETag'] = answer_headers['ETag']
+        return result
 
     router.add_api_route(
         '/api/{user_id}/tasks',
@@ -389,11 +420,13 @@ def add_routes(
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
+        headers: Annotated[GetTaskHeaders, Header()],
         response: Response,
     ) -> Task:
         result, answer_headers = await tasks.get_task(
             user_id=user_id,
             task_id=task_id,
+            headers=headers,
         )
         response.headers['ETag'] = answer_headers['ETag']
         return result

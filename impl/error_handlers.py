@@ -18,6 +18,7 @@ from contract_runtime.request_body import MALFORMED_BODY, MalformedBody
 from contract_runtime.routing import allowed_methods
 from impl.metrics import ServiceMetrics
 from impl.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem, problem_json
+from impl.tasks.preconditions import NotModified
 from impl.unusable_database import UnusableDatabase
 
 logger = logging.getLogger("tasks_api.errors")
@@ -79,6 +80,11 @@ async def on_problem(request: Request, exc: Exception) -> Response:
     return problem_response(
         request, exc.status, exc.detail, exc.headers, problem_type=exc.type, title=exc.title, **exc.extensions
     )
+
+
+async def on_not_modified(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotModified)
+    return Response(status_code=304, headers={"ETag": exc.etag})
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -169,6 +175,7 @@ def install(
     """Handlers for every error; the database's (which the handlers registered by class receive) are counted."""
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(NotModified, on_not_modified)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(MalformedBody, on_malformed_body)
     # Registered by class so that an outage is answered where the request's context still is.

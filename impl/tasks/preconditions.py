@@ -1,10 +1,14 @@
-"""Entity tags for tasks, and If-Match and If-None-Match evaluated the way RFC 9110 says for a write."""
+"""Entity tags for tasks and pages, and If-Match and If-None-Match evaluated the way RFC 9110 says."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from impl import base64url
 from impl.problems import PreconditionFailed
 
 ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*')
@@ -17,6 +21,40 @@ MAX_VERSION = 2**31 - 1
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def page_etag(
+    list_identity: bytes, *, offset: int, limit: int, total: int, more: bool, versions: Sequence[tuple[int, int]]
+) -> str:
+    """A weak entity tag for one page of a list: it changes whenever a task on the page changes (its version
+    moves), a task joins or leaves the page, or the total changes. Weak: two answers with the same tag say
+    the same, yet are not the same bytes (each seals its next_cursor afresh)."""
+    digest = hashlib.blake2b(list_identity, digest_size=16)
+    digest.update(array("q", [offset, limit, total, more, *(number for pair in versions for number in pair)]).tobytes())
+    return f'W/"p-{base64url.encode(digest.digest())}"'
+
+
+class NotModified(Exception):
+    """A read whose If-None-Match names the current entity tag: 304, no body, the tag in ETag."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+def none_match(if_none_match: str | None, current: str) -> bool:
+    """Whether a read's If-None-Match names `current`, compared weakly (RFC 9110 section 13.1.2), or is `*`."""
+    if if_none_match is None:
+        return False
+    opaque = ENTITY_TAG.fullmatch(current)
+    assert opaque is not None
+    for entry in if_none_match.split(","):
+        if entry.strip() == "*":
+            return True
+        match = ENTITY_TAG.fullmatch(entry)
+        if match and match.group(2) == opaque.group(2):
+            return True
+    return False
 
 
 def named_versions(field: str, *, weak: bool) -> list[int]:

@@ -269,7 +269,7 @@ def _list_selects(
         # The indexes lead with (user_id, completed): each half is read in order through its index and
         # the halves merged, instead of sorting all of the user's tasks (decision 0019).
         halves = [
-            select(*TASK_COLUMNS)
+            select(*VERSIONED_TASK_COLUMNS)
             .where(*where, tasks_table.c.completed.is_(done), *after_condition(sort, order, after))
             .order_by(*ordering(sort, order))
             .limit(page_size + offset)
@@ -279,7 +279,7 @@ def _list_selects(
         page = select(*merged.c).order_by(*ordering(sort, order, merged.c)).limit(page_size).offset(offset)
     else:
         page = (
-            select(*TASK_COLUMNS)
+            select(*VERSIONED_TASK_COLUMNS)
             .where(*where, *after_condition(sort, order, after))
             .order_by(*ordering(sort, order))
             .limit(page_size)
@@ -359,6 +359,7 @@ class ListedPage(NamedTuple):
     rows: list[dict[str, Any]]  # the tasks' fields
     total: int  # tasks passing the filters, over all pages
     more: bool  # whether tasks follow this page
+    versions: list[tuple[int, int]]  # each task's id and version, in page order (the page's entity tag)
 
 
 async def list_page(conn: Connection, listing: TaskListing) -> ListedPage:
@@ -375,7 +376,8 @@ async def list_page(conn: Connection, listing: TaskListing) -> ListedPage:
     for row in rows:
         del row["total"]
     page, more = rows[:limit], len(rows) > limit
-    return ListedPage(page, offset + len(page) if total is None else int(total), more)
+    versions = [(row["id"], row.pop("version")) for row in page]
+    return ListedPage(page, offset + len(page) if total is None else int(total), more, versions)
 
 
 class ListedTags(NamedTuple):

@@ -14,9 +14,12 @@ from generated.api import (
     CreateTaskHeaders,
     CreateTaskResponseHeaders,
     DeleteTaskHeaders,
+    GetTaskHeaders,
     GetTaskResponseHeaders,
     ListTagsQuery,
+    ListTasksHeaders,
     ListTasksQuery,
+    ListTasksResponseHeaders,
     ReplaceTaskHeaders,
     ReplaceTaskResponseHeaders,
     TasksApi,
@@ -32,7 +35,7 @@ from impl.sql import Connection
 from impl.tasks import cursors, repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.listing import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
-from impl.tasks.preconditions import Preconditions, etag, preconditions
+from impl.tasks.preconditions import NotModified, Preconditions, etag, none_match, page_etag, preconditions
 from impl.tasks.repository import EarlierRequest, Unwritten
 from impl.tasks.tags import TAG_KEY_TYPE, tag_key
 
@@ -135,7 +138,9 @@ class TasksService(TasksApi):
                 self._cursor_seal = cursors.CursorSeal(await repository.cursor_key(conn))
         return self._cursor_seal
 
-    async def list_tasks(self, *, user_id: str, query: ListTasksQuery) -> TaskPage:
+    async def list_tasks(
+        self, *, user_id: str, query: ListTasksQuery, headers: ListTasksHeaders
+    ) -> tuple[TaskPage, ListTasksResponseHeaders]:
         listing = listing_of(user_id, query)
         if query.cursor is not None:
             seal = self._cursor_seal or await self.cursor_seal()
@@ -149,6 +154,16 @@ class TasksService(TasksApi):
             listing = listing.continuing_after(position)
         async with self.database.connection() as conn:
             listed = await repository.list_page(conn, listing)
+        page_tag = page_etag(
+            listing.identity(),
+            offset=listing.offset,
+            limit=listing.limit,
+            total=listed.total,
+            more=listed.more,
+            versions=listed.versions,
+        )
+        if none_match(headers.if_none_match, page_tag):
+            raise NotModified(page_tag)
         next_cursor = None
         if listed.more:  # so the page is full, limit >= 1 rows
             last = listed.rows[-1]
@@ -156,7 +171,7 @@ class TasksService(TasksApi):
             seal = self._cursor_seal or await self.cursor_seal()
             next_cursor = seal.seal(position, list_id=listing.identity())
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
-        return TaskPage.model_validate(
+        page = TaskPage.model_validate(
             {
                 "items": listed.rows,
                 "total": listed.total,
@@ -165,6 +180,7 @@ class TasksService(TasksApi):
                 "next_cursor": next_cursor,
             }
         )
+        return page, {"ETag": page_tag}
 
     async def list_tags(self, *, user_id: str, query: ListTagsQuery) -> TagList:
         list_id = cursors.tags_identity(user_id)
@@ -219,12 +235,17 @@ class TasksService(TasksApi):
         assert not isinstance(outcome, str)
         return to_task(outcome), created_headers(user_id, outcome)
 
-    async def get_task(self, *, user_id: str, task_id: int) -> tuple[Task, GetTaskResponseHeaders]:
+    async def get_task(
+        self, *, user_id: str, task_id: int, headers: GetTaskHeaders
+    ) -> tuple[Task, GetTaskResponseHeaders]:
         async with self.database.connection() as conn:
             row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
             raise task_not_found(task_id)
-        return to_task(row), {"ETag": etag(row["version"])}
+        task_tag = etag(row["version"])
+        if none_match(headers.if_none_match, task_tag):
+            raise NotModified(task_tag)
+        return to_task(row), {"ETag": task_tag}
 
     async def replace_task(
         self, *, user_id: str, task_id: int, headers: ReplaceTaskHeaders, body: TaskReplace

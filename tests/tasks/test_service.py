@@ -14,6 +14,7 @@ from asyncpg.pool import PoolConnectionProxy
 from generated.api import (
     CreateTaskHeaders,
     DeleteTaskHeaders,
+    GetTaskHeaders,
     ReplaceTaskHeaders,
     ToggleTaskCompletionHeaders,
     UpdateTaskHeaders,
@@ -70,7 +71,7 @@ async def create(
 
 
 async def stored(service: TasksService, user_id: str, task_id: int) -> tuple[Task, dict[str, object]]:
-    task, headers = await service.get_task(user_id=user_id, task_id=task_id)
+    task, headers = await service.get_task(user_id=user_id, task_id=task_id, headers=wire_headers(GetTaskHeaders, {}))
     return task, dict(headers)
 
 

@@ -13,8 +13,12 @@ Environment:
   FUZZ_MAX_EXAMPLES   test cases per operation and phase (default 300)
   FUZZ_SEED           the random seed (default: a new one each run; the run prints it to reproduce it)
 
-The JUnit report goes to reports/fuzz/junit.xml. tests/test_contract_fuzz.py runs the same command
-(schemathesis_command) against a server it starts, with fewer examples and a fixed seed.
+The JUnit report goes to reports/fuzz/junit.xml; beside it Schemathesis's events report
+(events.ndjson) and what the run covered of the contract (coverage.json, and coverage.md to read,
+devtools/fuzz_coverage). The run fails when Schemathesis finds a failure, or when a documented
+response was never produced or a link never followed and fuzz-unreached.toml does not say why.
+tests/test_contract_fuzz.py runs the same command (schemathesis_command) against a server it
+starts, with fewer examples and a fixed seed, and the same gate.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from jose import jwt
+
+from devtools import fuzz_coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "tasks.yaml"
@@ -109,8 +115,9 @@ def schemathesis_command(
     command += ["--url", url, "--checks", "all", "--phases", ",".join(PHASES)]
     # More than one worker crashes at random on Python 3.11 (CPython gh-106905, see FIELD-NOTES).
     command += ["--workers", "1", "--max-examples", str(max_examples)]
-    command += ["--report", "junit", "--report-dir", str(report_dir)]
-    command += ["--report-junit-path", str(report_dir / "junit.xml"), "--no-color"]
+    command += ["--report", "junit,ndjson", "--report-dir", str(report_dir)]
+    command += ["--report-junit-path", str(report_dir / "junit.xml")]
+    command += ["--report-ndjson-path", str(report_dir / fuzz_coverage.EVENTS_FILE), "--no-color"]
     if seed is not None:
         command += ["--seed", str(seed)]
     if example_database is not None:
@@ -168,7 +175,14 @@ def main() -> int:
     except ValueError as error:
         print(f"{error}\n{USAGE}", file=sys.stderr)
         return 2
-    return run(url.rstrip("/"), credentials, max_examples=max_examples, seed=seed).returncode
+    returncode = run(url.rstrip("/"), credentials, max_examples=max_examples, seed=seed).returncode
+    try:
+        coverage = fuzz_coverage.write_report(REPORT_DIR)
+    except (OSError, ValueError) as error:
+        print(f"No coverage report: {error}", file=sys.stderr)
+        return returncode or 1
+    print((REPORT_DIR / fuzz_coverage.MARKDOWN_FILE).read_text(), flush=True)
+    return returncode or (0 if coverage.passed else 1)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Schemathesis, every check and phase, against the real server process: the service keeps its contract.
 
 The same command as `make fuzz` (devtools/fuzz.py), with fewer examples and a fixed seed so that a failure
-reproduces; each case carries a token minted for its own `user_id` (devtools/schemathesis_hooks.py).
+reproduces; each case carries a token minted for its own `user_id` (devtools/schemathesis_hooks.py). The
+same coverage gate too: every documented response produced (or allow-listed in fuzz-unreached.toml),
+every link followed (devtools/fuzz_coverage; report in reports/contract-fuzz/coverage.md).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from urllib.parse import quote
 
@@ -13,7 +16,7 @@ import httpx
 import pytest
 from jose import jwt
 
-from devtools import fuzz
+from devtools import fuzz, fuzz_coverage
 from devtools.live_server import ROOT, LiveServer
 from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
@@ -28,7 +31,8 @@ TIMEOUT_SECONDS = 600
 
 def assert_schemathesis_passes(
     server: LiveServer, credentials: fuzz.Credentials, *, max_examples: int, name: str
-) -> None:
+) -> fuzz_coverage.Verdict:
+    """Schemathesis finds nothing; the run's coverage report, written beside its JUnit report, judged."""
     report_dir = REPORTS / name
     result = fuzz.run(
         server.url,
@@ -49,18 +53,26 @@ def assert_schemathesis_passes(
         f"the JUnit report in {report_dir / 'junit.xml'}, the server's log in {REPORTS / 'server.log'}.\n"
         + "\n".join(result.stdout.splitlines()[-40:])
     )
+    return fuzz_coverage.write_report(report_dir)
 
 
-def test_schemathesis_finds_no_failures(server: LiveServer) -> None:
+def test_schemathesis_finds_no_failures_and_covers_the_contract(server: LiveServer) -> None:
     credentials = fuzz.Credentials.minting(SHARED_SECRET, issuer=ISSUER, audience=AUDIENCE)
-    assert_schemathesis_passes(server, credentials, max_examples=MAX_EXAMPLES, name="contract-fuzz")
+    coverage = assert_schemathesis_passes(server, credentials, max_examples=MAX_EXAMPLES, name="contract-fuzz")
+    report = REPORTS / "contract-fuzz" / fuzz_coverage.MARKDOWN_FILE
+    assert coverage.passed, f"Coverage gate failed (report: {report}):\n" + "\n".join(coverage.failures())
 
 
 def test_a_fixed_token_fuzzes_its_own_user(server: LiveServer) -> None:
-    """`make fuzz` against a deployed service: one account's token, so every valid case uses that account."""
+    """`make fuzz` against a deployed service: one account's token, so every valid case uses that account.
+
+    Every other user's path is then 403, which fuzz-unreached.toml says of the minting run.
+    """
     user_id = f"fuzz_{uuid.uuid4().hex[:12]}"
     credentials = fuzz.Credentials.fixed(shared_secret_token(user_id), user_id)
     assert_schemathesis_passes(server, credentials, max_examples=10, name="contract-fuzz-fixed-token")
+    report = json.loads((REPORTS / "contract-fuzz-fixed-token" / fuzz_coverage.JSON_FILE).read_text())
+    assert report["operations"]["listTasks"]["statuses"]["documented"]["403"]["produced"] > 0
 
 
 def test_each_case_gets_a_token_for_its_own_user_id() -> None:

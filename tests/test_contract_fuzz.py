@@ -34,7 +34,7 @@ def assert_schemathesis_passes(
 ) -> fuzz_coverage.Verdict:
     """Schemathesis finds nothing; the run's coverage report, written beside its JUnit report, judged."""
     report_dir = REPORTS / name
-    result = fuzz.run(
+    outcome = fuzz.fuzz(
         server.url,
         credentials,
         max_examples=max_examples,
@@ -46,14 +46,14 @@ def assert_schemathesis_passes(
         timeout=TIMEOUT_SECONDS,
     )
     output_path = report_dir / "output.txt"
-    output_path.write_text(result.stdout)
-    print(result.stdout)  # pytest shows it when the test fails
-    assert result.returncode == 0, (
-        f"Schemathesis exited with {result.returncode}; its output is above and in {output_path}, "
+    output_path.write_text(outcome.output)
+    print(outcome.output)  # pytest shows it when the test fails
+    assert outcome.returncode == 0, (
+        f"Schemathesis exited with {outcome.returncode}; its output is above and in {output_path}, "
         f"the JUnit report in {report_dir / 'junit.xml'}, the server's log in {REPORTS / 'server.log'}.\n"
-        + "\n".join(result.stdout.splitlines()[-40:])
+        + "\n".join(outcome.output.splitlines()[-40:])
     )
-    return fuzz_coverage.write_report(report_dir)
+    return outcome.coverage
 
 
 def test_schemathesis_finds_no_failures_and_covers_the_contract(server: LiveServer) -> None:

@@ -11,8 +11,10 @@ from devtools.fuzz_coverage.verdict import Verdict, judge
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi" / "tasks.yaml"
 ALLOW_LIST = ROOT / "fuzz-unreached.toml"
-# In a run's report directory: Schemathesis's NDJSON events in, the coverage report out.
+# In a run's report directory: Schemathesis's NDJSON events in (events.ndjson, and events-stateful-N.ndjson
+# from each further stateful pass), the coverage report out.
 EVENTS_FILE = "events.ndjson"
+EVENTS_GLOB = "events*.ndjson"
 JSON_FILE = "coverage.json"
 MARKDOWN_FILE = "coverage.md"
 
@@ -23,7 +25,11 @@ def write_report(report_dir: Path, *, spec: Path = SPEC, allow_list: Path = ALLO
     """Read the run's events in `report_dir`, write its coverage report there, and judge it."""
     operations = contract.load(spec)
     allowed = allowlist.load(allow_list, operations)
-    counted = tally.tally(operations, events.read(report_dir / EVENTS_FILE))
+    event_reports = sorted(report_dir.glob(EVENTS_GLOB))
+    if not event_reports:
+        raise FileNotFoundError(f"no Schemathesis events report ({EVENTS_FILE}) in {report_dir}")
+    counted = tally.tally(operations, (call for path in event_reports for call in events.read(path)))
+    counted.event_reports = [path.name for path in event_reports]
     verdict = judge(counted, allowed)
     document = report.as_json(counted, allowed, verdict)
     (report_dir / JSON_FILE).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

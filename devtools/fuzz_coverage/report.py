@@ -50,6 +50,7 @@ def as_json(tally: Tally, allowed: AllowList, verdict: Verdict) -> dict[str, Any
         "passed": verdict.passed,
         "failures": verdict.failures(),
         "allowed_but_reached": verdict.allowed_but_reached,
+        "event_reports": tally.event_reports,
         "calls": tally.calls,
         "calls_outside_the_contract": tally.outside_the_contract,
         "stateful": {
@@ -100,11 +101,12 @@ def as_markdown(report: dict[str, Any]) -> str:
         links = ", ".join(f"{name} ×{link['followed']}" for name, link in operation["links"].items()) or "–"
         lines.append(f"| `{operation_id}` | {produced} | {not_produced} | {links} |")
     chain = " → ".join(stateful["longest_link_chain"]) or "none"
+    passes, longest = max(1, len(report["event_reports"])), stateful["longest_scenario_calls"]
     lines += [
         "",
         "## Stateful sequences",
         "",
-        f"{stateful['scenarios']} scenarios; the longest made {stateful['longest_scenario_calls']} calls. "
+        f"{stateful['scenarios']} scenarios in {passes} pass(es); the longest made {longest} calls. "
         f"Longest chain of followed links ({len(stateful['longest_link_chain'])} calls): {chain}.",
         "",
         "## Values sent (valid/invalid)",

@@ -78,6 +78,7 @@ class Tally:
     sequences: Sequences
     calls: int = 0
     outside_the_contract: int = 0  # e.g. the methods a path does not have, sent to check 405
+    event_reports: list[str] = field(default_factory=list)
 
 
 def _lower_keys(headers: Mapping[str, object]) -> dict[str, object]:

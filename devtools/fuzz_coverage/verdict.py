@@ -21,6 +21,11 @@ class Verdict:
     allowed_but_reached: list[str] = field(default_factory=list)
 
     @property
+    def wants_more_stateful(self) -> bool:
+        """Whether only what the stateful phase does (follow links, make long sequences) is missing."""
+        return not self.missing_responses and bool(self.unfollowed_links or self.short_sequences)
+
+    @property
     def passed(self) -> bool:
         return not (self.missing_responses or self.unfollowed_links or self.short_sequences)
 

@@ -137,3 +137,25 @@ def test_the_projects_allow_list_names_only_what_the_contract_documents() -> Non
     allowed = allowlist.load(ALLOW_LIST, contract.load(SPEC))
     assert ("createTask", "503") in allowed.responses
     assert all(excuse.reason for excuse in allowed.responses.values())
+
+
+def test_further_stateful_passes_add_to_the_first(tmp_path: Path) -> None:
+    """A link the first pass did not follow, followed in a second stateful pass: the run has covered it."""
+    first = complete_run()
+    first[2] = scenario("stateful", *[call(f"s{n}", CREATE, 201, body={"title": "x"}) for n in range(5)])
+    first.append(scenario("fuzzing", call("g", GET, 200, path={"user_id": "ann", "task_id": 8})))
+    spec, allowed = write_run(tmp_path, first)
+    verdict = write_report(tmp_path, spec=spec, allow_list=allowed)
+    assert verdict.failures() == ["link GetTask: never followed"]
+    assert verdict.wants_more_stateful
+    (tmp_path / "events-stateful-1.ndjson").write_text(complete_run()[2] + "\n")
+    assert write_report(tmp_path, spec=spec, allow_list=allowed).passed
+    assert json.loads((tmp_path / JSON_FILE).read_text())["event_reports"] == [
+        "events-stateful-1.ndjson",
+        "events.ndjson",
+    ]
+
+
+def test_a_missing_response_is_not_what_another_stateful_pass_is_for(tmp_path: Path) -> None:
+    spec, allowed = write_run(tmp_path, complete_run(), allow_list="")
+    assert not write_report(tmp_path, spec=spec, allow_list=allowed).wants_more_stateful

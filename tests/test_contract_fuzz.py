@@ -23,7 +23,8 @@ from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared
 from tests.support.users import User
 
 REPORTS = ROOT / "reports"
-# Every operation answers 2xx and 4xx and stateful scenarios chain them (about 3000 cases, 45 s on 2 cores).
+# Every operation answers 2xx and 4xx and stateful scenarios chain them (about 3000 cases, 60-70 s on 2 cores
+# busy with other work, with a second stateful pass when the first missed a link).
 MAX_EXAMPLES = 200
 SEED = 20261126
 TIMEOUT_SECONDS = 600

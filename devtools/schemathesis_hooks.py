@@ -24,6 +24,7 @@ from schemathesis import GenerationMode
 
 from devtools.fuzz import token_for
 from devtools.issued_cursors import IssuedCursors, continue_with
+from devtools.issued_page_tags import IssuedPageTags
 from devtools.stale_if_match import first_header, stale_if_match
 
 # Operations without a `user_id` (the public probes) still get a token: it is ignored there.
@@ -67,6 +68,7 @@ VALID_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,2048}")
 # The lists whose answers carry `next_cursor`.
 PAGED_LISTS = {"/api/{user_id}/tasks", "/api/{user_id}/tags"}
 ISSUED_CURSORS = IssuedCursors()
+ISSUED_PAGE_TAGS = IssuedPageTags()
 # The listTasks parameters that narrow or skip into the list; without them a user with a few tasks
 # has more than one page (at a small `limit`).
 NARROWING_PARAMETERS = ("status", "q", "tag", "due_before", "due_after", "overdue", "offset")
@@ -91,6 +93,8 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
     # A schema-valid cursor the fuzzer made up was never issued by the service, so it is rightly 422
     # (tests/api/test_cursor_paging.py owns that rule): send the case as a client without a cursor
     # would. Cursors that break the pattern stay, so negative cases still test their rejection.
+    if refreshes_a_page(case):
+        return
     cursor = case.query.get("cursor") if case.query else None
     if isinstance(cursor, str) and VALID_CURSOR.fullmatch(cursor):
         issued = ISSUED_CURSORS.request_for(cursor, case.formatted_path)
@@ -102,6 +106,25 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
         for name in NARROWING_PARAMETERS:
             case.query.pop(name, None)
         case.query["limit"] = FIRST_PAGE_LIMIT
+
+
+def refreshes_a_page(case: schemathesis.Case[Any]) -> bool:
+    """Send a positive listTasks case whose If-None-Match is a page ETag the service issued with that page's query.
+
+    The `refreshPage` link passes the ETag on; a client refreshing the page sends the same query.
+    """
+    meta = case.meta
+    if case.method != "GET" or case.path != "/api/{user_id}/tasks" or meta is None or case.query is None:
+        return False
+    tag = case.headers.get("If-None-Match") if case.headers else None
+    if not isinstance(tag, str) or meta.generation.mode is not GenerationMode.POSITIVE:
+        return False
+    query = ISSUED_PAGE_TAGS.query_for(tag, case.formatted_path)
+    if query is None:
+        return False
+    case.query.clear()
+    case.query.update(query)
+    return True
 
 
 def first_page_of_whole_list(case: schemathesis.Case[Any]) -> bool:
@@ -121,13 +144,15 @@ def first_page_of_whole_list(case: schemathesis.Case[Any]) -> bool:
 
 @schemathesis.hook
 def after_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], response: Any) -> None:
-    """Remember each `next_cursor` the service answers, for before_call to recognise it when a link passes it on."""
+    """Remember each `next_cursor` and list page `ETag` the service answers, for before_call to recognise them."""
     if case.path in PAGED_LISTS and case.method == "GET" and response.status_code == 200:
         try:
             answer = response.json()
         except ValueError:
             return
         ISSUED_CURSORS.remember(case.formatted_path, case.query or {}, answer)
+        if case.path == "/api/{user_id}/tasks":
+            ISSUED_PAGE_TAGS.remember(case.formatted_path, case.query or {}, first_header(response.headers, "etag"))
 
 
 @schemathesis.hook

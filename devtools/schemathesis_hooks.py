@@ -20,8 +20,12 @@ from typing import Any
 from urllib.parse import unquote
 
 import schemathesis
+from schemathesis import GenerationMode
 
 from devtools.fuzz import token_for
+from devtools.issued_cursors import IssuedCursors, continue_with
+from devtools.issued_page_tags import IssuedPageTags
+from devtools.stale_if_match import first_header, stale_if_match
 
 # Operations without a `user_id` (the public probes) still get a token: it is ignored there.
 NO_USER = "schemathesis"
@@ -61,11 +65,23 @@ def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, 
 VALID_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7E]{1,255}")
 # listTasks' and listTags' `cursor` pattern: a value matching it is schema-valid, but only the service can issue one.
 VALID_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,2048}")
+# The lists whose answers carry `next_cursor`.
+PAGED_LISTS = {"/api/{user_id}/tasks", "/api/{user_id}/tags"}
+ISSUED_CURSORS = IssuedCursors()
+ISSUED_PAGE_TAGS = IssuedPageTags()
+# The listTasks parameters that narrow or skip into the list; without them a user with a few tasks
+# has more than one page (at a small `limit`).
+NARROWING_PARAMETERS = ("status", "q", "tag", "due_before", "due_after", "overdue", "offset")
+FIRST_PAGE_LIMIT = 2
 
 
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
     """Give every valid Idempotency-Key a fresh value, as a client does for each logical request; drop made-up cursors.
+
+    A cursor the service issued for this list (the `nextPage` link passes one on) is sent as a client
+    sends it: with the filters, sort and order it was issued for and no offset. In a negative case the
+    other parameters stay as generated, since the case is meant to be refused anyway.
 
     Generated keys repeat across cases with different bodies, and a key reused with another body is
     rightly 422; tests/api/test_idempotency.py owns that rule. Invalid keys are left as generated,
@@ -77,9 +93,66 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
     # A schema-valid cursor the fuzzer made up was never issued by the service, so it is rightly 422
     # (tests/api/test_cursor_paging.py owns that rule): send the case as a client without a cursor
     # would. Cursors that break the pattern stay, so negative cases still test their rejection.
+    if refreshes_a_page(case):
+        return
     cursor = case.query.get("cursor") if case.query else None
     if isinstance(cursor, str) and VALID_CURSOR.fullmatch(cursor):
-        del case.query["cursor"]
+        issued = ISSUED_CURSORS.request_for(cursor, case.formatted_path)
+        if issued is None:
+            del case.query["cursor"]
+        elif case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE:
+            continue_with(case.query, issued)
+    if first_page_of_whole_list(case) and "cursor" not in case.query:
+        for name in NARROWING_PARAMETERS:
+            case.query.pop(name, None)
+        case.query["limit"] = FIRST_PAGE_LIMIT
+
+
+def refreshes_a_page(case: schemathesis.Case[Any]) -> bool:
+    """Send a positive listTasks case whose If-None-Match is a page ETag the service issued with that page's query.
+
+    The `refreshPage` link passes the ETag on; a client refreshing the page sends the same query.
+    """
+    meta = case.meta
+    if case.method != "GET" or case.path != "/api/{user_id}/tasks" or meta is None or case.query is None:
+        return False
+    tag = case.headers.get("If-None-Match") if case.headers else None
+    if not isinstance(tag, str) or meta.generation.mode is not GenerationMode.POSITIVE:
+        return False
+    query = ISSUED_PAGE_TAGS.query_for(tag, case.formatted_path)
+    if query is None:
+        return False
+    case.query.clear()
+    case.query.update(query)
+    return True
+
+
+def first_page_of_whole_list(case: schemathesis.Case[Any]) -> bool:
+    """Whether to send this listTasks case as a client's first look at the whole list: a stateful positive one.
+
+    Random filters almost never leave more of a user's tasks than a page holds, so the contract's
+    `nextPage` link would never have a `next_cursor` to follow; in the stateful phase, whose job is
+    sequences of calls, a list request asks for the whole list, two tasks a page (the fuzzing and
+    coverage phases still send every filter). Only positive cases: dropping optional valid
+    parameters keeps them valid, where it could make a negative case valid.
+    """
+    meta = case.meta
+    if case.method != "GET" or case.path != "/api/{user_id}/tasks" or meta is None or case.query is None:
+        return False
+    return meta.phase.name == "stateful" and meta.generation.mode is GenerationMode.POSITIVE
+
+
+@schemathesis.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], response: Any) -> None:
+    """Remember each `next_cursor` and list page `ETag` the service answers, for before_call to recognise them."""
+    if case.path in PAGED_LISTS and case.method == "GET" and response.status_code == 200:
+        try:
+            answer = response.json()
+        except ValueError:
+            return
+        ISSUED_CURSORS.remember(case.formatted_path, case.query or {}, answer)
+        if case.path == "/api/{user_id}/tasks":
+            ISSUED_PAGE_TAGS.remember(case.formatted_path, case.query or {}, first_header(response.headers, "etag"))
 
 
 @schemathesis.hook
@@ -93,3 +166,24 @@ def filter_body(context: schemathesis.HookContext, body: Any) -> bool:
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         return True
     return len({tag.lower() for tag in tags}) == len(set(tags))
+
+
+@schemathesis.check
+def stale_if_match_is_refused(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    """A successful change sent again with the same, now stale, `If-Match` is 412 (devtools/stale_if_match.py)."""
+    etag = first_header(response.headers, "etag")
+    stale = stale_if_match(case.method, case.path, case.headers or {}, response.status_code, etag)
+    if stale is None:
+        return None
+    again = case.derive(keep_auth=True)
+    ctx.internals.record_case(parent_id=case.id, case=again)
+    answer = case.operation.schema.transport.send(again, **(ctx.internals.transport_kwargs or {}))
+    ctx.internals.record_response(case_id=again.id, response=answer)
+    if answer.status_code != 412:
+        raise AssertionError(
+            f"The change succeeded with If-Match: {stale} and moved the task to {etag}; sent again with "
+            f"that stale If-Match it answered {answer.status_code}, not 412."
+        )
+    return True

@@ -11,7 +11,6 @@ and the bench do). Per connection, what a client sends is bounded before any mid
 - an answer the client stops reading (the transport's buffer stays over its high-water mark) for
   HTTP_BODY_TIMEOUT_SECONDS is dropped and the connection aborted;
 - past HTTP_MAX_CONNECTIONS open connections, a new one is answered 503 and closed at once.
-Each response's head goes out in one write with its body (impl/one_write_responses.py).
 The bodies themselves are counted by impl/limits.py, which answers with a request id.
 """
 
@@ -26,7 +25,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from impl.limits import MAX_TARGET_BYTES
-from impl.one_write_responses import HeadWithBodyTransport
 from impl.problems import PROBLEM_JSON, problem, problem_json
 from impl.response_headers import API_HEADERS
 from impl.settings import get_settings
@@ -148,8 +146,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.reading_head = False
         super().on_headers_complete()
-        if self.cycle is not None and self.cycle.transport is self.transport:  # a new request's cycle
-            HeadWithBodyTransport(self.transport, self.loop).serve(self.cycle)
 
     def on_body(self, body: bytes) -> None:
         self.body_in_read += len(body)

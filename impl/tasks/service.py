@@ -6,6 +6,7 @@ runs them in one transaction, so an error leaves nothing half-written (decision 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from asyncpg import Record
@@ -102,9 +103,27 @@ def listing_of(user_id: str, query: ListTasksQuery) -> TaskListing:
     return TaskListing(user_id, query.status, query.sort, query.order, query.limit, query.offset, filters)
 
 
-async def unwritten_as_found(conn: Connection, user_id: str, task_id: int) -> Unwritten:
-    """With If-None-Match `*` no write is sent (any task that exists fails it): one read says which answer."""
-    return Unwritten(await repository.task_version(conn, user_id=user_id, task_id=task_id))
+async def conditionally(
+    conn: Connection,
+    user_id: str,
+    task_id: int,
+    conditions: Preconditions,
+    write: Callable[..., Awaitable[Record | Unwritten]],
+    **values: Any,
+) -> Record:
+    """The row a repository write wrote under the request's If-Match/If-None-Match; else 404 or 412.
+
+    With If-None-Match `*` the write is never sent (any task that exists fails it): one read says which answer.
+    """
+    if conditions.excludes_every_version:
+        written: Record | Unwritten = Unwritten(await repository.task_version(conn, user_id=user_id, task_id=task_id))
+    else:
+        written = await write(
+            conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded, **values
+        )
+    if isinstance(written, Unwritten):
+        await raise_missing_or_failed(conn, user_id, task_id, conditions, written)
+    return written
 
 
 async def raise_missing_or_failed(
@@ -112,7 +131,7 @@ async def raise_missing_or_failed(
 ) -> NoReturn:
     """After a write that matched nothing: 404 if the task was not there, else 412 for the condition it failed.
 
-    The write's statement says at which version it found the task (decision 0046). Only when that version
+    The write's statement says at which version it found the task (decision 0053). Only when that version
     passes the conditions did another write change the task between the statement's start and its write:
     then the version is read again, and that one decides.
     """
@@ -273,43 +292,17 @@ class TasksService(TasksApi):
     ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
         conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
-            if conditions.excludes_every_version:
-                written: Record | Unwritten = await unwritten_as_found(conn, user_id, task_id)
-            else:
-                written = await repository.toggle_completion(
-                    conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
-                )
-            if isinstance(written, Unwritten):
-                await raise_missing_or_failed(conn, user_id, task_id, conditions, written)
-        return to_task(written), {"ETag": etag(written["version"])}
+            row = await conditionally(conn, user_id, task_id, conditions, repository.toggle_completion)
+        return to_task(row), {"ETag": etag(row["version"])}
 
     async def delete_task(self, *, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
         conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
-            if conditions.excludes_every_version:
-                deleted: Record | Unwritten = await unwritten_as_found(conn, user_id, task_id)
-            else:
-                deleted = await repository.delete_task(
-                    conn, user_id=user_id, task_id=task_id, versions=conditions.matching, excluded=conditions.excluded
-                )
-            if isinstance(deleted, Unwritten):
-                await raise_missing_or_failed(conn, user_id, task_id, conditions, deleted)
+            await conditionally(conn, user_id, task_id, conditions, repository.delete_task)
 
     async def _update(
         self, user_id: str, task_id: int, changes: dict[str, Any], conditions: Preconditions
     ) -> tuple[Task, UpdateTaskResponseHeaders]:
         async with self.database.connection() as conn:
-            if conditions.excludes_every_version:
-                written: Record | Unwritten = await unwritten_as_found(conn, user_id, task_id)
-            else:
-                written = await repository.update_task(
-                    conn,
-                    user_id=user_id,
-                    task_id=task_id,
-                    changes=changes,
-                    versions=conditions.matching,
-                    excluded=conditions.excluded,
-                )
-            if isinstance(written, Unwritten):
-                await raise_missing_or_failed(conn, user_id, task_id, conditions, written)
-        return to_task(written), {"ETag": etag(written["version"])}
+            row = await conditionally(conn, user_id, task_id, conditions, repository.update_task, changes=changes)
+        return to_task(row), {"ETag": etag(row["version"])}

@@ -95,6 +95,20 @@ def followed(parent: str, *, task_id: int, etag: str) -> dict[str, Any]:
     return {"id": LINK, "parent_id": parent, "is_inferred": False, "parameters": extracted}
 
 
+def get_by_link(step: str, *, parent: str, if_match: str = '"1"') -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Task 7 fetched by the link from `parent`'s answer, which took `"1"` from its ETag; the If-Match sent may
+    be another value (Schemathesis sometimes draws one afresh)."""
+    return call(
+        step,
+        GET,
+        200,
+        path={"user_id": "ann", "task_id": 7},
+        headers={"If-Match": if_match},
+        parent=parent,
+        link=followed(parent, task_id=7, etag='"1"'),
+    )
+
+
 def scenario(phase: str, *calls: tuple[str, dict[str, Any], dict[str, Any]], scenario_id: str = "s") -> str:
     cases = {case_id: node for case_id, node, _ in calls}
     interactions = {case_id: interaction for case_id, _, interaction in calls}
@@ -111,15 +125,7 @@ def complete_run() -> list[str]:
         scenario(
             "stateful",
             call("d", CREATE, 201, body={"title": "y"}),
-            call(
-                "e",
-                GET,
-                200,
-                path={"user_id": "ann", "task_id": 7},
-                headers={"If-Match": '"1"'},
-                parent="d",
-                link=followed("d", task_id=7, etag='"1"'),
-            ),
+            get_by_link("e", parent="d"),
             call("f", CREATE, 201, body={"title": "z"}),
             call("g", GET, 200, path={"user_id": "ann", "task_id": 8}),
             call("h", GET, 404, path={"user_id": "ann", "task_id": 10}),

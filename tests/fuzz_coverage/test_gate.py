@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from devtools.fuzz_coverage import JSON_FILE, MARKDOWN_FILE, allowlist, contract, write_report
-from tests.fuzz_coverage.runs import CREATE, GET, call, complete_run, followed, scenario, write_run
+from tests.fuzz_coverage.runs import CREATE, GET, call, complete_run, get_by_link, scenario, write_run
 
 
 def gate(tmp_path: Path, lines: list[str], **allow: str) -> list[str]:
@@ -45,15 +45,7 @@ def test_a_link_whose_if_match_was_drawn_afresh_was_not_followed(tmp_path: Path)
     run[2] = scenario(
         "stateful",
         *[call(f"s{n}", CREATE, 201, body={"title": "x"}) for n in range(4)],
-        call(
-            "e",
-            GET,
-            200,
-            path={"user_id": "ann", "task_id": 7},
-            headers={"If-Match": '"9"'},
-            parent="s0",
-            link=followed("s0", task_id=7, etag='"1"'),
-        ),
+        get_by_link("e", parent="s0", if_match='"9"'),
     )
     assert gate(tmp_path, run) == ["link GetTask: never followed"]
 
@@ -64,15 +56,7 @@ def test_stateful_scenarios_shorter_than_five_calls_fail_the_run(tmp_path: Path)
         scenario(
             "stateful",
             call("d", CREATE, 201, body={"title": "y"}),
-            call(
-                "e",
-                GET,
-                200,
-                path={"user_id": "ann", "task_id": 7},
-                headers={"If-Match": '"1"'},
-                parent="d",
-                link=followed("d", task_id=7, etag='"1"'),
-            ),
+            get_by_link("e", parent="d"),
             # A check's own follow-up request is not a step of the scenario.
             call("x", GET, 404, parent="e"),
             call("f", GET, 404, path={"user_id": "ann", "task_id": 8}),

@@ -161,9 +161,10 @@ class TasksService(TasksApi):
         self, *, user_id: str, query: ListTasksQuery, headers: ListTasksHeaders
     ) -> tuple[TaskPage, ListTasksResponseHeaders]:
         listing = listing_of(user_id, query)
+        list_id = listing.identity()  # the list's, whatever the page: the cursors' and the page tag's
         if query.cursor is not None:
             seal = self._cursor_seal or await self.cursor_seal()
-            position = seal.open(query.cursor, list_id=listing.identity(), key_type=SORT_KEY_TYPES[listing.sort])
+            position = seal.open(query.cursor, list_id=list_id, key_type=SORT_KEY_TYPES[listing.sort])
             if listing.offset:
                 raise UnprocessableParameter(
                     "A cursor already says where the page starts; offset must be 0 with it.",
@@ -174,7 +175,7 @@ class TasksService(TasksApi):
         async with self.database.connection() as conn:
             listed = await repository.list_page(conn, listing)
         page_tag = page_etag(
-            listing.identity(),
+            list_id,
             offset=listing.offset,
             limit=listing.limit,
             total=listed.total,
@@ -188,7 +189,7 @@ class TasksService(TasksApi):
             last = listed.rows[-1]
             position = cursors.Position(last[SORT_FIELDS[listing.sort]], last["id"])
             seal = self._cursor_seal or await self.cursor_seal()
-            next_cursor = seal.seal(position, list_id=listing.identity())
+            next_cursor = seal.seal(position, list_id=list_id)
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
         page = TaskPage.model_validate(
             {

@@ -1,5 +1,5 @@
 # The tasks-api service (README "Deploy"): `docker build -t tasks-api .`, then `tasks-api migrate` once per
-# release and `tasks-api serve` (the default command). tests/test_image.py runs what this file says.
+# release and `tasks-api serve` (the default command). tests/deploy/test_image.py runs what this file says.
 
 # The build stage: uv (the version scripts/uv.sh pins) installs the locked runtime dependencies and the
 # project, editable as decision 0034 says, into /app/.venv; no dev dependencies.

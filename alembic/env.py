@@ -10,9 +10,9 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from impl.database_url import asyncpg_url, configured_migration_url, migration_url, transaction_pooler_setting
-from impl.postgresql_version import require_supported
-from impl.tables import metadata
+from impl.db.postgresql_version import require_supported
+from impl.db.tables import metadata
+from impl.db.url import asyncpg_url, configured_migration_url, migration_url, transaction_pooler_setting
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -54,7 +54,7 @@ async def run_async_migrations() -> None:
 if context.is_offline_mode():
     run_migrations_offline()
 elif isinstance(config.attributes.get("connection"), Connection):
-    # impl.migrations hands over the connection that holds the migration lock.
+    # impl.db.migrations hands over the connection that holds the migration lock.
     do_run_migrations(config.attributes["connection"])
 else:
     asyncio.run(run_async_migrations())

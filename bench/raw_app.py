@@ -7,7 +7,7 @@ cannot avoid: parse the path and query, check the bearer token's text as the ser
 (impl.auth.compact_jws), verify it (HS256) with python-jose or find it among the tokens it verified
 already, as the service does, and check `sub` against the path's user id, run the service's own SQL (the
 compiled statements of impl.tasks.repository, bench.statements) through the service's own asyncpg pool
-(impl.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
+(impl.db.database.create_pool: same size, timeouts and release behaviour), and write JSON. It skips
 everything else: validation beyond what the SQL needs, problem documents, request ids, logging, ETag
 preconditions and idempotency keys.
 
@@ -30,13 +30,13 @@ from jose.exceptions import JOSEError
 from bench.statements import CREATE_DEFAULTS, ORDERS, SORTS, STATUSES, ServiceSql, service_sql
 from impl.auth import compact_jws
 from impl.auth.verified_tokens import VerifiedTokens
-from impl.database import create_pool
-from impl.heap import freeze_startup_heap
+from impl.db.database import create_pool
+from impl.db.sql import Query
+from impl.kit.heap import freeze_startup_heap
 from impl.settings import get_settings
-from impl.sql import Query
-from impl.tasks.list_filters import filter_values
-from impl.tasks.listing import ListFilters
-from impl.tasks.repository import list_queries, needs_count
+from impl.tasks.listing.filters import filter_values
+from impl.tasks.listing.query import ListFilters
+from impl.tasks.listing.repository import list_queries, needs_count
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

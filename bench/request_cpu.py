@@ -56,7 +56,7 @@ OPERATIONS = {
 
 def answer_canned_rows() -> None:
     """The repository's functions these operations call answer ROW; a connection is never opened."""
-    from impl.database import Database
+    from impl.db.database import Database
     from impl.tasks import repository
 
     async def canned(*_: Any, **__: Any) -> dict[str, Any]:

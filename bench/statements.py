@@ -1,6 +1,6 @@
 """The service's own SQL for the two limits: the compiled statements impl.tasks.repository runs.
 
-Each is an impl.sql.Query: its SQL exactly as asyncpg receives it (`$1::VARCHAR` and all) and the name
+Each is an impl.db.sql.Query: its SQL exactly as asyncpg receives it (`$1::VARCHAR` and all) and the name
 bound at each `$n`. The limits bind the same names with the same values the service would; what a
 statement carries itself (the 1 of `version + 1`) is in its constants. Nothing here writes or edits a
 query: when repository.py changes, the limits change with it.
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from impl.db.sql import Query
 from impl.settings import Settings
-from impl.sql import Query
 from impl.tasks import repository
 from impl.tasks.bodies import FIELDS_SINCE_1_2
-from impl.tasks.listing import Direction, SortKey, StatusFilter
+from impl.tasks.listing.query import Direction, SortKey, StatusFilter
 
 STATUSES: tuple[str, ...] = get_args(StatusFilter)
 SORTS: tuple[str, ...] = get_args(SortKey)

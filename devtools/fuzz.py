@@ -17,7 +17,7 @@ The JUnit report goes to reports/fuzz/junit.xml; beside it Schemathesis's events
 (events.ndjson) and what the run covered of the contract (coverage.json, and coverage.md to read,
 devtools/fuzz_coverage). The run fails when Schemathesis finds a failure, or when a documented
 response was never produced or a link never followed and fuzz-unreached.toml does not say why.
-tests/test_contract_fuzz.py runs the same command (schemathesis_command) against a server it
+tests/api/test_contract_fuzz.py runs the same command (schemathesis_command) against a server it
 starts, with fewer examples and a fixed seed, and the same gate.
 """
 
@@ -113,7 +113,7 @@ def schemathesis_command(
     example_database: str | None = None,
     stateful_pass: int = 0,
 ) -> list[str]:
-    """The one Schemathesis command line, for `make fuzz` and tests/test_contract_fuzz.py alike.
+    """The one Schemathesis command line, for `make fuzz` and tests/api/test_contract_fuzz.py alike.
 
     `stateful_pass` N > 0: the stateful phase alone once more, its reports named for N beside the first.
     """

@@ -20,7 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_APP = ("impl.app:create_app", "--factory")
 # httptools with a bound on the request head while it arrives (decision 0024).
-HTTP_PROTOCOL = "impl.server_protocol:BoundedHttpToolsProtocol"
+HTTP_PROTOCOL = "impl.http.server_protocol:BoundedHttpToolsProtocol"
 
 
 def free_port() -> int:

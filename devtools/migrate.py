@@ -1,8 +1,8 @@
-"""Run Alembic migrations against a database URL (the tests' and `make run`'s way into impl.migrations)."""
+"""Run Alembic migrations against a database URL (the tests' and `make run`'s way into impl.db.migrations)."""
 
 from __future__ import annotations
 
-from impl import migrations
+from impl.db import migrations
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

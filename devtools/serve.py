@@ -12,7 +12,7 @@ from dotenv import load_dotenv
 
 from devtools import embedded_db
 from devtools.dev_secret import ensure_shared_secret_env
-from impl import commands
+from impl import cli
 
 DEV_DATABASE = "tasks"
 
@@ -39,14 +39,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Embedded PostgreSQL in {embedded.pgdata} (stops when this command exits).", flush=True)
     try:
         ensure_shared_secret_env()
-        commands.main(["migrate"])
+        cli.main(["migrate"])
         if not os.environ.get("JWKS_URL"):
             print(
                 "Shared-secret auth. Get a token:  TOKEN=$(make -s token USER_ID=alice)\n"
                 f'Then:  curl -H "Authorization: Bearer $TOKEN" http://{args.host}:{args.port}/api/alice/tasks',
                 flush=True,
             )
-        commands.main(["serve", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)])
+        cli.main(["serve", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)])
     finally:
         if embedded is not None:
             embedded_db.stop(embedded)

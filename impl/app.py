@@ -12,22 +12,23 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 
 from generated.api import add_routes
-from impl import contract, error_handlers
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
-from impl.connection_budget import check_connection_budget
-from impl.database import Database
-from impl.heap import freeze_startup_heap
-from impl.limits import RequestLimits
-from impl.metrics import RequestMetricsMiddleware, ServiceMetrics, worker_stopped
-from impl.observability import RequestLogMiddleware, configure_logging
-from impl.operations import Probes
-from impl.sampled_gauges import SampledGauges
+from impl.db.connection_budget import check_connection_budget
+from impl.db.database import Database
+from impl.db.sql import statement_tracing
+from impl.http import contract, error_handlers
+from impl.http.limits import RequestLimits
+from impl.idempotency.purge import ExpiredKeyPurge
+from impl.idempotency.replays import IDEMPOTENCY_KEY_TTL_SECONDS
+from impl.kit.heap import freeze_startup_heap
+from impl.probes import Probes
 from impl.settings import Settings, get_settings
-from impl.sql import statement_tracing
-from impl.tasks.purge import ExpiredKeyPurge
-from impl.tasks.service import IDEMPOTENCY_KEY_TTL_SECONDS, TasksService
-from impl.tracing import TracingMiddleware, tracer_provider_from_environment
+from impl.tasks.service import TasksService
+from impl.telemetry.logs import RequestLogMiddleware, configure_logging
+from impl.telemetry.metrics import RequestMetricsMiddleware, ServiceMetrics, worker_stopped
+from impl.telemetry.sampled_gauges import SampledGauges
+from impl.telemetry.tracing import TracingMiddleware, tracer_provider_from_environment
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             tracer_provider.shutdown()  # exports the spans still batched
 
     configure_logging()
-    # FastAPI's own OpenTelemetry instrumentation stays off: impl/tracing.py traces (decision 0036), and the
+    # FastAPI's own OpenTelemetry instrumentation stays off: impl/telemetry/tracing.py traces (decision 0036), and the
     # instrumentation asks for the global providers on every request even when none is set (decision 0037).
     # No trailing-slash redirects: Starlette builds them from the request's Host, before any route's
     # security runs; a path the contract does not name is a 404 problem like any other (decision 0042).

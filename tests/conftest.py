@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from devtools import embedded_db, migrate
 from devtools.live_server import ROOT, LiveServer
-from impl.database import Database
+from impl.db.database import Database
 from impl.tasks.service import TasksService
 from tests.support.cursors import read_cursor_key
 from tests.support.database import fresh_database

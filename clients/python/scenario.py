@@ -1,4 +1,4 @@
-"""The frontend scenario with the Python client openapi-python-client generates (tests/clients/test_python_client.py).
+"""The frontend scenario with the Python client openapi-python-client generates (tests/tooling/clients/).
 
 Create (retried with the same Idempotency-Key), list with filters, update with If-Match, toggle, delete, and
 401/403/404/412/422 read as typed problems. Runs where the wheel `make clients` builds is installed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from impl.auth.tokens import TokenVerifier
-from impl.problems import Forbidden, MissingCredentials, Unauthorized
+from impl.http.problems import Forbidden, MissingCredentials, Unauthorized
 
 # The whole header value, refused unread above this; compact_jws.MAX_TOKEN_LENGTH bounds the token too.
 MAX_AUTHORIZATION_LENGTH = 8192

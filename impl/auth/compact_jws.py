@@ -1,14 +1,14 @@
 """The one accepted text of a compact JWS (RFC 7515 section 7.1): three canonical base64url segments.
 
 python-jose decodes leniently, so a signature check on the decoded bytes cannot tell a token from its
-other spellings; each segment must be the canonical encoding of its bytes (impl.base64url).
+other spellings; each segment must be the canonical encoding of its bytes (impl.kit.base64url).
 """
 
 from __future__ import annotations
 
 import re
 
-from impl import base64url
+from impl.kit import base64url
 
 # A token longer than this is refused unread. Better Auth's tokens (the whole user in the payload) are
 # 0.8 KiB (ES256) to 1.4 KiB (RS256 with a 4096-bit key); 8 KiB is also nginx's default header buffer.

@@ -19,7 +19,7 @@ from jose import jwk
 from jose.backends.base import Key
 from jose.exceptions import JWKError
 
-from impl import base64url
+from impl.kit import base64url
 
 ALGORITHM = "EdDSA"
 PUBLIC_KEY_BYTES = 32

@@ -27,8 +27,8 @@ from typing import Any
 
 import httpx
 
-from impl.metrics import ServiceMetrics
-from impl.problems import ServiceUnavailable
+from impl.http.problems import ServiceUnavailable
+from impl.telemetry.metrics import ServiceMetrics
 
 
 class JwksUnavailable(ServiceUnavailable):

@@ -19,9 +19,9 @@ from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 from impl.auth import compact_jws, ed25519
 from impl.auth.jwks import JwksKeys, JwksUnavailable
 from impl.auth.verified_tokens import VerifiedTokens
-from impl.metrics import ServiceMetrics
-from impl.problems import Unauthorized
+from impl.http.problems import Unauthorized
 from impl.settings import Settings
+from impl.telemetry.metrics import ServiceMetrics
 
 SHARED_SECRET_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = ("RS256", "ES256", ed25519.ALGORITHM)

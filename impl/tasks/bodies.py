@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from generated.models import TaskCreate, TaskReplace, TaskUpdate
-from impl.problems import UnprocessableContent
+from impl.http.problems import UnprocessableContent
 from impl.tasks.tags import task_tags
 
 # What omitting a field added in contract 1.2.0 means on create and replace (the spec's descriptions say

@@ -8,8 +8,8 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from impl import base64url
-from impl.problems import PreconditionFailed
+from impl.http.problems import PreconditionFailed
+from impl.kit import base64url
 
 ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*')
 # Exactly the spellings etag() issues: ASCII decimal without leading zeros, within the version column.

@@ -30,17 +30,20 @@ from generated.api import (
     UpdateTaskResponseHeaders,
 )
 from generated.models import TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
-from impl.database import Database
-from impl.problems import IdempotencyKeyQuotaReached, NotFound, TaskQuotaReached, UnprocessableParameter
-from impl.sql import Connection
-from impl.tasks import cursors, repository
-from impl.tasks.bodies import FIELDS_SINCE_1_2, changed_fields, new_task_fields, request_fingerprint
-from impl.tasks.listing import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
+from impl.db.database import Database
+from impl.db.sql import Connection
+from impl.http.problems import NotFound, TaskQuotaReached, UnprocessableParameter
+from impl.idempotency import repository as keys
+from impl.idempotency.replays import IDEMPOTENCY_KEY_TTL_SECONDS, key_quota_reached, replay
+from impl.idempotency.repository import EarlierRequest
+from impl.tasks import repository
+from impl.tasks.bodies import changed_fields, new_task_fields, request_fingerprint
+from impl.tasks.listing import cursors
+from impl.tasks.listing import repository as lists
+from impl.tasks.listing.query import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
 from impl.tasks.preconditions import NotModified, Preconditions, etag, none_match, page_etag, preconditions
-from impl.tasks.repository import EarlierRequest, Unwritten
+from impl.tasks.repository import Unwritten
 from impl.tasks.tags import TAG_KEY_TYPE, tag_key
-
-IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 
 
 def to_task(row: Record) -> Task:
@@ -58,37 +61,12 @@ def task_quota_reached(max_tasks: int) -> TaskQuotaReached:
     )
 
 
-def key_quota_reached(max_keys: int) -> IdempotencyKeyQuotaReached:
-    hours = IDEMPOTENCY_KEY_TTL_SECONDS // 3600
-    return IdempotencyKeyQuotaReached(
-        f"You hold {max_keys} Idempotency-Keys used in the last {hours} hours, the most one user may hold."
-        f" A key is released {hours} hours after its first use; until then, create without a key"
-        " or retry with a key you already used for the same request.",
-        extensions={"limit": max_keys},
-    )
-
-
 def tasks_path(user_id: str) -> str:
     return f"/api/{user_id}/tasks"
 
 
 def created_headers(user_id: str, row: Record) -> CreateTaskResponseHeaders:
     return {"Location": f"{tasks_path(user_id)}/{row['id']}", "ETag": etag(row["version"])}
-
-
-def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskResponseHeaders]:
-    """The first answer given for this Idempotency-Key, when the retry carries the same request."""
-    request_hash, stored = earlier
-    if request_hash != fingerprint or stored is None:
-        raise UnprocessableParameter(
-            "This Idempotency-Key was already used with a different request body.",
-            parameter="Idempotency-Key",
-            message="Already used with a different request body",
-        )
-    # Answers stored before 1.2.0 lack the newer fields; the task had their defaults then.
-    task = Task.model_validate({**FIELDS_SINCE_1_2, **stored["task"]}, strict=False)
-    headers = stored["headers"]
-    return task, {"Location": headers["Location"], "ETag": headers["ETag"], "Idempotent-Replayed": "true"}
 
 
 def listing_of(user_id: str, query: ListTasksQuery) -> TaskListing:
@@ -154,7 +132,7 @@ class TasksService(TasksApi):
     async def cursor_seal(self) -> cursors.CursorSeal:
         if self._cursor_seal is None:
             async with self.database.connection() as conn:
-                self._cursor_seal = cursors.CursorSeal(await repository.cursor_key(conn))
+                self._cursor_seal = cursors.CursorSeal(await lists.cursor_key(conn))
         return self._cursor_seal
 
     async def list_tasks(
@@ -173,7 +151,7 @@ class TasksService(TasksApi):
                 )
             listing = listing.continuing_after(position)
         async with self.database.connection() as conn:
-            listed = await repository.list_page(conn, listing)
+            listed = await lists.list_page(conn, listing)
         page_tag = page_etag(
             list_id,
             offset=listing.offset,
@@ -209,7 +187,7 @@ class TasksService(TasksApi):
             seal = self._cursor_seal or await self.cursor_seal()
             after = seal.open_name(query.cursor, list_id=list_id, key_type=TAG_KEY_TYPE)
         async with self.database.connection() as conn:
-            listed = await repository.list_tags(conn, user_id=user_id, limit=query.limit, after=after)
+            listed = await lists.list_tags(conn, user_id=user_id, limit=query.limit, after=after)
         next_cursor = None
         if listed.more:  # so the page is full, limit >= 1 rows
             seal = self._cursor_seal or await self.cursor_seal()
@@ -241,11 +219,11 @@ class TasksService(TasksApi):
             **fields,
         }
         async with self.database.connection() as conn:
-            outcome = await repository.create_with_key(conn, **keyed)
+            outcome = await keys.create_with_key(conn, **keyed)
         if outcome == "contended":
             # Another write of this user's ran beside it: again, under the user's row lock (decision 0046).
             async with self.database.transaction() as conn:
-                outcome = await repository.create_with_key(conn, locked=True, **keyed)
+                outcome = await keys.create_with_key(conn, locked=True, **keyed)
         if isinstance(outcome, EarlierRequest):
             return replay(outcome, fingerprint)
         if outcome == "key quota reached":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from impl.problems import UnprocessableContent
-from impl.tasks.cursors import SortKeyType
+from impl.http.problems import UnprocessableContent
+from impl.tasks.listing.cursors import SortKeyType
 
 TAG_LENGTH = 30  # the spec's maxLength for a tag as given
 # str.lower() makes at most two characters of one (İ becomes i̇), so a stored tag is at most twice as long.

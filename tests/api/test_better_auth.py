@@ -192,7 +192,7 @@ def rotating(database_url: str) -> Iterator[App]:
     the next token it signs), and keeps the old key in its JWKS for a grace period (30 days by default),
     so tokens signed before keep verifying until they expire. The service refetches its JWKS for the new
     key's unknown kid; JWKS_REFETCH_INTERVAL (10 s between refetches by default; a kid seen sooner is 503
-    with Retry-After, tests/test_jwks_keys.py) is shortened so that this test's refetches are allowed.
+    with Retry-After, tests/unit/auth/test_jwks_keys.py) is shortened so that this test's refetches are allowed.
     """
     started = start_app(
         database_url,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from impl.tables import TITLE_LENGTH
-from impl.tasks.cursors import MAX_INSTANT, MIN_INSTANT
+from impl.db.tables import TITLE_LENGTH
+from impl.tasks.listing.cursors import MAX_INSTANT, MIN_INSTANT
 from tests.support.cursors import legacy_cursor, seal, seal_json, unb64url
 from tests.support.listing import listing, titles
 from tests.support.problems import assert_problem

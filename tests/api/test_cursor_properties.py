@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from impl.tables import PRIORITIES, TITLE_LENGTH
-from impl.tasks.cursors import MAX_ID, MAX_INSTANT, MIN_INSTANT
+from impl.db.tables import PRIORITIES, TITLE_LENGTH
+from impl.tasks.listing.cursors import MAX_ID, MAX_INSTANT, MIN_INSTANT
 from tests.support.cursors import legacy_cursor, seal
 from tests.support.problems import assert_problem
 from tests.support.users import User, new_user_id

@@ -384,7 +384,7 @@ def test_a_request_with_oversized_headers_creates_nothing(alice: User, server: L
 
 
 # --- Heads too large to buffer ---------------------------------------------------------------------
-# Over 64 KiB, the server protocol (impl/server_protocol.py) refuses a head while it is still arriving:
+# Over 64 KiB, the server protocol (impl/http/server_protocol.py) refuses a head while it is still arriving:
 # httptools would otherwise buffer it whole, at a cost quadratic in its size.
 
 MAX_HEAD_BYTES = 64 * 1024

@@ -62,7 +62,7 @@ def test_public_answers_may_be_kept_but_are_revalidated_and_never_sniffed(http: 
 
 
 def test_the_parsers_own_refusals_are_not_stored_and_not_sniffed(server: LiveServer) -> None:
-    """Written as bytes by the HTTP protocol, past every middleware (impl/server_protocol.py)."""
+    """Written as bytes by the HTTP protocol, past every middleware (impl/http/server_protocol.py)."""
     with RawConnection(server.url) as connection:
         connection.send(request_head("GET", "/healthz", [("Content-Length", "1"), ("Content-Length", "2")]))
         response: RawResponse = connection.response()

@@ -1,6 +1,6 @@
 """The real Better Auth (better-auth/: the server the image ships, better-auth pinned in its package-lock.json),
 as a Node process on a loopback port with its memory store (BETTER_AUTH_STORE=memory): email and password,
-and the JWT plugin. tests/test_better_auth_image.py runs the same server on PostgreSQL, as its image does.
+and the JWT plugin. tests/deploy/test_better_auth_image.py runs the same server on PostgreSQL, as its image does.
 
 Users sign up through its HTTP API (`POST /api/auth/sign-up/email`, which sets the session cookie) and
 take their token from `GET /api/auth/token`, as a frontend's `authClient.token()` does; its keys are at

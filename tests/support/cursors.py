@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from impl.tasks.cursors import list_identity, tags_identity
+from impl.tasks.listing.cursors import list_identity, tags_identity
 from tests.support.database import plain_dsn
 
 

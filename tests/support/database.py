@@ -13,7 +13,7 @@ import asyncpg
 from asyncpg.transaction import Transaction
 
 from devtools import embedded_db
-from impl.database_url import asyncpg_url
+from impl.db.url import asyncpg_url
 
 
 def fresh_database(postgres: embedded_db.PostgresServer, name: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
-from impl.database import Database
+from impl.db.database import Database
+from impl.db.sql import Connection
 from impl.settings import Settings
-from impl.sql import Connection
 from impl.tasks.service import TasksService
 from tests.support.tokens import SHARED_SECRET
 

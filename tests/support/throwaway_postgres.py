@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from devtools.live_server import ROOT, free_port
-from impl.postgresql_version import OLDEST_SUPPORTED_MAJOR
+from impl.db.postgresql_version import OLDEST_SUPPORTED_MAJOR
 
 PASSWORD = "throwaway-test-password"
 SYSTEM_USER = "postgres"  # PostgreSQL refuses to run as root

@@ -1,4 +1,4 @@
-// The frontend scenario, a frontend's code using the installed package: tests/clients/test_typescript_client.py
+// The frontend scenario, a frontend's code using the installed package: tests/tooling/clients/test_typescript_client.py
 // runs it in a fresh npm project against a live service (other tests run it here, on the package's source):
 // create, list with filters, update, toggle, delete, and 401/403/404/412/422 read as typed problems.
 // Env: TASKS_API_URL, TASKS_API_USER, TASKS_API_TOKEN (a JWT whose sub is TASKS_API_USER) and

@@ -1,0 +1,1 @@
+"""Telemetry: structured logs and request ids, Prometheus metrics, OpenTelemetry traces."""

@@ -1,0 +1,455 @@
+"""The task rules, called on TasksService directly with the real database: what each operation answers,
+which problem it raises, and what it leaves stored. What crosses HTTP is specified in tests/api/."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from asyncpg.pool import PoolConnectionProxy
+
+from generated.api import (
+    CreateTaskHeaders,
+    DeleteTaskHeaders,
+    GetTaskHeaders,
+    ReplaceTaskHeaders,
+    ToggleTaskCompletionHeaders,
+    UpdateTaskHeaders,
+)
+from generated.models import Task, TaskCreate, TaskReplace, TaskUpdate
+from impl.db.database import Database
+from impl.http.problems import (
+    IdempotencyKeyQuotaReached,
+    NotFound,
+    PreconditionFailed,
+    TaskQuotaReached,
+    UnprocessableContent,
+    UnprocessableParameter,
+)
+from impl.tasks.service import TasksService
+from tests.support.in_process import (
+    TaskCounts,
+    body,
+    held_keys,
+    task_counts,
+    tasks_service,
+    until_waiting_on_locks,
+    user_row_uncommitted,
+    wire_headers,
+)
+from tests.support.users import new_user_id
+
+MAX_TASKS = 3
+MAX_KEYS = 2
+TASK_QUOTA = "tag:tasks-api,2026:task-quota-reached"
+KEY_QUOTA = "tag:tasks-api,2026:idempotency-key-quota-reached"
+MISSING_TASK = 987_654_321
+
+
+@pytest.fixture
+def quota_service(database: Database) -> TasksService:
+    """The service with tiny quotas: MAX_TASKS tasks and MAX_KEYS Idempotency-Keys per user."""
+    return tasks_service(database, max_tasks=MAX_TASKS, max_keys=MAX_KEYS)
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+async def create(
+    service: TasksService, user_id: str, fields: dict[str, Any] | None = None, *, key: str | None = None
+) -> tuple[Task, dict[str, object]]:
+    task, headers = await service.create_task(
+        user_id=user_id,
+        headers=wire_headers(CreateTaskHeaders, {"Idempotency-Key": key}),
+        body=body(TaskCreate, fields or {"title": "Buy milk"}),
+    )
+    return task, dict(headers)
+
+
+async def stored(service: TasksService, user_id: str, task_id: int) -> tuple[Task, dict[str, object]]:
+    task, headers = await service.get_task(user_id=user_id, task_id=task_id, headers=wire_headers(GetTaskHeaders, {}))
+    return task, dict(headers)
+
+
+# --- Create ---------------------------------------------------------------------------------------------
+
+
+async def test_a_create_answers_the_stored_task_its_location_and_first_etag(
+    service: TasksService, user_id: str
+) -> None:
+    task, headers = await create(service, user_id, {"title": "Buy milk", "description": "Two litres"})
+    assert headers == {"Location": f"/api/{user_id}/tasks/{task.id}", "ETag": '"1"'}
+    assert (task.title, task.description, task.completed) == ("Buy milk", "Two litres", False)
+    assert task.created_at == task.updated_at
+    assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
+
+
+async def test_a_create_gives_omitted_fields_their_defaults(service: TasksService, user_id: str) -> None:
+    task, _ = await create(service, user_id, {"title": "Buy milk"})
+    assert (task.description, task.priority, task.due_at, task.tags) == (None, "medium", None, [])
+
+
+async def test_tags_are_stored_lower_cased_in_the_order_given(service: TasksService, user_id: str) -> None:
+    task, _ = await create(service, user_id, {"title": "Tagged", "tags": ["Work", "urgent", "ÉTÉ"]})
+    assert (await stored(service, user_id, task.id))[0].tags == ["work", "urgent", "été"]
+
+
+async def test_tags_repeated_ignoring_case_are_refused_and_nothing_is_written(
+    service: TasksService, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    with pytest.raises(UnprocessableContent) as refused:
+        await create(service, user_id, {"title": "Tagged", "tags": ["a", "Work", "WORK"]})
+    assert [error["pointer"] for error in refused.value.extensions["errors"]] == ["/tags/2"]
+    assert await task_counts(conn, user_id) == TaskCounts(counted=None, stored=0)
+
+
+@pytest.mark.parametrize("due_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"])
+async def test_a_due_date_postgresql_would_store_as_an_infinity_is_refused_and_nothing_is_written(
+    service: TasksService, conn: PoolConnectionProxy, user_id: str, due_at: str
+) -> None:
+    with pytest.raises(UnprocessableContent) as refused:
+        await create(service, user_id, {"title": "Someday", "due_at": due_at})
+    assert [error["pointer"] for error in refused.value.extensions["errors"]] == ["/due_at"]
+    task, _ = await create(service, user_id)
+    changes = body(TaskUpdate, {"due_at": due_at})
+    with pytest.raises(UnprocessableContent):
+        await service.update_task(
+            user_id=user_id, task_id=task.id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}), body=changes
+        )
+    assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
+
+
+# --- Idempotency-Key ------------------------------------------------------------------------------------
+
+
+async def test_a_keyed_create_answers_as_a_plain_create(service: TasksService, user_id: str) -> None:
+    task, headers = await create(service, user_id, key=new_key())
+    assert headers == {"Location": f"/api/{user_id}/tasks/{task.id}", "ETag": '"1"'}
+
+
+@pytest.mark.parametrize(
+    ("first", "retry"),
+    [
+        ({"title": "Buy milk"}, {"title": "Buy milk"}),
+        ({"title": "Buy milk"}, {"title": "Buy milk", "description": None, "priority": "medium", "tags": []}),
+        ({"title": "Buy milk", "tags": ["Home"]}, {"title": "Buy milk", "tags": ["home"]}),
+        (
+            {"title": "Buy milk", "due_at": "2026-12-01T09:30:00+01:00"},
+            {"title": "Buy milk", "due_at": "2026-12-01T08:30:00Z"},
+        ),
+    ],
+    ids=["same", "defaults-spelled-out", "tag-case", "due-at-offset"],
+)
+async def test_a_retry_of_the_same_request_replays_the_first_answer_and_creates_nothing(
+    service: TasksService, conn: PoolConnectionProxy, user_id: str, first: dict[str, Any], retry: dict[str, Any]
+) -> None:
+    key = new_key()
+    task, headers = await create(service, user_id, first, key=key)
+    replayed, replayed_headers = await create(service, user_id, retry, key=key)
+    assert replayed == task
+    assert replayed_headers == {**headers, "Idempotent-Replayed": "true"}
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_the_same_key_with_another_request_is_refused_and_still_replays_the_first(
+    service: TasksService, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    key = new_key()
+    task, _ = await create(service, user_id, {"title": "Buy milk"}, key=key)
+    with pytest.raises(UnprocessableParameter) as refused:
+        await create(service, user_id, {"title": "Buy bread"}, key=key)
+    assert refused.value.status == 422
+    assert [error["parameter"] for error in refused.value.extensions["errors"]] == ["Idempotency-Key"]
+    assert (await create(service, user_id, {"title": "Buy milk"}, key=key))[0] == task
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_a_replay_repeats_the_first_answer_after_the_task_changed(service: TasksService, user_id: str) -> None:
+    key = new_key()
+    task, headers = await create(service, user_id, key=key)
+    await service.toggle_task_completion(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None})
+    )
+    replayed, replayed_headers = await create(service, user_id, key=key)
+    assert (replayed, replayed_headers["ETag"]) == (task, headers["ETag"])
+
+
+async def test_keys_are_per_user(service: TasksService, user_id: str) -> None:
+    key = new_key()
+    mine, _ = await create(service, user_id, key=key)
+    theirs, headers = await create(service, new_user_id(), key=key)
+    assert theirs.id != mine.id
+    assert "Idempotent-Replayed" not in headers
+
+
+# --- Quotas -----------------------------------------------------------------------------------------------
+
+
+async def fill(service: TasksService, user_id: str, count: int = MAX_TASKS) -> list[Task]:
+    return [(await create(service, user_id, {"title": f"task {index}"}))[0] for index in range(count)]
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["without-key", "with-key"])
+async def test_a_create_at_the_task_quota_raises_the_task_quota_problem_and_writes_nothing(
+    quota_service: TasksService, conn: PoolConnectionProxy, user_id: str, keyed: bool
+) -> None:
+    await fill(quota_service, user_id)
+    with pytest.raises(TaskQuotaReached) as refused:
+        await create(quota_service, user_id, key=new_key() if keyed else None)
+    problem = refused.value
+    assert (problem.status, problem.type, problem.title) == (409, TASK_QUOTA, "Task quota reached")
+    assert problem.extensions == {"limit": MAX_TASKS}
+    assert str(MAX_TASKS) in problem.detail
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)
+    assert await held_keys(conn, user_id) == set()  # the key's claim was rolled back with the create
+
+
+async def test_a_new_key_at_the_key_quota_raises_the_key_quota_problem_and_writes_nothing(
+    quota_service: TasksService, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    keys = {new_key() for _ in range(MAX_KEYS)}
+    for key in keys:
+        await create(quota_service, user_id, key=key)
+    with pytest.raises(IdempotencyKeyQuotaReached) as refused:
+        await create(quota_service, user_id, key=new_key())
+    problem = refused.value
+    assert (problem.status, problem.type, problem.title) == (409, KEY_QUOTA, "Idempotency-Key quota reached")
+    assert problem.extensions == {"limit": MAX_KEYS}
+    assert str(MAX_KEYS) in problem.detail
+    assert await held_keys(conn, user_id) == keys
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_KEYS, stored=MAX_KEYS)
+
+
+async def test_a_create_without_a_key_still_works_at_the_key_quota(quota_service: TasksService, user_id: str) -> None:
+    for _ in range(MAX_KEYS):
+        await create(quota_service, user_id, key=new_key())
+    await create(quota_service, user_id)
+
+
+async def test_a_retry_with_a_held_key_replays_at_both_quotas(quota_service: TasksService, user_id: str) -> None:
+    key = new_key()
+    task, _ = await create(quota_service, user_id, key=key)
+    await create(quota_service, user_id, key=new_key())
+    await fill(quota_service, user_id, MAX_TASKS - MAX_KEYS)
+    replayed, headers = await create(quota_service, user_id, key=key)
+    assert (replayed, headers["Idempotent-Replayed"]) == (task, "true")
+
+
+# --- Concurrent creates: each call below takes a connection of its own, as concurrent requests do ---------
+
+CONCURRENT = 10
+
+
+async def test_concurrent_creates_with_one_key_make_one_task_and_replay_it_to_the_rest(
+    service: TasksService, database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    key = new_key()
+    async with user_row_uncommitted(database, user_id):
+        racing = asyncio.gather(*(create(service, user_id, {"title": "Once"}, key=key) for _ in range(CONCURRENT)))
+        await until_waiting_on_locks(conn, CONCURRENT)
+    answers = await racing
+    assert all(task == answers[0][0] for task, _ in answers)
+    replayed = [headers.get("Idempotent-Replayed") for _, headers in answers]
+    assert sorted(replayed, key=str) == [None] + ["true"] * (CONCURRENT - 1)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=1, stored=1)
+
+
+async def test_concurrent_first_keyed_creates_of_a_new_user_give_exactly_the_key_quota(
+    quota_service: TasksService, database: Database, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    async with user_row_uncommitted(database, user_id):
+        racing = asyncio.gather(
+            *(create(quota_service, user_id, key=new_key()) for _ in range(CONCURRENT)), return_exceptions=True
+        )
+        await until_waiting_on_locks(conn, CONCURRENT)
+    outcomes = await racing
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert all(isinstance(problem, IdempotencyKeyQuotaReached) for problem in refused), refused
+    assert len(refused) == CONCURRENT - MAX_KEYS
+    assert len(await held_keys(conn, user_id)) == MAX_KEYS
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_KEYS, stored=MAX_KEYS)
+
+
+# --- If-Match and the changes it guards -------------------------------------------------------------------
+
+Write = Callable[[TasksService, str, int, str | None], Awaitable[object]]
+
+
+async def replace(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
+    replacement = body(TaskReplace, {"title": "Replaced", "completed": True})
+    return await service.replace_task(
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(ReplaceTaskHeaders, {"If-Match": if_match}),
+        body=replacement,
+    )
+
+
+async def update(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
+    changes = body(TaskUpdate, {"title": "Patched"})
+    return await service.update_task(
+        user_id=user_id, task_id=task_id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}), body=changes
+    )
+
+
+async def update_nothing(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
+    return await service.update_task(
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}),
+        body=body(TaskUpdate, {}),
+    )
+
+
+async def toggle(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
+    return await service.toggle_task_completion(
+        user_id=user_id, task_id=task_id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": if_match})
+    )
+
+
+async def delete(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
+    await service.delete_task(
+        user_id=user_id, task_id=task_id, headers=wire_headers(DeleteTaskHeaders, {"If-Match": if_match})
+    )
+    return None
+
+
+WRITES = [replace, update, update_nothing, toggle, delete]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.__name__)
+async def test_a_write_with_a_stale_if_match_raises_precondition_failed_and_changes_nothing(
+    service: TasksService, user_id: str, write: Write
+) -> None:
+    task, _ = await create(service, user_id)
+    await toggle(service, user_id, task.id, None)
+    current = await stored(service, user_id, task.id)
+    with pytest.raises(PreconditionFailed) as refused:
+        await write(service, user_id, task.id, '"1"')
+    assert refused.value.status == 412
+    assert await stored(service, user_id, task.id) == current
+
+
+SENT_WRITES = [replace, update, toggle, delete]  # those that send a conditional write (update_nothing reads)
+CONCURRENT_CHANGES = {
+    "changed": "UPDATE tasks SET title = 'Theirs', version = version + 1 WHERE id = $1",
+    "deleted": "DELETE FROM tasks WHERE id = $1",
+}
+
+
+@pytest.mark.parametrize("write", SENT_WRITES, ids=lambda write: write.__name__)
+@pytest.mark.parametrize(("change", "problem"), [("changed", PreconditionFailed), ("deleted", NotFound)])
+async def test_a_conditional_write_overtaken_by_another_answers_as_that_write_left_the_task(
+    service: TasksService, database: Database, user_id: str, write: Write, change: str, problem: type[Exception]
+) -> None:
+    """The If-Match held when the write's statement began; another write, committed while it waited for the
+    row, changed or deleted the task: 412 for a changed task, 404 for a deleted one, as if the other came first."""
+    task, _ = await create(service, user_id)
+    async with database.connection() as watcher, database.transaction() as other:
+        await other.execute(CONCURRENT_CHANGES[change], task.id)
+        overtaken = asyncio.ensure_future(write(service, user_id, task.id, '"1"'))
+        await until_waiting_on_locks(watcher, 1)
+        # The other write commits here; the waiting one goes on and finds the row changed or gone.
+    with pytest.raises(problem):
+        await overtaken
+    if change == "changed":
+        assert (await stored(service, user_id, task.id))[0].title == "Theirs"
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.__name__)
+async def test_a_write_with_an_if_match_naming_the_current_version_among_others_applies(
+    service: TasksService, user_id: str, write: Write
+) -> None:
+    task, _ = await create(service, user_id)
+    await write(service, user_id, task.id, '"7", "1"')
+    if write is delete:
+        with pytest.raises(NotFound):
+            await stored(service, user_id, task.id)
+    elif write is not update_nothing:
+        assert (await stored(service, user_id, task.id))[1] == {"ETag": '"2"'}
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.__name__)
+@pytest.mark.parametrize("if_match", [None, '"1"'], ids=["unconditional", "if-match"])
+async def test_a_write_to_a_missing_task_raises_not_found_even_with_if_match(
+    service: TasksService, user_id: str, write: Write, if_match: str | None
+) -> None:
+    with pytest.raises(NotFound):
+        await write(service, user_id, MISSING_TASK, if_match)
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.__name__)
+async def test_another_users_task_is_not_found_and_left_unchanged(
+    service: TasksService, user_id: str, write: Write
+) -> None:
+    task, _ = await create(service, user_id)
+    with pytest.raises(NotFound):
+        await write(service, new_user_id(), task.id, None)
+    assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
+
+
+# --- Changes ----------------------------------------------------------------------------------------------
+
+
+async def test_a_patch_with_no_changes_answers_the_task_and_keeps_its_version(
+    service: TasksService, user_id: str
+) -> None:
+    task, _ = await create(service, user_id)
+    answered = await update_nothing(service, user_id, task.id, '"1"')
+    assert answered == (task, {"ETag": '"1"'})
+    assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
+
+
+async def test_a_patch_changes_only_the_given_fields(service: TasksService, user_id: str) -> None:
+    task, _ = await create(service, user_id, {"title": "Keep me", "description": "clear me", "tags": ["kept"]})
+    changes = body(TaskUpdate, {"description": None, "priority": "high"})
+    updated, headers = await service.update_task(
+        user_id=user_id, task_id=task.id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}), body=changes
+    )
+    assert updated == task.model_copy(
+        update={"description": None, "priority": "high", "updated_at": updated.updated_at}
+    )
+    assert updated.updated_at > task.updated_at
+    assert dict(headers) == {"ETag": '"2"'}
+
+
+async def test_a_replace_gives_omitted_fields_their_defaults(service: TasksService, user_id: str) -> None:
+    fields = {"title": "Old", "description": "x", "priority": "high", "due_at": "2026-12-01T00:00:00Z", "tags": ["a"]}
+    task, _ = await create(service, user_id, fields)
+    await toggle(service, user_id, task.id, None)
+    replacement = body(TaskReplace, {"title": "New"})
+    replaced, _ = await service.replace_task(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ReplaceTaskHeaders, {"If-Match": None}), body=replacement
+    )
+    assert (replaced.id, replaced.created_at) == (task.id, task.created_at)
+    assert (replaced.title, replaced.description, replaced.completed) == ("New", None, False)
+    assert (replaced.priority, replaced.due_at, replaced.tags) == ("medium", None, [])
+
+
+async def test_a_toggle_flips_completion_both_ways_and_moves_the_etag(service: TasksService, user_id: str) -> None:
+    task, _ = await create(service, user_id)
+    done, done_headers = await service.toggle_task_completion(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": '"1"'})
+    )
+    undone, undone_headers = await service.toggle_task_completion(
+        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None})
+    )
+    assert (done.completed, dict(done_headers)) == (True, {"ETag": '"2"'})
+    assert (undone.completed, dict(undone_headers)) == (False, {"ETag": '"3"'})
+
+
+async def test_a_delete_removes_the_task_and_its_place_under_the_quota(
+    quota_service: TasksService, conn: PoolConnectionProxy, user_id: str
+) -> None:
+    tasks = await fill(quota_service, user_id)
+    await quota_service.delete_task(
+        user_id=user_id, task_id=tasks[0].id, headers=wire_headers(DeleteTaskHeaders, {"If-Match": '"1"'})
+    )
+    with pytest.raises(NotFound):
+        await stored(quota_service, user_id, tasks[0].id)
+    await create(quota_service, user_id)
+    assert await task_counts(conn, user_id) == TaskCounts(counted=MAX_TASKS, stored=MAX_TASKS)

@@ -19,7 +19,7 @@ run: install ## tasks-api migrate + serve on http://127.0.0.1:8000 (embedded Pos
 	$(PYTHON) -m devtools.serve
 
 token: install ## Mint a development token: make -s token USER_ID=alice
-	@.venv/bin/tasks-api token $(USER_ID)
+	@$(PYTHON) -m devtools.token $(USER_ID)
 
 regen: ## Regenerate generated/ from openapi/tasks.yaml
 	scripts/regen.sh

@@ -226,8 +226,8 @@ def main(operation: str, *, batch: int = 500, batches: int = 40) -> None:
     answer_canned_rows()
     import logging
 
-    from devtools.token import mint
     from impl.app import create_app
+    from impl.cli.token import mint
     from impl.settings import Settings
 
     # The protocol class reads its bounds from the environment's settings, as under uvicorn.

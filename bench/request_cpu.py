@@ -170,8 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     # Before prometheus_client is imported: it reads the variable then to choose where values live.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="request-cpu-metrics-")
     answer_canned_rows()
-    from devtools.token import mint
     from impl.app import create_app
+    from impl.cli.token import mint
     from impl.settings import Settings
 
     # As the bench serves it: a random shared secret, no issuer or audience.

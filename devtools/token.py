@@ -1,28 +1,20 @@
-"""Mint a development token: `python -m devtools.token USER_ID [--minutes N]` (shared-secret mode only)."""
+"""Mint a development token: `python -m devtools.token USER_ID [--minutes N]` (what `make token` runs).
+
+With no auth configured, signs with the development secret `make run` serves with (.data/dev-jwt-secret).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from dotenv import load_dotenv
-from jose import jwt
 
 from devtools.dev_secret import ensure_shared_secret_env
+from impl.cli.token import mint
 from impl.settings import Settings
 
-
-def mint(settings: Settings, user_id: str, *, minutes: float = 60) -> str:
-    if settings.jwt_secret is None:
-        raise SystemExit("Refused: the service verifies tokens from JWKS_URL; only the issuer can mint them.")
-    now = int(time.time())
-    claims: dict[str, object] = {"sub": user_id, "iat": now, "exp": now + int(minutes * 60)}
-    if settings.jwt_issuer:
-        claims["iss"] = settings.jwt_issuer
-    if settings.jwt_audience:
-        claims["aud"] = settings.jwt_audience
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+__all__ = ["main", "mint"]
 
 
 def main(argv: list[str] | None = None) -> None:

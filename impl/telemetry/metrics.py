@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from impl.http.noted_status import StatusNotingSend
 
 # From 1 ms (a cached list) to the 10 s statement timeout, denser where the realistic p99 (25 ms) lies.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -119,22 +121,15 @@ class RequestMetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        noting = StatusNotingSend(send)
         metrics = self.metrics
         metrics.requests_in_flight += 1
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, send_noting_status)
+            await self.app(scope, receive, noting)
         finally:
             metrics.requests_in_flight -= 1
-            metrics.answered(scope.get("route"), scope["method"], status, time.perf_counter() - started)
+            metrics.answered(scope.get("route"), scope["method"], noting.status, time.perf_counter() - started)
 
 
 def worker_stopped() -> None:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, StatusCode, Tracer, format_trace_id
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from impl.http.noted_status import StatusNotingSend
 from impl.telemetry.logs import request_id, trace_id
 
 if TYPE_CHECKING:
@@ -93,14 +94,7 @@ class TracingMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        status = 500
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        noting = StatusNotingSend(send)
         # Named by the method until routing has found the template (as OpenTelemetry's own ASGI middleware does).
         with self.tracer.start_as_current_span(
             method,
@@ -110,13 +104,14 @@ class TracingMiddleware:
         ) as span:
             noted = trace_id.set(format_trace_id(span.get_span_context().trace_id))
             try:
-                await self.app(scope, receive, send_noting_status)
+                await self.app(scope, receive, noting)
             finally:
                 trace_id.reset(noted)
                 template = getattr(scope.get("route"), "path", None)
                 if template is not None:
                     span.update_name(f"{method} {template}")
                     span.set_attribute("http.route", template)
+                status = noting.status
                 span.set_attribute("http.response.status_code", status)
                 if (rid := request_id.get()) is not None:
                     span.set_attribute("tasks_api.request_id", rid)

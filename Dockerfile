@@ -19,6 +19,8 @@ COPY contract_runtime ./contract_runtime
 COPY alembic ./alembic
 COPY alembic.ini ./
 COPY openapi ./openapi
+# The licence goes with every copy of the code; hatchling puts it into the installed project's metadata.
+COPY LICENSE ./
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev
 
 # The runtime stage: the same Python at the same path (the venv points at it), no uv.

@@ -1,4 +1,4 @@
-# The tasks-api service (README "Deploy"): `docker build -t tasks-api .`, then `tasks-api migrate` once per
+# The tasks-api service (docs/deploy.md): `docker build -t tasks-api .`, then `tasks-api migrate` once per
 # release and `tasks-api serve` (the default command). tests/deploy/test_image.py runs what this file says.
 
 # The build stage: uv (the version scripts/uv.sh pins) installs the locked runtime dependencies and the
@@ -32,7 +32,7 @@ WORKDIR /app
 # Owned by root: the service cannot change its own code (the bytecode is compiled at build time).
 COPY --from=build /app /app
 # WEB_CONCURRENCY (worker processes, default 1) is left to the operator: one process per container and
-# more containers is the usual choice; each process opens up to DB_POOL_MAX_SIZE connections (README).
+# more containers is the usual choice; each process opens up to DB_POOL_MAX_SIZE connections (docs/neon.md).
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

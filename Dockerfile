@@ -1,4 +1,4 @@
-# The tasks-api service (README "Deploy"): `docker build -t tasks-api .`, then `tasks-api migrate` once per
+# The tasks-api service (docs/deploy.md): `docker build -t tasks-api .`, then `tasks-api migrate` once per
 # release and `tasks-api serve` (the default command). tests/deploy/test_image.py runs what this file says.
 
 # The build stage: uv (the version scripts/uv.sh pins) installs the locked runtime dependencies and the
@@ -19,6 +19,8 @@ COPY contract_runtime ./contract_runtime
 COPY alembic ./alembic
 COPY alembic.ini ./
 COPY openapi ./openapi
+# The licence goes with every copy of the code; hatchling puts it into the installed project's metadata.
+COPY LICENSE ./
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev
 
 # The runtime stage: the same Python at the same path (the venv points at it), no uv.
@@ -30,7 +32,7 @@ WORKDIR /app
 # Owned by root: the service cannot change its own code (the bytecode is compiled at build time).
 COPY --from=build /app /app
 # WEB_CONCURRENCY (worker processes, default 1) is left to the operator: one process per container and
-# more containers is the usual choice; each process opens up to DB_POOL_MAX_SIZE connections (README).
+# more containers is the usual choice; each process opens up to DB_POOL_MAX_SIZE connections (docs/neon.md).
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -61,7 +61,7 @@ clients: install ## The npm package and Python wheel a frontend team installs: b
 test: install system-packages check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
-fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see README)
+fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see docs/develop.md)
 	$(PYTHON) -m devtools.fuzz
 
 .PHONY: bench bench-packages

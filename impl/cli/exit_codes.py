@@ -1,4 +1,4 @@
-"""What each `tasks-api` exit code means; `tasks-api check --help` and the README list them."""
+"""What each `tasks-api` exit code means; `tasks-api check --help` and docs/operate.md list them."""
 
 from __future__ import annotations
 

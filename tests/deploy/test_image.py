@@ -232,6 +232,18 @@ def test_the_image_installs_no_dev_dependency(replica: ImageReplica) -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_the_image_carries_the_licence(replica: ImageReplica) -> None:
+    probe = (
+        "import importlib.metadata as m; d = m.distribution('tasks-api');"
+        " print(d.metadata['License-Expression']); print(d.read_text('licenses/LICENSE'))"
+    )
+    result = replica.run(["python", "-c", probe], replica.env())
+    assert result.returncode == 0, result.stderr
+    expression, licence = result.stdout.split("\n", 1)
+    assert expression == "MIT"
+    assert licence.strip() == (ROOT / "LICENSE").read_text().strip()
+
+
 def test_the_image_takes_the_uv_scripts_uv_sh_pins() -> None:
     stages = dockerfile.parse(ROOT / "Dockerfile")
     copies = [dockerfile.copy(instruction) for stage in stages for instruction in stage.all("COPY")]

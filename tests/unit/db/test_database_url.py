@@ -18,7 +18,7 @@ from tests.support.tls_postgres import issue
 from tests.support.tokens import SHARED_SECRET
 
 NEON_HOST = "ep-cool-lake-123456-pooler.eu-central-1.aws.neon.tech"
-# As the README recommends it: the server's certificate and host name checked against the system's CAs.
+# As docs/neon.md recommends it: the server's certificate and host name checked against the system's CAs.
 NEON_POOLED = f"postgresql://app:secret@{NEON_HOST}/tasks?sslmode=verify-full&sslrootcert=system"
 NEON_DIRECT = NEON_POOLED.replace("-pooler", "")
 # As Neon's console hands it out.

@@ -1,7 +1,8 @@
-"""The task rules: each operation of the contract.
+"""The task rules: each operation of the contract, for the caller the security scheme verified.
 
-An operation that writes one statement runs it alone (a statement is atomic); one that writes more
-runs them in one transaction, so an error leaves nothing half-written (decision 0013).
+Every operation applies the owner rule first, before anything is read (decision 0055). An operation
+that writes one statement runs it alone (a statement is atomic); one that writes more runs them in one
+transaction, so an error leaves nothing half-written (decision 0013).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, NoReturn
 
 from asyncpg import Record
 
+from contract_runtime.security import Principal
 from generated.api import (
     CreateTaskHeaders,
     CreateTaskResponseHeaders,
@@ -32,7 +34,7 @@ from generated.api import (
 from generated.models import TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.db.database import Database
 from impl.db.sql import Connection
-from impl.http.problems import NotFound, TaskQuotaReached, UnprocessableParameter
+from impl.http.problems import Forbidden, NotFound, TaskQuotaReached, UnprocessableParameter
 from impl.idempotency import repository as keys
 from impl.idempotency.replays import IDEMPOTENCY_KEY_TTL_SECONDS, key_quota_reached, replay
 from impl.idempotency.repository import EarlierRequest
@@ -44,6 +46,16 @@ from impl.tasks.listing.query import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, T
 from impl.tasks.preconditions import NotModified, Preconditions, etag, none_match, page_etag, preconditions
 from impl.tasks.repository import Unwritten
 from impl.tasks.tags import TAG_KEY_TYPE, tag_key
+
+
+def require_owner(caller: Principal, user_id: str) -> None:
+    """The owner rule: a user's tasks are theirs alone; anyone else is refused before anything is read.
+
+    The path's `user_id` was validated first, so the refusal follows only valid requests: what it
+    answers depends on the caller's own request and identity, never on the other user's data.
+    """
+    if caller.subject != user_id:
+        raise Forbidden("The token's subject may not access this user's tasks.")
 
 
 def to_task(row: Record) -> Task:
@@ -136,8 +148,9 @@ class TasksService(TasksApi):
         return self._cursor_seal
 
     async def list_tasks(
-        self, *, user_id: str, query: ListTasksQuery, headers: ListTasksHeaders
+        self, *, caller: Principal, user_id: str, query: ListTasksQuery, headers: ListTasksHeaders
     ) -> tuple[TaskPage, ListTasksResponseHeaders]:
+        require_owner(caller, user_id)
         listing = listing_of(user_id, query)
         list_id = listing.identity()  # the list's, whatever the page: the cursors' and the page tag's
         if query.cursor is not None:
@@ -180,7 +193,8 @@ class TasksService(TasksApi):
         )
         return page, {"ETag": page_tag}
 
-    async def list_tags(self, *, user_id: str, query: ListTagsQuery) -> TagList:
+    async def list_tags(self, *, caller: Principal, user_id: str, query: ListTagsQuery) -> TagList:
+        require_owner(caller, user_id)
         list_id = cursors.tags_identity(user_id)
         after = None
         if query.cursor is not None:
@@ -197,8 +211,9 @@ class TasksService(TasksApi):
         )
 
     async def create_task(
-        self, *, user_id: str, headers: CreateTaskHeaders, body: TaskCreate
+        self, *, caller: Principal, user_id: str, headers: CreateTaskHeaders, body: TaskCreate
     ) -> tuple[Task, CreateTaskResponseHeaders]:
+        require_owner(caller, user_id)
         idempotency_key = headers.idempotency_key
         fields = new_task_fields(body)
         if idempotency_key is None:
@@ -234,8 +249,9 @@ class TasksService(TasksApi):
         return to_task(outcome), created_headers(user_id, outcome)
 
     async def get_task(
-        self, *, user_id: str, task_id: int, headers: GetTaskHeaders
+        self, *, caller: Principal, user_id: str, task_id: int, headers: GetTaskHeaders
     ) -> tuple[Task, GetTaskResponseHeaders]:
+        require_owner(caller, user_id)
         async with self.database.connection() as conn:
             row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
@@ -246,14 +262,16 @@ class TasksService(TasksApi):
         return to_task(row), {"ETag": task_tag}
 
     async def replace_task(
-        self, *, user_id: str, task_id: int, headers: ReplaceTaskHeaders, body: TaskReplace
+        self, *, caller: Principal, user_id: str, task_id: int, headers: ReplaceTaskHeaders, body: TaskReplace
     ) -> tuple[Task, ReplaceTaskResponseHeaders]:
+        require_owner(caller, user_id)
         conditions = preconditions(headers.if_match, headers.if_none_match)
         return await self._update(user_id, task_id, new_task_fields(body), conditions)
 
     async def update_task(
-        self, *, user_id: str, task_id: int, headers: UpdateTaskHeaders, body: TaskUpdate
+        self, *, caller: Principal, user_id: str, task_id: int, headers: UpdateTaskHeaders, body: TaskUpdate
     ) -> tuple[Task, UpdateTaskResponseHeaders]:
+        require_owner(caller, user_id)
         changes = changed_fields(body)
         conditions = preconditions(headers.if_match, headers.if_none_match)
         if changes:
@@ -267,14 +285,16 @@ class TasksService(TasksApi):
         return to_task(row), {"ETag": etag(row["version"])}
 
     async def toggle_task_completion(
-        self, *, user_id: str, task_id: int, headers: ToggleTaskCompletionHeaders
+        self, *, caller: Principal, user_id: str, task_id: int, headers: ToggleTaskCompletionHeaders
     ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
+        require_owner(caller, user_id)
         conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
             row = await conditionally(conn, user_id, task_id, conditions, repository.toggle_completion)
         return to_task(row), {"ETag": etag(row["version"])}
 
-    async def delete_task(self, *, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
+    async def delete_task(self, *, caller: Principal, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
+        require_owner(caller, user_id)
         conditions = preconditions(headers.if_match, headers.if_none_match)
         async with self.database.connection() as conn:
             await conditionally(conn, user_id, task_id, conditions, repository.delete_task)

@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asyncpg.pool import PoolConnectionProxy
 
+from contract_runtime.security import Principal
 from generated.api import (
     CreateTaskHeaders,
     DeleteTaskHeaders,
     GetTaskHeaders,
+    ListTagsQuery,
+    ListTasksHeaders,
+    ListTasksQuery,
     ReplaceTaskHeaders,
     ToggleTaskCompletionHeaders,
     UpdateTaskHeaders,
@@ -22,6 +26,7 @@ from generated.api import (
 from generated.models import Task, TaskCreate, TaskReplace, TaskUpdate
 from impl.db.database import Database
 from impl.http.problems import (
+    Forbidden,
     IdempotencyKeyQuotaReached,
     NotFound,
     PreconditionFailed,
@@ -63,6 +68,7 @@ async def create(
     service: TasksService, user_id: str, fields: dict[str, Any] | None = None, *, key: str | None = None
 ) -> tuple[Task, dict[str, object]]:
     task, headers = await service.create_task(
+        caller=Principal(user_id),
         user_id=user_id,
         headers=wire_headers(CreateTaskHeaders, {"Idempotency-Key": key}),
         body=body(TaskCreate, fields or {"title": "Buy milk"}),
@@ -71,8 +77,78 @@ async def create(
 
 
 async def stored(service: TasksService, user_id: str, task_id: int) -> tuple[Task, dict[str, object]]:
-    task, headers = await service.get_task(user_id=user_id, task_id=task_id, headers=wire_headers(GetTaskHeaders, {}))
+    task, headers = await service.get_task(
+        caller=Principal(user_id), user_id=user_id, task_id=task_id, headers=wire_headers(GetTaskHeaders, {})
+    )
     return task, dict(headers)
+
+
+# --- The owner rule -------------------------------------------------------------------------------------
+
+
+class Untouchable:
+    """A database the test forbids: any connection or transaction asked of it fails the test."""
+
+    settings = None
+
+    def connection(self) -> Any:
+        raise AssertionError("the service used the database")
+
+    transaction = connection
+
+
+CURSOR = "c" * 24  # schema-valid; opening it would read the cursor key
+FOREIGN_CALLS: dict[str, Callable[[TasksService, Principal, str], Awaitable[object]]] = {
+    "list_tasks": lambda service, caller, user_id: service.list_tasks(
+        caller=caller,
+        user_id=user_id,
+        query=ListTasksQuery(cursor=CURSOR),
+        headers=wire_headers(ListTasksHeaders, {}),
+    ),
+    "list_tags": lambda service, caller, user_id: service.list_tags(
+        caller=caller, user_id=user_id, query=ListTagsQuery(cursor=CURSOR)
+    ),
+    "create_task": lambda service, caller, user_id: service.create_task(
+        caller=caller,
+        user_id=user_id,
+        headers=wire_headers(CreateTaskHeaders, {"Idempotency-Key": new_key()}),
+        body=body(TaskCreate, {"title": "planted", "tags": ["a", "A"]}),
+    ),
+    "get_task": lambda service, caller, user_id: service.get_task(
+        caller=caller, user_id=user_id, task_id=1, headers=wire_headers(GetTaskHeaders, {})
+    ),
+    "replace_task": lambda service, caller, user_id: service.replace_task(
+        caller=caller,
+        user_id=user_id,
+        task_id=1,
+        headers=wire_headers(ReplaceTaskHeaders, {"If-Match": '"1"'}),
+        body=body(TaskReplace, {"title": "hijacked"}),
+    ),
+    "update_task": lambda service, caller, user_id: service.update_task(
+        caller=caller,
+        user_id=user_id,
+        task_id=1,
+        headers=wire_headers(UpdateTaskHeaders, {}),
+        body=body(TaskUpdate, {}),
+    ),
+    "toggle_task_completion": lambda service, caller, user_id: service.toggle_task_completion(
+        caller=caller, user_id=user_id, task_id=1, headers=wire_headers(ToggleTaskCompletionHeaders, {})
+    ),
+    "delete_task": lambda service, caller, user_id: service.delete_task(
+        caller=caller, user_id=user_id, task_id=1, headers=wire_headers(DeleteTaskHeaders, {"If-None-Match": "*"})
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", FOREIGN_CALLS)
+async def test_a_caller_on_another_users_tasks_is_forbidden_before_the_database_is_used(operation: str) -> None:
+    service = TasksService(cast(Database, Untouchable()), max_tasks_per_user=3, max_idempotency_keys_per_user=2)
+    with pytest.raises(Forbidden) as refused:
+        await FOREIGN_CALLS[operation](service, Principal("alice"), "bob")
+    assert (refused.value.status, refused.value.detail) == (
+        403,
+        "The token's subject may not access this user's tasks.",
+    )
 
 
 # --- Create ---------------------------------------------------------------------------------------------
@@ -118,7 +194,11 @@ async def test_a_due_date_postgresql_would_store_as_an_infinity_is_refused_and_n
     changes = body(TaskUpdate, {"due_at": due_at})
     with pytest.raises(UnprocessableContent):
         await service.update_task(
-            user_id=user_id, task_id=task.id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}), body=changes
+            caller=Principal(user_id),
+            user_id=user_id,
+            task_id=task.id,
+            headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}),
+            body=changes,
         )
     assert await stored(service, user_id, task.id) == (task, {"ETag": '"1"'})
 
@@ -172,7 +252,10 @@ async def test_a_replay_repeats_the_first_answer_after_the_task_changed(service:
     key = new_key()
     task, headers = await create(service, user_id, key=key)
     await service.toggle_task_completion(
-        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None})
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task.id,
+        headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None}),
     )
     replayed, replayed_headers = await create(service, user_id, key=key)
     assert (replayed, replayed_headers["ETag"]) == (task, headers["ETag"])
@@ -282,6 +365,7 @@ Write = Callable[[TasksService, str, int, str | None], Awaitable[object]]
 async def replace(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     replacement = body(TaskReplace, {"title": "Replaced", "completed": True})
     return await service.replace_task(
+        caller=Principal(user_id),
         user_id=user_id,
         task_id=task_id,
         headers=wire_headers(ReplaceTaskHeaders, {"If-Match": if_match}),
@@ -292,12 +376,17 @@ async def replace(service: TasksService, user_id: str, task_id: int, if_match: s
 async def update(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     changes = body(TaskUpdate, {"title": "Patched"})
     return await service.update_task(
-        user_id=user_id, task_id=task_id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}), body=changes
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}),
+        body=changes,
     )
 
 
 async def update_nothing(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     return await service.update_task(
+        caller=Principal(user_id),
         user_id=user_id,
         task_id=task_id,
         headers=wire_headers(UpdateTaskHeaders, {"If-Match": if_match}),
@@ -307,13 +396,19 @@ async def update_nothing(service: TasksService, user_id: str, task_id: int, if_m
 
 async def toggle(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     return await service.toggle_task_completion(
-        user_id=user_id, task_id=task_id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": if_match})
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": if_match}),
     )
 
 
 async def delete(service: TasksService, user_id: str, task_id: int, if_match: str | None) -> object:
     await service.delete_task(
-        user_id=user_id, task_id=task_id, headers=wire_headers(DeleteTaskHeaders, {"If-Match": if_match})
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task_id,
+        headers=wire_headers(DeleteTaskHeaders, {"If-Match": if_match}),
     )
     return None
 
@@ -408,7 +503,11 @@ async def test_a_patch_changes_only_the_given_fields(service: TasksService, user
     task, _ = await create(service, user_id, {"title": "Keep me", "description": "clear me", "tags": ["kept"]})
     changes = body(TaskUpdate, {"description": None, "priority": "high"})
     updated, headers = await service.update_task(
-        user_id=user_id, task_id=task.id, headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}), body=changes
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task.id,
+        headers=wire_headers(UpdateTaskHeaders, {"If-Match": None}),
+        body=changes,
     )
     assert updated == task.model_copy(
         update={"description": None, "priority": "high", "updated_at": updated.updated_at}
@@ -423,7 +522,11 @@ async def test_a_replace_gives_omitted_fields_their_defaults(service: TasksServi
     await toggle(service, user_id, task.id, None)
     replacement = body(TaskReplace, {"title": "New"})
     replaced, _ = await service.replace_task(
-        user_id=user_id, task_id=task.id, headers=wire_headers(ReplaceTaskHeaders, {"If-Match": None}), body=replacement
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task.id,
+        headers=wire_headers(ReplaceTaskHeaders, {"If-Match": None}),
+        body=replacement,
     )
     assert (replaced.id, replaced.created_at) == (task.id, task.created_at)
     assert (replaced.title, replaced.description, replaced.completed) == ("New", None, False)
@@ -433,10 +536,16 @@ async def test_a_replace_gives_omitted_fields_their_defaults(service: TasksServi
 async def test_a_toggle_flips_completion_both_ways_and_moves_the_etag(service: TasksService, user_id: str) -> None:
     task, _ = await create(service, user_id)
     done, done_headers = await service.toggle_task_completion(
-        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": '"1"'})
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task.id,
+        headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": '"1"'}),
     )
     undone, undone_headers = await service.toggle_task_completion(
-        user_id=user_id, task_id=task.id, headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None})
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=task.id,
+        headers=wire_headers(ToggleTaskCompletionHeaders, {"If-Match": None}),
     )
     assert (done.completed, dict(done_headers)) == (True, {"ETag": '"2"'})
     assert (undone.completed, dict(undone_headers)) == (False, {"ETag": '"3"'})
@@ -447,7 +556,10 @@ async def test_a_delete_removes_the_task_and_its_place_under_the_quota(
 ) -> None:
     tasks = await fill(quota_service, user_id)
     await quota_service.delete_task(
-        user_id=user_id, task_id=tasks[0].id, headers=wire_headers(DeleteTaskHeaders, {"If-Match": '"1"'})
+        caller=Principal(user_id),
+        user_id=user_id,
+        task_id=tasks[0].id,
+        headers=wire_headers(DeleteTaskHeaders, {"If-Match": '"1"'}),
     )
     with pytest.raises(NotFound):
         await stored(quota_service, user_id, tasks[0].id)

@@ -28,6 +28,8 @@ CONSTRAINTS = {
 # Parameters arrive as text; these types (contract_runtime/wire_types.py) read them as strictly as the spec
 # says, where FastAPI would take "1" as true or "1700000000" as a date-time.
 WIRE_TYPES = {("string", "date-time"): "Rfc3339DateTime", ("boolean", None): "TrueOrFalse"}
+# What an interface method and its route name their other arguments; a path parameter cannot take them.
+RESERVED_NAMES = {"caller", "query", "headers", "body", "response"}
 
 
 def snake(name: str) -> str:
@@ -133,7 +135,10 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         for name, header in sorted(success.get("headers", {}).items())
     ]
     security = op.get("security", spec.get("security", []))
-    schemes = [snake(name) for name in sorted({name for requirement in security for name in requirement})]
+    schemes = sorted({name for requirement in security for name in requirement})
+    if len(schemes) > 1:
+        # The interface's `caller` is what one scheme verified; which of several would be a guess.
+        raise ValueError(f"{op['operationId']} names {schemes}: one security scheme per operation is supported")
     response_model = json_model(success.get("content"))
     result = response_model or "None"
     headers_type = None
@@ -141,6 +146,9 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         headers_type = pascal(op["operationId"]) + "ResponseHeaders"
         result = f"tuple[{result}, {headers_type}]"
     by_location = {location: [p for p in params if p["location"] == location] for location in LOCATIONS}
+    for param in by_location["path"]:
+        if param["name"] in RESERVED_NAMES:
+            raise ValueError(f"{op['operationId']}: a path parameter may not be named {param['name']!r}")
     return {
         "operation_id": op["operationId"],
         "name": snake(op["operationId"]),
@@ -159,7 +167,7 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         "headers": headers,
         "headers_type": headers_type,
         "result": result,
-        "schemes": schemes,
+        "scheme": snake(schemes[0]) if schemes else None,
     }
 
 

@@ -1,8 +1,10 @@
-"""A security scheme's check as a FastAPI dependency that runs once per request, whoever asks first."""
+"""Who is calling: a security scheme's check as a FastAPI dependency that runs once per request, and the
+principal it names, which the generated routes hand to the interface as `caller`."""
 
 # No `from __future__ import annotations`: FastAPI reads __call__'s annotations, and an instance has no
 # module globals to resolve them in.
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from fastapi import Request
@@ -10,6 +12,13 @@ from fastapi import Request
 T = TypeVar("T")
 SETTLED = "contract_runtime.security.settled"
 """The request scope's key for the results of the checks already settled for this request."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller a security scheme verified: `subject` is who they are (a bearer token's `sub`)."""
+
+    subject: str
 
 
 class SecurityScheme(Generic[T]):

@@ -1,8 +1,9 @@
 """Schemathesis hooks (loaded through schemathesis.toml): bearer tokens that get each test case past auth.
 
-The service answers 403 unless the token's `sub` equals the path's `user_id`, and Schemathesis draws a new
-`user_id` for almost every case, so one fixed token would test little beyond authorization. Two modes,
-chosen by environment variables (devtools/fuzz.py sets them; see its docstring):
+The service answers a valid request 403 unless the token's `sub` equals the path's `user_id` (the owner
+rule, decision 0055), and Schemathesis draws a new `user_id` for almost every case, so one fixed token
+would test little beyond validation and authorization. Two modes, chosen by environment variables
+(devtools/fuzz.py sets them; see its docstring):
 
 - FUZZ_JWT_SECRET (with FUZZ_JWT_ISSUER / FUZZ_JWT_AUDIENCE when the service checks them): mint, per
   case, an HS256 token whose `sub` is that case's `user_id`;

@@ -6,23 +6,23 @@
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, and those name the
 # security checks add_routes is given, which only exist inside it.
 from abc import ABC, abstractmethod
-from typing import Annotated, Any, Awaitable, Callable, Literal, NotRequired, TypedDict
+from typing import Annotated, Awaitable, Callable, Literal, NotRequired, TypedDict
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, Security
 from pydantic import BaseModel, Field
 
 from contract_runtime.query_model import QueryModel
 from contract_runtime.routing import ContractRoute
-from contract_runtime.security import SecurityScheme
+from contract_runtime.security import Principal, SecurityScheme
 from contract_runtime.wire_types import Rfc3339DateTime, TrueOrFalse
 
 from .models import Health, TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 
-SecurityCheck = Callable[[Request], Awaitable[Any]]
+SecurityCheck = Callable[[Request], Awaitable[Principal]]
 
 
 class SecuritySchemes(TypedDict):
-    """One check per security scheme in the spec; it raises to refuse the request."""
+    """One check per security scheme in the spec: it raises to refuse the request, else names the caller."""
 
     bearerAuth: SecurityCheck
 
@@ -217,6 +217,7 @@ class TasksApi(ABC):
     async def list_tasks(
         self,
         *,
+        caller: Principal,
         user_id: str,
         query: ListTasksQuery,
         headers: ListTasksHeaders,
@@ -227,6 +228,7 @@ class TasksApi(ABC):
     async def create_task(
         self,
         *,
+        caller: Principal,
         user_id: str,
         headers: CreateTaskHeaders,
         body: TaskCreate,
@@ -237,6 +239,7 @@ class TasksApi(ABC):
     async def list_tags(
         self,
         *,
+        caller: Principal,
         user_id: str,
         query: ListTagsQuery,
     ) -> TagList:
@@ -246,6 +249,7 @@ class TasksApi(ABC):
     async def get_task(
         self,
         *,
+        caller: Principal,
         user_id: str,
         task_id: int,
         headers: GetTaskHeaders,
@@ -256,6 +260,7 @@ class TasksApi(ABC):
     async def replace_task(
         self,
         *,
+        caller: Principal,
         user_id: str,
         task_id: int,
         headers: ReplaceTaskHeaders,
@@ -267,6 +272,7 @@ class TasksApi(ABC):
     async def delete_task(
         self,
         *,
+        caller: Principal,
         user_id: str,
         task_id: int,
         headers: DeleteTaskHeaders,
@@ -277,6 +283,7 @@ class TasksApi(ABC):
     async def update_task(
         self,
         *,
+        caller: Principal,
         user_id: str,
         task_id: int,
         headers: UpdateTaskHeaders,
@@ -288,6 +295,7 @@ class TasksApi(ABC):
     async def toggle_task_completion(
         self,
         *,
+        caller: Principal,
         user_id: str,
         task_id: int,
         headers: ToggleTaskCompletionHeaders,
@@ -336,7 +344,7 @@ def add_routes(
     )
 
     async def list_tasks(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -345,6 +353,7 @@ def add_routes(
         response: Response,
     ) -> TaskPage:
         result, answer_headers = await tasks.list_tasks(
+            caller=caller,
             user_id=user_id,
             query=query,
             headers=headers,
@@ -363,7 +372,7 @@ def add_routes(
     )
 
     async def create_task(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -372,7 +381,7 @@ def add_routes(
         response: Response,
     ) -> Task:
         result, answer_headers = await tasks.create_task(
-            user_id=user_id, headers=headers, body=body
+            caller=caller, user_id=user_id, headers=headers, body=body
         )
         response.headers['ETag'] = answer_headers['ETag']
         if 'Idempotent-Replayed' in answer_headers:
@@ -393,13 +402,14 @@ def add_routes(
     )
 
     async def list_tags(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
         query: Annotated[ListTagsQuery, Depends(QueryModel(ListTagsQuery))],
     ) -> TagList:
         return await tasks.list_tags(
+            caller=caller,
             user_id=user_id,
             query=query,
         )
@@ -415,7 +425,7 @@ def add_routes(
     )
 
     async def get_task(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -424,6 +434,7 @@ def add_routes(
         response: Response,
     ) -> Task:
         result, answer_headers = await tasks.get_task(
+            caller=caller,
             user_id=user_id,
             task_id=task_id,
             headers=headers,
@@ -442,7 +453,7 @@ def add_routes(
     )
 
     async def replace_task(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -452,7 +463,7 @@ def add_routes(
         response: Response,
     ) -> Task:
         result, answer_headers = await tasks.replace_task(
-            user_id=user_id, task_id=task_id, headers=headers, body=body
+            caller=caller, user_id=user_id, task_id=task_id, headers=headers, body=body
         )
         response.headers['ETag'] = answer_headers['ETag']
         return result
@@ -468,7 +479,7 @@ def add_routes(
     )
 
     async def delete_task(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -476,6 +487,7 @@ def add_routes(
         headers: Annotated[DeleteTaskHeaders, Header()],
     ) -> None:
         await tasks.delete_task(
+            caller=caller,
             user_id=user_id,
             task_id=task_id,
             headers=headers,
@@ -492,7 +504,7 @@ def add_routes(
     )
 
     async def update_task(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -502,7 +514,7 @@ def add_routes(
         response: Response,
     ) -> Task:
         result, answer_headers = await tasks.update_task(
-            user_id=user_id, task_id=task_id, headers=headers, body=body
+            caller=caller, user_id=user_id, task_id=task_id, headers=headers, body=body
         )
         response.headers['ETag'] = answer_headers['ETag']
         return result
@@ -518,7 +530,7 @@ def add_routes(
     )
 
     async def toggle_task_completion(
-        bearer_auth: Annotated[Any, Security(bearer_auth_scheme)],
+        caller: Annotated[Principal, Security(bearer_auth_scheme)],
         user_id: Annotated[
             str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
         ],
@@ -527,6 +539,7 @@ def add_routes(
         response: Response,
     ) -> Task:
         result, answer_headers = await tasks.toggle_task_completion(
+            caller=caller,
             user_id=user_id,
             task_id=task_id,
             headers=headers,

@@ -24,6 +24,7 @@ from impl.idempotency.replays import IDEMPOTENCY_KEY_TTL_SECONDS
 from impl.kit.heap import freeze_startup_heap
 from impl.probes import Probes
 from impl.settings import Settings, get_settings
+from impl.tasks.endpoints import TasksEndpoints
 from impl.tasks.service import TasksService
 from impl.telemetry.logs import RequestLogMiddleware, configure_logging
 from impl.telemetry.metrics import RequestMetricsMiddleware, ServiceMetrics, worker_stopped
@@ -88,10 +89,12 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     )
     add_routes(
         app.router,
-        tasks=TasksService(
-            database,
-            max_tasks_per_user=settings.max_tasks_per_user,
-            max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
+        tasks=TasksEndpoints(
+            TasksService(
+                database,
+                max_tasks_per_user=settings.max_tasks_per_user,
+                max_idempotency_keys_per_user=settings.max_idempotency_keys_per_user,
+            )
         ),
         operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
         security={"bearerAuth": BearerAuth(TokenVerifier(settings, metrics))},

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate generated/ from openapi/tasks.yaml with fastapi-code-generator, in its own pinned
 # environment (it pins old click and datamodel-code-generator, which the service must not carry).
-# Idempotent: a second run writes the same bytes. Usage: scripts/regen.sh [OUTPUT_DIR] (default generated).
+# Idempotent: a second run writes the same bytes.
+# Usage: scripts/regen.sh [OUTPUT_DIR [SPEC]] (default generated from openapi/tasks.yaml); relative paths
+# are read from the repository's root. Another SPEC is for tests of the generator (tests/tooling/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,11 +17,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
   echo "$lock_sha" > "$stamp"
 fi
 
+target=${1:-generated}
+spec=${2:-openapi/tasks.yaml}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # The warning about black/isort becoming opt-in is the generator's, not ours.
 PYTHONWARNINGS=ignore::FutureWarning "$tool_env/bin/fastapi-codegen" \
-  --input openapi/tasks.yaml \
+  --input "$spec" \
   --output "$out/generated" \
   --template-dir "$PWD/codegen/templates" \
   --model-template-dir "$PWD/codegen/model_templates" \
@@ -30,6 +34,5 @@ PYTHONWARNINGS=ignore::FutureWarning "$tool_env/bin/fastapi-codegen" \
   --strict-nullable \
   --use-annotated \
   --disable-timestamp
-target=${1:-generated}
 rm -rf "$target"
 mv "$out/generated" "$target"

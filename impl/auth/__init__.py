@@ -1,1 +1,1 @@
-"""Bearer JWT authentication: who the caller is (tokens.py, jwks.py) and what path they may use (bearer.py)."""
+"""Bearer JWT authentication: who the caller is (tokens.py, jwks.py), as the `bearerAuth` principal (bearer.py)."""

@@ -1,11 +1,16 @@
-"""The `bearerAuth` security scheme: a verified token whose `sub` owns the path's `user_id`."""
+"""The `bearerAuth` security scheme: the caller a verified bearer token names.
+
+What the caller may do is not decided here: the tasks service's owner rule compares the caller with the
+path's user (decision 0055).
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
 
+from contract_runtime.security import Principal
 from impl.auth.tokens import TokenVerifier
-from impl.http.problems import Forbidden, MissingCredentials, Unauthorized
+from impl.http.problems import MissingCredentials, Unauthorized
 
 # The whole header value, refused unread above this; compact_jws.MAX_TOKEN_LENGTH bounds the token too.
 MAX_AUTHORIZATION_LENGTH = 8192
@@ -25,19 +30,12 @@ def bearer_token(request: Request) -> str:
 
 
 class BearerAuth:
-    """FastAPI dependency: authenticates and authorizes the path; it reads and writes no database.
-
-    It runs before the path is validated, so the `user_id` it compares may be outside the contract;
-    only a validated one reaches the tasks service, where a user's first create writes the user row
-    (decision 0032).
-    """
+    """The scheme's check: the principal the request's bearer token names, else 401; it reads and writes no database."""
 
     def __init__(self, verifier: TokenVerifier) -> None:
         self.verifier = verifier
 
-    async def __call__(self, request: Request) -> str:
+    async def __call__(self, request: Request) -> Principal:
         subject = await self.verifier.subject(bearer_token(request))
-        request.state.user_id = subject
-        if request.path_params.get("user_id") != subject:
-            raise Forbidden("The token's subject may not access this user's tasks.")
-        return subject
+        request.state.user_id = subject  # for the request log line
+        return Principal(subject)

@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contract_runtime.request_body import MALFORMED_BODY, MalformedBody
 from contract_runtime.routing import allowed_methods
 from impl.db.errors import UnusableDatabase, database_error_class, is_database_unavailable
+from impl.http.entity_tags import NotModified
 from impl.http.problems import PROBLEM_JSON, ProblemError, ServiceUnavailable, problem, problem_json
-from impl.tasks.preconditions import NotModified
 from impl.telemetry.metrics import ServiceMetrics
 
 logger = logging.getLogger("tasks_api.errors")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generated.api import CreateTaskResponseHeaders
+from typing import NamedTuple
+
 from generated.models import Task
 from impl.http.problems import IdempotencyKeyQuotaReached, UnprocessableParameter
 from impl.idempotency.repository import EarlierRequest
@@ -21,7 +22,15 @@ def key_quota_reached(max_keys: int) -> IdempotencyKeyQuotaReached:
     )
 
 
-def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskResponseHeaders]:
+class Replayed(NamedTuple):
+    """The first answer a create with this Idempotency-Key was given: its task, and its headers as stored
+    (`Location` and `ETag`, decision 0006), which the endpoint answers again."""
+
+    task: Task
+    headers: dict[str, str]
+
+
+def replay(earlier: EarlierRequest, fingerprint: str) -> Replayed:
     """The first answer given for this Idempotency-Key, when the retry carries the same request."""
     request_hash, stored = earlier
     if request_hash != fingerprint or stored is None:
@@ -32,5 +41,4 @@ def replay(earlier: EarlierRequest, fingerprint: str) -> tuple[Task, CreateTaskR
         )
     # Answers stored before 1.2.0 lack the newer fields; the task had their defaults then.
     task = Task.model_validate({**FIELDS_SINCE_1_2, **stored["task"]}, strict=False)
-    headers = stored["headers"]
-    return task, {"Location": headers["Location"], "ETag": headers["ETag"], "Idempotent-Replayed": "true"}
+    return Replayed(task, stored["headers"])

@@ -109,8 +109,9 @@ def _json_field(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return column
 
 
-# The first answer, stored with the key for replays: what service.create_task answers, built from the
-# inserted row (Location's prefix comes from the service; an ETag is the version quoted, preconditions.etag).
+# The first answer, stored with the key for replays: what createTask answers, built from the inserted row
+# (Location's prefix comes from the endpoint, through the service; an ETag is the version quoted, as
+# impl/http/entity_tags.etag spells it). Replays read this shape, old rows too: change neither alone.
 _answer = func.jsonb_build_object(
     literal_column("'task'"),
     func.jsonb_build_object(

@@ -1,4 +1,8 @@
-"""The task rules: each operation of the contract.
+"""The task rules: whose tasks the caller may touch, the quotas, conditional writes, lists and their pages.
+
+Every operation takes the caller the security scheme verified and applies the owner rule first, before
+anything is read (decision 0055). HTTP is the endpoint's (impl/tasks/endpoints.py): the service takes
+the request's conditions already read into version sets, and answers tasks with their versions.
 
 An operation that writes one statement runs it alone (a statement is atomic); one that writes more
 runs them in one transaction, so an error leaves nothing half-written (decision 0013).
@@ -6,48 +10,73 @@ runs them in one transaction, so an error leaves nothing half-written (decision 
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import Any, NamedTuple, NoReturn
 
 from asyncpg import Record
 
-from generated.api import (
-    CreateTaskHeaders,
-    CreateTaskResponseHeaders,
-    DeleteTaskHeaders,
-    GetTaskHeaders,
-    GetTaskResponseHeaders,
-    ListTagsQuery,
-    ListTasksHeaders,
-    ListTasksQuery,
-    ListTasksResponseHeaders,
-    ReplaceTaskHeaders,
-    ReplaceTaskResponseHeaders,
-    TasksApi,
-    ToggleTaskCompletionHeaders,
-    ToggleTaskCompletionResponseHeaders,
-    UpdateTaskHeaders,
-    UpdateTaskResponseHeaders,
-)
+from contract_runtime.security import Principal
+from generated.api import ListTagsQuery, ListTasksQuery
 from generated.models import TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
 from impl.db.database import Database
 from impl.db.sql import Connection
-from impl.http.problems import NotFound, TaskQuotaReached, UnprocessableParameter
+from impl.http.problems import Forbidden, NotFound, TaskQuotaReached, UnprocessableParameter
 from impl.idempotency import repository as keys
-from impl.idempotency.replays import IDEMPOTENCY_KEY_TTL_SECONDS, key_quota_reached, replay
+from impl.idempotency.replays import IDEMPOTENCY_KEY_TTL_SECONDS, Replayed, key_quota_reached, replay
 from impl.idempotency.repository import EarlierRequest
 from impl.tasks import repository
 from impl.tasks.bodies import changed_fields, new_task_fields, request_fingerprint
 from impl.tasks.listing import cursors
 from impl.tasks.listing import repository as lists
 from impl.tasks.listing.query import SORT_FIELDS, SORT_KEY_TYPES, ListFilters, TaskListing
-from impl.tasks.preconditions import NotModified, Preconditions, etag, none_match, page_etag, preconditions
+from impl.tasks.preconditions import Preconditions
 from impl.tasks.repository import Unwritten
 from impl.tasks.tags import TAG_KEY_TYPE, tag_key
 
+UNCONDITIONAL = Preconditions()
 
-def to_task(row: Record) -> Task:
-    return Task(**{name: row[name] for name in Task.model_fields})
+
+def require_owner(caller: Principal, user_id: str) -> None:
+    """The owner rule: a user's tasks are theirs alone; anyone else is refused before anything is read.
+
+    The path's `user_id` was validated first, so the refusal follows only valid requests: what it
+    answers depends on the caller's own request and identity, never on the other user's data.
+    """
+    if caller.subject != user_id:
+        raise Forbidden("The token's subject may not access this user's tasks.")
+
+
+class Versioned(NamedTuple):
+    """A task as stored, and its version (what its entity tag names, decision 0005)."""
+
+    task: Task
+    version: int
+
+
+def versioned(row: Record) -> Versioned:
+    return Versioned(Task(**{name: row[name] for name in Task.model_fields}), row["version"])
+
+
+@dataclass(frozen=True)
+class ListedTasks:
+    """One page of a user's list as read, before it is rendered (TasksService.page)."""
+
+    listing: TaskListing
+    list_id: bytes  # the list's identity, whatever the page: its cursors' and its version's
+    listed: lists.ListedPage
+
+    @property
+    def version(self) -> bytes:
+        """A digest that changes whenever a task on the page changes (its version moves), a task joins or
+        leaves the page, or the total changes (decision 0054)."""
+        listing, listed = self.listing, self.listed
+        digest = hashlib.blake2b(self.list_id, digest_size=16)
+        page = [listing.offset, listing.limit, listed.total, listed.more]
+        digest.update(array("q", [*page, *(number for pair in listed.versions for number in pair)]).tobytes())
+        return digest.digest()
 
 
 def task_not_found(task_id: int) -> NotFound:
@@ -59,14 +88,6 @@ def task_quota_reached(max_tasks: int) -> TaskQuotaReached:
         f"You have {max_tasks} tasks, the most one user may have; delete some to create more.",
         extensions={"limit": max_tasks},
     )
-
-
-def tasks_path(user_id: str) -> str:
-    return f"/api/{user_id}/tasks"
-
-
-def created_headers(user_id: str, row: Record) -> CreateTaskResponseHeaders:
-    return {"Location": f"{tasks_path(user_id)}/{row['id']}", "ETag": etag(row["version"])}
 
 
 def listing_of(user_id: str, query: ListTasksQuery) -> TaskListing:
@@ -89,7 +110,7 @@ async def conditionally(
     write: Callable[..., Awaitable[Record | Unwritten]],
     **values: Any,
 ) -> Record:
-    """The row a repository write wrote under the request's If-Match/If-None-Match; else 404 or 412.
+    """The row a repository write wrote under the request's conditions; else 404 or 412.
 
     With If-None-Match `*` the write is never sent (any task that exists fails it): one read says which answer.
     """
@@ -121,7 +142,7 @@ async def raise_missing_or_failed(
     raise conditions.failed(task_id, version)
 
 
-class TasksService(TasksApi):
+class TasksService:
     def __init__(self, database: Database, *, max_tasks_per_user: int, max_idempotency_keys_per_user: int) -> None:
         self.database = database
         self.max_tasks = max_tasks_per_user
@@ -135,11 +156,10 @@ class TasksService(TasksApi):
                 self._cursor_seal = cursors.CursorSeal(await lists.cursor_key(conn))
         return self._cursor_seal
 
-    async def list_tasks(
-        self, *, user_id: str, query: ListTasksQuery, headers: ListTasksHeaders
-    ) -> tuple[TaskPage, ListTasksResponseHeaders]:
+    async def list_tasks(self, caller: Principal, *, user_id: str, query: ListTasksQuery) -> ListedTasks:
+        require_owner(caller, user_id)
         listing = listing_of(user_id, query)
-        list_id = listing.identity()  # the list's, whatever the page: the cursors' and the page tag's
+        list_id = listing.identity()  # the list's, whatever the page: the cursors' and the page version's
         if query.cursor is not None:
             seal = self._cursor_seal or await self.cursor_seal()
             position = seal.open(query.cursor, list_id=list_id, key_type=SORT_KEY_TYPES[listing.sort])
@@ -152,35 +172,30 @@ class TasksService(TasksApi):
             listing = listing.continuing_after(position)
         async with self.database.connection() as conn:
             listed = await lists.list_page(conn, listing)
-        page_tag = page_etag(
-            list_id,
-            offset=listing.offset,
-            limit=listing.limit,
-            total=listed.total,
-            more=listed.more,
-            versions=listed.versions,
-        )
-        if none_match(headers.if_none_match, page_tag):
-            raise NotModified(page_tag)
+        return ListedTasks(listing, list_id, listed)
+
+    async def page(self, listed: ListedTasks) -> TaskPage:
+        """The page as answered, with a cursor to the next one sealed for its list."""
+        listing, rows = listed.listing, listed.listed.rows
         next_cursor = None
-        if listed.more:  # so the page is full, limit >= 1 rows
-            last = listed.rows[-1]
+        if listed.listed.more:  # so the page is full, limit >= 1 rows
+            last = rows[-1]
             position = cursors.Position(last[SORT_FIELDS[listing.sort]], last["id"])
             seal = self._cursor_seal or await self.cursor_seal()
-            next_cursor = seal.seal(position, list_id=list_id)
+            next_cursor = seal.seal(position, list_id=listed.list_id)
         # One validation of the whole page in pydantic-core, rather than one model construction per task.
-        page = TaskPage.model_validate(
+        return TaskPage.model_validate(
             {
-                "items": listed.rows,
-                "total": listed.total,
+                "items": rows,
+                "total": listed.listed.total,
                 "limit": listing.limit,
                 "offset": listing.offset,
                 "next_cursor": next_cursor,
             }
         )
-        return page, {"ETag": page_tag}
 
-    async def list_tags(self, *, user_id: str, query: ListTagsQuery) -> TagList:
+    async def list_tags(self, caller: Principal, *, user_id: str, query: ListTagsQuery) -> TagList:
+        require_owner(caller, user_id)
         list_id = cursors.tags_identity(user_id)
         after = None
         if query.cursor is not None:
@@ -197,22 +212,33 @@ class TasksService(TasksApi):
         )
 
     async def create_task(
-        self, *, user_id: str, headers: CreateTaskHeaders, body: TaskCreate
-    ) -> tuple[Task, CreateTaskResponseHeaders]:
-        idempotency_key = headers.idempotency_key
+        self,
+        caller: Principal,
+        *,
+        user_id: str,
+        body: TaskCreate,
+        idempotency_key: str | None,
+        answer_location_prefix: str,
+    ) -> Versioned | Replayed:
+        """The created task; or, for an Idempotency-Key already used with the same request, its first answer.
+
+        `answer_location_prefix` is the created task's location less its id: a keyed create stores its
+        answer with the key (decision 0006), in the same statement that creates the task.
+        """
+        require_owner(caller, user_id)
         fields = new_task_fields(body)
         if idempotency_key is None:
             async with self.database.connection() as conn:
                 row = await repository.insert_task(conn, user_id=user_id, max_tasks=self.max_tasks, **fields)
             if row is None:
                 raise task_quota_reached(self.max_tasks)
-            return to_task(row), created_headers(user_id, row)
+            return versioned(row)
         fingerprint = request_fingerprint(fields)
         keyed = {
             "user_id": user_id,
             "key": idempotency_key,
             "request_hash": fingerprint,
-            "answer_location_prefix": f"{tasks_path(user_id)}/",
+            "answer_location_prefix": answer_location_prefix,
             "ttl_seconds": IDEMPOTENCY_KEY_TTL_SECONDS,
             "max_keys": self.max_keys,
             "max_tasks": self.max_tasks,
@@ -231,31 +257,39 @@ class TasksService(TasksApi):
         if outcome == "task quota reached":
             raise task_quota_reached(self.max_tasks)
         assert not isinstance(outcome, str)
-        return to_task(outcome), created_headers(user_id, outcome)
+        return versioned(outcome)
 
-    async def get_task(
-        self, *, user_id: str, task_id: int, headers: GetTaskHeaders
-    ) -> tuple[Task, GetTaskResponseHeaders]:
+    async def get_task(self, caller: Principal, *, user_id: str, task_id: int) -> Versioned:
+        require_owner(caller, user_id)
         async with self.database.connection() as conn:
             row = await repository.get_task(conn, user_id=user_id, task_id=task_id)
         if row is None:
             raise task_not_found(task_id)
-        task_tag = etag(row["version"])
-        if none_match(headers.if_none_match, task_tag):
-            raise NotModified(task_tag)
-        return to_task(row), {"ETag": task_tag}
+        return versioned(row)
 
     async def replace_task(
-        self, *, user_id: str, task_id: int, headers: ReplaceTaskHeaders, body: TaskReplace
-    ) -> tuple[Task, ReplaceTaskResponseHeaders]:
-        conditions = preconditions(headers.if_match, headers.if_none_match)
+        self,
+        caller: Principal,
+        *,
+        user_id: str,
+        task_id: int,
+        body: TaskReplace,
+        conditions: Preconditions = UNCONDITIONAL,
+    ) -> Versioned:
+        require_owner(caller, user_id)
         return await self._update(user_id, task_id, new_task_fields(body), conditions)
 
     async def update_task(
-        self, *, user_id: str, task_id: int, headers: UpdateTaskHeaders, body: TaskUpdate
-    ) -> tuple[Task, UpdateTaskResponseHeaders]:
+        self,
+        caller: Principal,
+        *,
+        user_id: str,
+        task_id: int,
+        body: TaskUpdate,
+        conditions: Preconditions = UNCONDITIONAL,
+    ) -> Versioned:
+        require_owner(caller, user_id)
         changes = changed_fields(body)
-        conditions = preconditions(headers.if_match, headers.if_none_match)
         if changes:
             return await self._update(user_id, task_id, changes, conditions)
         async with self.database.connection() as conn:
@@ -264,24 +298,26 @@ class TasksService(TasksApi):
             raise task_not_found(task_id)
         if not conditions.hold_for(row["version"]):
             raise conditions.failed(task_id, row["version"])
-        return to_task(row), {"ETag": etag(row["version"])}
+        return versioned(row)
 
     async def toggle_task_completion(
-        self, *, user_id: str, task_id: int, headers: ToggleTaskCompletionHeaders
-    ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
-        conditions = preconditions(headers.if_match, headers.if_none_match)
+        self, caller: Principal, *, user_id: str, task_id: int, conditions: Preconditions = UNCONDITIONAL
+    ) -> Versioned:
+        require_owner(caller, user_id)
         async with self.database.connection() as conn:
             row = await conditionally(conn, user_id, task_id, conditions, repository.toggle_completion)
-        return to_task(row), {"ETag": etag(row["version"])}
+        return versioned(row)
 
-    async def delete_task(self, *, user_id: str, task_id: int, headers: DeleteTaskHeaders) -> None:
-        conditions = preconditions(headers.if_match, headers.if_none_match)
+    async def delete_task(
+        self, caller: Principal, *, user_id: str, task_id: int, conditions: Preconditions = UNCONDITIONAL
+    ) -> None:
+        require_owner(caller, user_id)
         async with self.database.connection() as conn:
             await conditionally(conn, user_id, task_id, conditions, repository.delete_task)
 
     async def _update(
         self, user_id: str, task_id: int, changes: dict[str, Any], conditions: Preconditions
-    ) -> tuple[Task, UpdateTaskResponseHeaders]:
+    ) -> Versioned:
         async with self.database.connection() as conn:
             row = await conditionally(conn, user_id, task_id, conditions, repository.update_task, changes=changes)
-        return to_task(row), {"ETag": etag(row["version"])}
+        return versioned(row)

@@ -11,11 +11,11 @@ from openapi_spec_validator import validate
 import generated.api as generated_api
 from devtools.live_server import ROOT
 from impl.probes import Probes
-from impl.tasks.service import TasksService
+from impl.tasks.endpoints import TasksEndpoints
 
 SPEC = yaml.safe_load((ROOT / "openapi" / "tasks.yaml").read_text())
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-IMPLEMENTATIONS = {generated_api.TasksApi: TasksService, generated_api.OperationsApi: Probes}
+IMPLEMENTATIONS = {generated_api.TasksApi: TasksEndpoints, generated_api.OperationsApi: Probes}
 
 
 def spec_operations() -> list[tuple[str, str, dict[str, object]]]:

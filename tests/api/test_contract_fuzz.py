@@ -67,7 +67,8 @@ def test_schemathesis_finds_no_failures_and_covers_the_contract(server: LiveServ
 def test_a_fixed_token_fuzzes_its_own_user(server: LiveServer) -> None:
     """`make fuzz` against a deployed service: one account's token, so every valid case uses that account.
 
-    Every other user's path is then 403, which fuzz-unreached.toml says of the minting run.
+    Every other user's path is then 403 (when the rest of the request is valid), which fuzz-unreached.toml
+    says of the minting run.
     """
     user_id = f"fuzz_{uuid.uuid4().hex[:12]}"
     credentials = fuzz.Credentials.fixed(shared_secret_token(user_id), user_id)

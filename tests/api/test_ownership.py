@@ -1,4 +1,5 @@
-"""Nobody sees another user's data: a foreign path is 403, a foreign task id is 404, on every route."""
+"""Nobody sees another user's data: a valid request on a foreign path is 403, a foreign task id is 404, on
+every route; an invalid one is judged as on the caller's own path (decision 0055)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ def test_a_token_for_a_on_bs_task_path_is_403(alice: User, bob: User, method: st
     task = bob.create("Bob's secret")
     response = alice.request(method, bob.task_path(task["id"]) + suffix, json=body)
     assert response.status_code == 403
+    assert "Bob's secret" not in response.text
+    assert bob.request("GET", bob.task_path(task["id"])).json() == task
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), TASK_ROUTES)
+def test_an_invalid_request_on_bs_path_is_judged_as_on_as_own_and_touches_nothing(
+    alice: User, bob: User, method: str, suffix: str, body: Any
+) -> None:
+    task = bob.create("Bob's secret")
+    invalid = {"title": ""} if body else None
+    response = alice.request(method, f"{bob.tasks_path}/0{suffix}", json=invalid)
+    own = alice.request(method, f"{alice.tasks_path}/0{suffix}", json=invalid)
+    assert response.status_code == own.status_code == 422, response.text
+    assert response.json()["errors"] == own.json()["errors"]
     assert "Bob's secret" not in response.text
     assert bob.request("GET", bob.task_path(task["id"])).json() == task
 

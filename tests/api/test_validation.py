@@ -132,18 +132,24 @@ INVALID = {"title": "", "completed": "yes"}
 
 
 def test_a_caller_without_a_token_learns_nothing_about_its_body(alice: User) -> None:
-    # Decision 0004: 401, then 403, then 400/422; never a verdict on the body to an unknown caller.
+    # Decisions 0004 and 0055: 401, then 400/422, then 403; never a verdict on the body to an unknown caller.
     for body in ({"content": MALFORMED}, {"json": INVALID}):
         response = alice.http.request("POST", alice.tasks_path, headers={"Content-Type": "application/json"}, **body)
         assert response.status_code == 401, response.text
         assert "errors" not in response.json()
 
 
-def test_a_caller_on_another_users_path_learns_nothing_about_its_body(alice: User, bob: User) -> None:
-    for body in ({"content": MALFORMED}, {"json": INVALID}):
+def test_a_caller_on_another_users_path_hears_only_about_its_own_body_and_nothing_is_written(
+    alice: User, bob: User
+) -> None:
+    """The body is judged before the owner rule (decision 0055): the verdict is on what alice sent, as on her
+    own path, and says nothing of bob's tasks."""
+    for body, status in (({"content": MALFORMED}, 400), ({"json": INVALID}, 422)):
         response = alice.request("POST", bob.tasks_path, headers={"Content-Type": "application/json"}, **body)
-        assert response.status_code == 403, response.text
-        assert "errors" not in response.json()
+        mine = alice.request("POST", alice.tasks_path, headers={"Content-Type": "application/json"}, **body)
+        assert response.status_code == mine.status_code == status, response.text
+        assert response.json()["errors"] == mine.json()["errors"]
+    assert bob.request("GET", bob.tasks_path).json()["total"] == 0
 
 
 def test_a_json_body_that_is_not_an_object_is_422(alice: User) -> None:
@@ -195,13 +201,18 @@ def test_every_invalid_input_is_listed_at_once_parameters_before_the_body(alice:
     assert locations == ["Idempotency-Key", "/title", "/priority"]
 
 
-def test_every_invalid_parameter_is_listed_in_path_then_query_order(alice: User) -> None:
-    response = alice.request("GET", "/api/al%20ice/tasks", params={"limit": "0", "sort": "size"})
-    # Authorization is decided first: the path's user is not the token's, so nothing is validated.
-    assert response.status_code == 403
+def test_every_invalid_query_parameter_is_listed_in_query_order(alice: User) -> None:
     response = alice.request("GET", alice.tasks_path, params={"order": "up", "limit": "0", "tag": ["ok", ""]})
     assert_invalid(response)
     assert [error["parameter"] for error in response.json()["errors"]] == ["order", "limit", "tag"]
+
+
+def test_an_invalid_query_on_another_users_path_is_422_judged_before_the_path(alice: User) -> None:
+    """Validation comes before the owner rule (decision 0055); the query's model refuses before the path
+    parameters are judged (decision 0039), so a path outside the contract is not listed beside it."""
+    response = alice.request("GET", "/api/al%20ice/tasks", params={"limit": "0", "sort": "size"})
+    assert_invalid(response)
+    assert [error["parameter"] for error in response.json()["errors"]] == ["sort", "limit"]
 
 
 def test_an_empty_body_is_a_missing_body(alice: User) -> None:

@@ -110,8 +110,3 @@ async def user_row_uncommitted(database: Database, user_id: str) -> AsyncIterato
             yield
         finally:
             await transaction.rollback()
-
-
-def wire_headers(model: type[Body], values: dict[str, str | None]) -> Body:
-    """An operation's header model as FastAPI builds it from a request carrying these headers (None: not sent)."""
-    return model.model_validate({name: value for name, value in values.items() if value is not None})

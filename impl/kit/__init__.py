@@ -1,1 +1,1 @@
-"""Small plumbing shared by the packages: canonical base64url, a component's background task, the startup heap."""
+"""Shared plumbing: canonical base64url, background tasks, the startup heap, a status-noting ASGI send."""

@@ -1,1 +1,1 @@
-"""Tasks: the rules (service.py) and every query (repository.py)."""
+"""Tasks: operations over HTTP (endpoints.py), the rules (service.py), queries (repository.py), lists (listing/)."""

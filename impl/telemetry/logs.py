@@ -21,8 +21,8 @@ from pydantic_core import to_json
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from impl.http.noted_status import StatusNotingSend
 from impl.http.response_headers import security_headers
+from impl.kit.noted_status import StatusNotingSend
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from impl.http.noted_status import StatusNotingSend
+from impl.kit.noted_status import StatusNotingSend
 
 # From 1 ms (a cached list) to the 10 s statement timeout, denser where the realistic p99 (25 ms) lies.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

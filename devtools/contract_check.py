@@ -2,7 +2,8 @@
 
 The spec is compared with oasdiff against the version at the merge base with main (origin/main, else
 main); when there is none, or it is identical to the spec, against the last release tag (`vX.Y.Z`); when
-there is no tag either, the check passes and says so. `--base FILE --revision FILE` compares two files.
+there is no tag either, the check passes and says so. `--base FILE --revision FILE` compares two files;
+`--repo DIR` reads the history of another work tree (the tests' fixture histories).
 """
 
 from __future__ import annotations
@@ -32,40 +33,40 @@ class Base:
     text: str
 
 
-def git(*args: str) -> str | None:
-    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+def git(repo: Path, *args: str) -> str | None:
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
     return result.stdout if result.returncode == 0 else None
 
 
-def spec_at(ref: str) -> str | None:
-    return git("show", f"{ref}:{SPEC}")
+def spec_at(repo: Path, ref: str) -> str | None:
+    return git(repo, "show", f"{ref}:{SPEC}")
 
 
-def merge_base() -> Base | None:
+def merge_base(repo: Path) -> Base | None:
     for main in ("origin/main", "main"):
-        if git("rev-parse", "--verify", "--quiet", f"{main}^{{commit}}") is None:
+        if git(repo, "rev-parse", "--verify", "--quiet", f"{main}^{{commit}}") is None:
             continue
-        commit = (git("merge-base", "HEAD", main) or "").strip()
-        text = spec_at(commit) if commit else None
+        commit = (git(repo, "merge-base", "HEAD", main) or "").strip()
+        text = spec_at(repo, commit) if commit else None
         if text is not None:
             return Base(f"the merge base with {main} ({commit[:12]})", text)
     return None
 
 
-def last_release_tag() -> Base | None:
-    tags = git("tag", "--merged", "HEAD", "--list", "v[0-9]*", "--sort=-v:refname") or ""
+def last_release_tag(repo: Path) -> Base | None:
+    tags = git(repo, "tag", "--merged", "HEAD", "--list", "v[0-9]*", "--sort=-v:refname") or ""
     for tag in tags.split():
-        text = spec_at(tag)
+        text = spec_at(repo, tag)
         if text is not None:
             return Base(f"release tag {tag}", text)
     return None
 
 
-def find_base(current: str) -> Base | None:
-    base = merge_base()
+def find_base(repo: Path, current: str) -> Base | None:
+    base = merge_base(repo)
     if base is not None and base.text != current:
         return base
-    return last_release_tag()
+    return last_release_tag(repo)
 
 
 def version(text: str, label: str) -> tuple[int, int, int]:
@@ -118,18 +119,20 @@ def compare(base: Base, revision_text: str, revision_label: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", type=Path, help="compare against this spec file instead of git history")
-    parser.add_argument("--revision", type=Path, default=ROOT / SPEC, help=f"the spec to check (default {SPEC})")
+    parser.add_argument("--repo", type=Path, default=ROOT, help="the git work tree whose history holds the base")
+    parser.add_argument("--revision", type=Path, help=f"the spec to check (default: the work tree's {SPEC})")
     args = parser.parse_args(argv)
-    revision_text = args.revision.read_text()
-    version(revision_text, str(args.revision))
-    base = Base(str(args.base), args.base.read_text()) if args.base else find_base(revision_text)
+    revision = args.revision or args.repo / SPEC
+    revision_text = revision.read_text()
+    version(revision_text, str(revision))
+    base = Base(str(args.base), args.base.read_text()) if args.base else find_base(args.repo, revision_text)
     if base is None:
         print("contract-check: nothing to compare with (no merge base that differs, no release tag); passing.")
         return 0
     if base.text == revision_text:
         print(f"contract-check: the spec is identical to {base.label}; passing.")
         return 0
-    return compare(base, revision_text, str(args.revision))
+    return compare(base, revision_text, str(revision))
 
 
 if __name__ == "__main__":

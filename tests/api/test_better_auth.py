@@ -31,6 +31,7 @@ from tests.support.clients import SCENARIO_STEPS, generate_typescript_types, run
 from tests.support.environments import REPORTS
 from tests.support.problems import assert_problem
 from tests.support.tokens import bearer
+from tests.support.waiting import wait_until
 
 # What `curl $BETTER_AUTH_URL/api/auth/jwks` shows for each algorithm: the key's kty and crv.
 KEY_TYPES: dict[str, tuple[str, str | None]] = {
@@ -211,41 +212,54 @@ def kid(token: str) -> str:
     return value
 
 
-def wait_until_the_signing_key_is_due_for_rotation() -> None:
-    time.sleep(ROTATION_SECONDS + 0.2)
+def token_from_a_new_key(user: BetterAuthUser, than: str) -> str:
+    """A token for `user` signed with a key newer than the kid `than`: Better Auth mints one at the first
+    token it signs once its newest key is ROTATION_SECONDS old, so tokens are asked for until one is."""
+    tokens: list[str] = []
+
+    def rotated() -> bool:
+        tokens.append(user.token())
+        return kid(tokens[-1]) != than
+
+    assert wait_until(rotated, seconds=ROTATION_SECONDS + 10, interval=0.05), f"Better Auth never rotated {than}"
+    return tokens[-1]
 
 
 def test_a_rotated_key_signs_new_tokens_and_old_tokens_work_until_they_expire(rotating: App) -> None:
     alice, bob, carol = (rotating.better_auth.sign_up(name) for name in ("Alice", "Bob", "Carol"))
-    wait_until_the_signing_key_is_due_for_rotation()
-    old, old_unseen = alice.token(), carol.token()  # signed with the same, newly minted key
+    old = token_from_a_new_key(alice, than=kid(alice.token()))
+    old_unseen = carol.token()  # signed with the same, newly minted key
     assert kid(old) == kid(old_unseen)
     assert rotating.http.get(tasks_path(alice), headers=bearer(old)).status_code == 200
 
-    wait_until_the_signing_key_is_due_for_rotation()
-    new = bob.token()
-    assert kid(new) != kid(old)
+    new = token_from_a_new_key(bob, than=kid(old))
     assert {kid(old), kid(new)} <= {key["kid"] for key in rotating.better_auth.jwks()["keys"]}
     assert rotating.http.get(tasks_path(bob), headers=bearer(new)).status_code == 200
     # The old key still verifies: a token it signed, never sent before, and the one already seen.
     assert rotating.http.get(tasks_path(carol), headers=bearer(old_unseen)).status_code == 200
     assert rotating.http.get(tasks_path(alice), headers=bearer(old)).status_code == 200
 
+    # Accepted until it expires, then refused: asked until it is no longer accepted, and never before its exp.
     assert claims(old)["exp"] - claims(old)["iat"] == TOKEN_SECONDS
-    time.sleep(max(0.0, claims(old)["exp"] + 1.05 - time.time()))  # python-jose compares whole seconds
-    response = rotating.http.get(tasks_path(alice), headers=bearer(old))
+    answers: list[tuple[httpx.Response, float]] = []
+
+    def no_longer_accepted() -> bool:
+        answers.append((rotating.http.get(tasks_path(alice), headers=bearer(old)), time.time()))
+        return answers[-1][0].status_code != 200
+
+    assert wait_until(no_longer_accepted, seconds=TOKEN_SECONDS + 10, interval=0.05), "still accepted past its exp"
+    response, answered_at = answers[-1]
     assert response.status_code == 401, response.text
+    assert answered_at >= claims(old)["exp"], "refused before it expired"
 
 
 def test_while_better_auth_is_down_cached_keys_verify_and_a_new_key_is_503(rotating: App) -> None:
     alice, bob, carol = (rotating.better_auth.sign_up(name) for name in ("Alice", "Bob", "Carol"))
-    wait_until_the_signing_key_is_due_for_rotation()
-    seen, unseen = alice.token(), bob.token()  # signed with the same, newly minted key
+    seen = token_from_a_new_key(alice, than=kid(alice.token()))
+    unseen = bob.token()  # signed with the same, newly minted key
     assert kid(seen) == kid(unseen)
     assert rotating.http.get(tasks_path(alice), headers=bearer(seen)).status_code == 200  # its key is cached now
-    wait_until_the_signing_key_is_due_for_rotation()
-    signed_with_a_new_key = carol.token()
-    assert kid(signed_with_a_new_key) != kid(seen)
+    signed_with_a_new_key = token_from_a_new_key(carol, than=kid(seen))
 
     rotating.better_auth.stop()
     try:

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 
 from devtools.live_server import LiveServer
 from tests.support.users import User
+from tests.support.waiting import wait_until
 
 
 def log_lines(server: LiveServer, request_id: str) -> list[dict[str, Any]]:
-    for _ in range(50):  # the line is written after the response is sent
-        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{") and request_id in line]
-        if lines:
-            return lines
-        time.sleep(0.02)
-    return []
+    def lines() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in server.log().splitlines() if line.startswith("{") and request_id in line]
+
+    wait_until(lambda: bool(lines()), seconds=10, interval=0.02)  # the line is written after the response is sent
+    return lines()
 
 
 def test_a_sane_request_id_is_echoed(http: httpx.Client) -> None:

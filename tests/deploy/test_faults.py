@@ -30,6 +30,7 @@ from tests.support.database import plain_dsn, task_row_locked
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.problems import PROBLEM_JSON, assert_problem
 from tests.support.tokens import bearer, shared_secret_token
+from tests.support.waiting import wait_until_async
 
 FAULT_PGDATA = ROOT / ".data" / "fault-postgres"
 SUMMARY_PATH = REPORTS / "faults-summary.txt"
@@ -47,10 +48,14 @@ CLIENT_TIMEOUT = ANSWER_BOUND + 10
 RECOVERY_BOUND = 3 * (DB_CONNECT_TIMEOUT + DB_POOL_TIMEOUT)
 # How long a writer keeps retrying one request before the test fails.
 RETRY_BOUND = 30.0
+SUCCESS = frozenset({200, 201})
 
 OUTAGE_CLIENTS = 24
 WRITERS = 16
 UPDATES_PER_TASK = 3
+# The outage test's request kinds, and those that need the database.
+KINDS = ("readyz", "healthz", "list", "create", "get", "patch")
+DATABASE_KINDS = frozenset(KINDS) - {"healthz"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -205,6 +210,20 @@ class Tally:
     def status_text(self) -> str:
         return str(dict(sorted(self.statuses.items(), key=lambda item: item[0] or 0)))
 
+    def answered(self, *, started_after: float, statuses: frozenset[int] | None = None) -> Counter[str]:
+        """Answers per kind to requests started after a moment (with one of these statuses)."""
+        return Counter(
+            o.kind
+            for o in self.outcomes
+            if o.started >= started_after and o.status is not None and (statuses is None or o.status in statuses)
+        )
+
+    def every_kind_answered(
+        self, kinds: frozenset[str], times: int, *, started_after: float, statuses: frozenset[int] | None = None
+    ) -> bool:
+        answered = self.answered(started_after=started_after, statuses=statuses)
+        return all(answered[kind] >= times for kind in kinds)
+
 
 @pytest.fixture
 async def client(service: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
@@ -257,7 +276,7 @@ async def outage_client(client: httpx.AsyncClient, user_id: str, stop: asyncio.E
     step = 0
     while not stop.is_set():
         step += 1
-        kind = ("readyz", "healthz", "list", "create", "get", "patch")[step % 6]
+        kind = KINDS[step % len(KINDS)]
         if kind in {"get", "patch"} and not mine:
             kind = "create"
         if kind in {"readyz", "healthz"}:
@@ -286,17 +305,30 @@ async def test_database_outage_answers_503_promptly_and_recovers_without_restart
         asyncio.create_task(outage_client(client, f"outage_{run}_{index}", stop, tally))
         for index in range(OUTAGE_CLIENTS)
     ]
+    # Each phase lasts until every kind was answered in it as many times as there are clients.
+    every_kind = frozenset(KINDS)
     try:
-        await asyncio.sleep(1.5)
+        # Before: every kind served, so both workers' pools hold connections the outage will kill.
+        assert await wait_until_async(
+            lambda: tally.every_kind_answered(every_kind, OUTAGE_CLIENTS, started_after=0, statuses=SUCCESS),
+            seconds=RETRY_BOUND,
+        ), f"the service did not serve every kind before the outage: {tally.status_text()}"
         stopping = time.monotonic()
         await take_down(fault_postgres, shutdown)
         down = time.monotonic()
-        await asyncio.sleep(2.5)
+        # During: every database kind asked (their statuses are checked below).
+        assert await wait_until_async(
+            lambda: tally.every_kind_answered(DATABASE_KINDS, OUTAGE_CLIENTS, started_after=down),
+            seconds=CLIENT_TIMEOUT,
+        ), f"the outage was not exercised on every kind: {tally.answered(started_after=down)}"
         starting = time.monotonic()
         await bring_up(fault_postgres)
         up = time.monotonic()
         ready = await wait_until_ready(client, RECOVERY_BOUND)
-        await asyncio.sleep(1.5)
+        # After: every kind asked again (the checks below demand it all succeeded).
+        assert await wait_until_async(
+            lambda: tally.every_kind_answered(every_kind, OUTAGE_CLIENTS, started_after=up), seconds=RETRY_BOUND
+        ), f"traffic did not resume on every kind: {tally.answered(started_after=up)}"
     finally:
         stop.set()
         await asyncio.gather(*clients)
@@ -326,9 +358,8 @@ async def test_database_outage_answers_503_promptly_and_recovers_without_restart
     assert set(tally.statuses) <= {200, 201, 503}, tally.status_text()
     assert tally.malformed_503 == []
     assert tally.slowest < ANSWER_BOUND
-    database_kinds = {"readyz", "list", "create", "get", "patch"}
-    assert {o.kind for o in during} >= database_kinds, "the outage must have been exercised on every kind"
-    assert all(o.status == 503 for o in during if o.kind in database_kinds), "every database request in it"
+    assert {o.kind for o in during} >= DATABASE_KINDS, "the outage must have been exercised on every kind"
+    assert all(o.status == 503 for o in during if o.kind in DATABASE_KINDS), "every database request in it"
     assert all(o.status == 200 for o in tally.outcomes if o.kind == "healthz"), "liveness never needs it"
     assert after, "traffic must have continued after PostgreSQL came back"
     assert all(o.status in {200, 201} for o in after), "no request after PostgreSQL was back may fail"
@@ -348,6 +379,24 @@ class Writer:
     retried_creates: int = 0
     replayed_creates: int = 0
     retried_updates: int = 0
+    acknowledgements: int = 0  # writes acknowledged, creates and updates
+
+
+async def every_writer_acknowledged_again(writers: list[Writer]) -> None:
+    """Wait until each writer has had one more write acknowledged than now: writes are flowing."""
+    since = [writer.acknowledgements for writer in writers]
+    assert await wait_until_async(
+        lambda: all(writer.acknowledgements > count for writer, count in zip(writers, since, strict=True)),
+        seconds=RETRY_BOUND,
+    ), "a writer had no write acknowledged"
+
+
+async def until_the_writers_feel_it(tally: Tally) -> None:
+    """Wait until the writers have been refused twice each, on average, since now (and so are retrying)."""
+    refused = tally.statuses[503]
+    assert await wait_until_async(lambda: tally.statuses[503] >= refused + 2 * WRITERS, seconds=CLIENT_TIMEOUT), (
+        f"the outage was not felt: {tally.status_text()}"
+    )
 
 
 async def write(client: httpx.AsyncClient, writer: Writer, stop: asyncio.Event, tally: Tally) -> None:
@@ -366,6 +415,7 @@ async def write(client: httpx.AsyncClient, writer: Writer, stop: asyncio.Event, 
         task = created.json()
         assert task["title"] == title
         writer.acknowledged[task["id"]] = task
+        writer.acknowledgements += 1
         for revision in range(UPDATES_PER_TASK):
             # Absolute values, so retrying one whose outcome is unknown is safe.
             body = {"description": f"revision {revision}", "completed": revision % 2 == 0}
@@ -375,6 +425,7 @@ async def write(client: httpx.AsyncClient, writer: Writer, stop: asyncio.Event, 
             )
             writer.retried_updates += attempts > 1
             writer.acknowledged[task["id"]] = updated.json()
+            writer.acknowledgements += 1
 
 
 @pytest.mark.parametrize("crash", ["fast", "immediate"])
@@ -393,13 +444,13 @@ async def test_no_acknowledged_write_is_lost_when_the_database_restarts(
     try:
         # Two outages while writes are flowing: a fast stop, then the one under test (maybe a crash).
         for mode in ("fast", crash):
-            await asyncio.sleep(1.0)
+            await every_writer_acknowledged_again(writers)  # before the first, and again after each
             stopping = time.monotonic()
             await take_down(fault_postgres, mode)
-            await asyncio.sleep(1.0)
+            await until_the_writers_feel_it(tally)
             await bring_up(fault_postgres)
             outages.append(time.monotonic() - stopping)
-        await asyncio.sleep(1.0)
+        await every_writer_acknowledged_again(writers)
     finally:
         stop.set()
         await asyncio.gather(*tasks)

@@ -33,7 +33,7 @@ from tests.support.users import User, new_user_id
 
 
 def too_old_message(server: ThrowawayPostgres) -> str:
-    """The refusal, naming the server's own version as PostgreSQL reports it (e.g. 15.18)."""
+    """The refusal, naming the server's own version as PostgreSQL reports it (e.g. 16.15)."""
     [row] = query(server.url(), "SHOW server_version")
     version = row[0].split()[0]
     return f"PostgreSQL {version} is too old: tasks-api needs 17 or newer (on Neon, create the project with"

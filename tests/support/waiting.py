@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 def wait_until(
@@ -18,3 +20,20 @@ def wait_until(
             poke()
         time.sleep(interval)
     return bool(condition())
+
+
+async def wait_until_async(
+    condition: Callable[[], bool | Awaitable[bool]], *, seconds: float, interval: float = 0.05
+) -> bool:
+    """wait_until inside an event loop: the condition may be a coroutine function; the loop runs meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await holds(condition):
+            return True
+        await asyncio.sleep(interval)
+    return await holds(condition)
+
+
+async def holds(condition: Callable[[], bool | Awaitable[bool]]) -> bool:
+    outcome = condition()
+    return bool(await outcome) if inspect.isawaitable(outcome) else bool(outcome)

@@ -1,8 +1,10 @@
-"""The breaking-change guard (`make contract-check`) on deliberately changed copies of the spec."""
+"""The breaking-change guard (`make contract-check`) on deliberately changed copies of the spec, compared
+as two files and through fixture git histories (a branch off main, main after a release tag)."""
 
 from __future__ import annotations
 
 import copy
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -152,6 +154,65 @@ def test_the_spec_has_a_semver_version_recorded_in_the_changelog() -> None:
     assert f"## {version}" in (ROOT / "openapi" / "CHANGELOG.md").read_text()
 
 
-def test_the_spec_has_no_breaking_change_against_its_base(capsys: pytest.CaptureFixture[str]) -> None:
-    status = contract_check.main([])
-    assert status == 0, capsys.readouterr().out
+# --- against git history, as `make contract-check` runs on a branch and on main ---------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    identity = ["-c", "user.name=Contract Check", "-c", "user.email=contract-check@example.com"]
+    subprocess.run(["git", *identity, "-c", "commit.gpgsign=false", *args], cwd=repo, check=True, capture_output=True)
+
+
+def commit_spec(repo: Path, change: Callable[[Spec], None], message: str) -> None:
+    document = spec()
+    change(document)
+    path = repo / contract_check.SPEC
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    git(repo, "add", contract_check.SPEC)
+    git(repo, "commit", "--quiet", "-m", message)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository whose main holds the spec as it is."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    commit_spec(repo, lambda document: None, "the spec")
+    return repo
+
+
+def check_history(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    status = contract_check.main(["--repo", str(repo)])
+    return status, capsys.readouterr().out
+
+
+def test_a_branch_that_breaks_the_contract_without_a_major_bump_fails(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(repo, "checkout", "--quiet", "-b", "change")
+    commit_spec(repo, remove_response_field, "drop Task.updated_at")
+    status, output = check_history(repo, capsys)
+    assert status == 1, output
+    assert "BREAKING changes against the merge base with main" in output, output
+    assert "response-required-property-removed" in output, output
+
+
+def test_a_branch_with_a_compatible_change_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(repo, "checkout", "--quiet", "-b", "change")
+    commit_spec(repo, add_optional_things, "optional additions")
+    status, output = check_history(repo, capsys)
+    assert status == 0, output
+    assert "no breaking change against the merge base with main" in output, output
+
+
+def test_on_main_a_breaking_change_since_the_last_release_tag_fails(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # On main the merge base is HEAD itself, so the base is the last release.
+    git(repo, "tag", "v" + spec()["info"]["version"])
+    commit_spec(repo, remove_operation, "drop completeTask")
+    status, output = check_history(repo, capsys)
+    assert status == 1, output
+    assert f"BREAKING changes against release tag v{spec()['info']['version']}" in output, output
+    assert "api-removed-without-deprecation" in output, output

@@ -9,14 +9,14 @@ import httpx
 import pytest
 
 from devtools.live_server import LiveServer
-from tests.support.contract import Operation, documented_response, operation, operations_with
+from tests.support.contract import Operation, operation, operations_with
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
 # The conditional writes: the operations that take If-Match, each sent with the spec's example body (if it
 # takes one), which changes the task when it applies. The changes are those that answer the changed task.
 WRITES = operations_with("If-Match")
-CHANGES = [write for write in WRITES if "content" in documented_response(write.operation_id, write.success)]
+CHANGES = [write for write in WRITES if write.answers_with_content]
 
 
 def fetch(user: User, task_id: int) -> httpx.Response:

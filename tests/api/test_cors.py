@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from devtools.live_server import LiveServer
 from impl.settings import Settings
+from tests.support.contract import OPERATIONS, Operation, operations_with
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.problems import assert_problem
 from tests.support.tokens import SHARED_SECRET, bearer, shared_secret_token
@@ -19,7 +20,11 @@ from tests.support.users import new_user_id
 APP = "http://localhost:3000"
 OTHER_APP = "https://app.tasks.test"
 EVIL = "https://evil.example"
-REQUEST_HEADERS = ["authorization", "content-type", "if-match", "if-none-match", "idempotency-key", "x-request-id"]
+# What a browser's client sends: its token, a JSON body, every header parameter of the spec, a request id.
+HEADER_PARAMETERS = {
+    parameter["name"].lower() for sent in OPERATIONS for parameter in sent.parameters if parameter["in"] == "header"
+}
+REQUEST_HEADERS = sorted({"authorization", "content-type", *HEADER_PARAMETERS, "x-request-id"})
 EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after", "www-authenticate"]
 
 
@@ -44,11 +49,12 @@ def listed(value: str) -> list[str]:
 
 
 @pytest.mark.parametrize("origin", [APP, OTHER_APP])
-@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("sent", operations_with("user_id"), ids=str)
 def test_an_allowed_origins_preflight_is_answered_before_auth(
-    cors_http: httpx.Client, origin: str, method: str
+    cors_http: httpx.Client, origin: str, sent: Operation
 ) -> None:
-    response = preflight(cors_http, origin, method, f"/api/{new_user_id()}/tasks/1", ", ".join(REQUEST_HEADERS))
+    method = sent.method
+    response = preflight(cors_http, origin, method, sent.path(new_user_id(), 1), ", ".join(REQUEST_HEADERS))
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == origin
     assert method.lower() in listed(response.headers["access-control-allow-methods"])

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from devtools.delay_proxy import DelayProxy
 from devtools.live_server import LiveServer
-from tests.support.contract import Operation, documented_response, operation, operations_with
+from tests.support.contract import Operation, operation, operations_with
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.users import User, new_user_id
 
@@ -109,23 +109,23 @@ def test_a_get_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
 
 # The conditional writes (those that take If-Match), and those of them that answer the changed task.
 WRITES = operations_with("If-Match")
-CHANGES = [write for write in WRITES if "content" in documented_response(write.operation_id, write.success)]
+CHANGES = [write for write in WRITES if write.answers_with_content]
 
 
-def send(user: User, write: Operation, task_id: int, headers: dict[str, str] | None = None) -> httpx.Response:
+def send_write(user: User, write: Operation, task_id: int, headers: dict[str, str] | None = None) -> httpx.Response:
     return user.request(write.method, write.path(user.id, task_id), json=write.example_body, headers=headers or {})
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=str)
 def test_a_change_takes_one_round_trip(user: User, proxy: DelayProxy, change: Operation) -> None:
     task_id = some_task(user)
-    assert round_trips(proxy, lambda: send(user, change, task_id), change.success) == 1
+    assert round_trips(proxy, lambda: send_write(user, change, task_id), change.success) == 1
 
 
 def test_a_delete_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
     delete = operation("deleteTask")
     doomed = iter([some_task(user), some_task(user)])
-    assert round_trips(proxy, lambda: send(user, delete, next(doomed)), delete.success) == 1
+    assert round_trips(proxy, lambda: send_write(user, delete, next(doomed)), delete.success) == 1
 
 
 def test_a_create_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
@@ -161,7 +161,7 @@ def test_a_write_refused_by_a_stale_if_match_takes_one_round_trip(
     user: User, proxy: DelayProxy, write: Operation
 ) -> None:
     task_id = some_task(user)
-    assert round_trips(proxy, lambda: send(user, write, task_id, STALE), 412) == 1
+    assert round_trips(proxy, lambda: send_write(user, write, task_id, STALE), 412) == 1
 
 
 CONDITIONS = {"unconditional": {}, "if-match": STALE, "if-none-match": {"If-None-Match": '"1"'}}
@@ -172,4 +172,4 @@ CONDITIONS = {"unconditional": {}, "if-match": STALE, "if-none-match": {"If-None
 def test_a_write_to_a_missing_task_takes_one_round_trip(
     user: User, proxy: DelayProxy, write: Operation, condition: dict[str, str]
 ) -> None:
-    assert round_trips(proxy, lambda: send(user, write, 2**62, condition), 404) == 1
+    assert round_trips(proxy, lambda: send_write(user, write, 2**62, condition), 404) == 1

@@ -68,6 +68,11 @@ class Operation:
         return status
 
     @property
+    def answers_with_content(self) -> bool:
+        """Whether its success answer has a body (a change answers with the changed task; a delete with nothing)."""
+        return "content" in lookup(self.definition["responses"][str(self.success)])
+
+    @property
     def takes_a_body(self) -> bool:
         return "requestBody" in self.definition
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry
@@ -53,6 +54,12 @@ class Operation:
     def path(self, user_id: str = "", task_id: int | str = "") -> str:
         """The path with its parameters filled in (those it does not take are left out)."""
         return self.template.format(user_id=user_id, task_id=task_id)
+
+    def send(
+        self, http: httpx.Client, user_id: str, headers: dict[str, str] | None = None, task_id: int = 1
+    ) -> httpx.Response:
+        """The operation sent on `http` for the user (and task), with these headers and its example body."""
+        return http.request(self.method, self.path(user_id, task_id), headers=headers, json=self.example_body)
 
     def takes(self, parameter: str) -> bool:
         return any(candidate["name"] == parameter for candidate in self.parameters)

@@ -1,5 +1,5 @@
-"""The auth settings refused at start-up: short or placeholder secrets, no mode or both, JWKS without an
-issuer and an audience."""
+"""impl/settings.py: the settings refused at start-up (short or placeholder secrets, no auth mode or both,
+JWKS without an issuer and an audience, CORS origins that are no origin) and the defaults."""
 
 from __future__ import annotations
 
@@ -68,3 +68,17 @@ def test_shared_secret_mode_needs_neither_issuer_nor_audience(clean_env: pytest.
     clean_env.setenv("JWT_SECRET", SHARED_SECRET)
     settings = Settings(_env_file=None)
     assert (settings.jwt_issuer, settings.jwt_audience) == (None, None)
+
+
+@pytest.mark.parametrize("value", ["*", "https://*.example.com", "localhost:3000", "https://app.example.com/path"])
+def test_a_wildcard_or_malformed_origin_is_refused_at_startup(clean_env: pytest.MonkeyPatch, value: str) -> None:
+    clean_env.setenv("JWT_SECRET", SHARED_SECRET)
+    clean_env.setenv("CORS_ORIGINS", f"http://localhost:3000,{value}")
+    with pytest.raises(ValidationError, match="CORS_ORIGINS"):
+        Settings()
+
+
+def test_the_defaults_are_ten_seconds_for_a_head_thirty_for_a_body_and_1000_connections() -> None:
+    settings = Settings(jwt_secret="x" * 8 + "0123456789abcdefghijklmnopqrstuv")
+    assert (settings.http_head_timeout_seconds, settings.http_body_timeout_seconds) == (10.0, 30.0)
+    assert settings.http_max_connections == 1000

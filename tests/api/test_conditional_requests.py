@@ -9,22 +9,14 @@ import httpx
 import pytest
 
 from devtools.live_server import LiveServer
+from tests.support.contract import Operation, operation, operations_with
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
-# The conditional writes, as (method, path suffix, body): each changes the task when it applies.
-WRITES = [
-    ("PUT", "", {"title": "Replaced", "description": "new", "completed": True}),
-    ("PATCH", "", {"title": "Patched"}),
-    ("PATCH", "/complete", None),
-    ("DELETE", "", None),
-]
-CHANGES = [write for write in WRITES if write[0] != "DELETE"]
-
-
-def write_id(write: tuple[str, str, Any]) -> str:
-    method, suffix, _ = write
-    return f"{method}{suffix}"
+# The conditional writes: the operations that take If-Match, each sent with the spec's example body (if it
+# takes one), which changes the task when it applies. The changes are those that answer the changed task.
+WRITES = operations_with("If-Match")
+CHANGES = [write for write in WRITES if write.answers_with_content]
 
 
 def fetch(user: User, task_id: int) -> httpx.Response:
@@ -33,9 +25,8 @@ def fetch(user: User, task_id: int) -> httpx.Response:
     return response
 
 
-def write(user: User, task_id: int, change: tuple[str, str, Any], **headers: str) -> httpx.Response:
-    method, suffix, body = change
-    return user.request(method, user.task_path(task_id) + suffix, json=body, headers=headers)
+def write(user: User, task_id: int, change: Operation, **headers: str) -> httpx.Response:
+    return user.request(change.method, change.path(user.id, task_id), json=change.example_body, headers=headers)
 
 
 def assert_precondition_failed(response: httpx.Response, path: str) -> None:
@@ -53,8 +44,8 @@ def test_get_answers_with_the_current_etag(alice: User) -> None:
     assert fetch(alice, created.json()["id"]).headers["etag"] == created.headers["etag"]
 
 
-@pytest.mark.parametrize("change", CHANGES, ids=write_id)
-def test_every_change_answers_with_a_new_etag_that_get_repeats(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", CHANGES, ids=str)
+def test_every_change_answers_with_a_new_etag_that_get_repeats(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     before = fetch(alice, task["id"]).headers["etag"]
     response = write(alice, task["id"], change)
@@ -81,8 +72,8 @@ def test_an_empty_patch_keeps_the_etag(alice: User) -> None:
     assert response.headers["etag"] == before
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_stale_etag_is_412_and_changes_nothing(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_stale_etag_is_412_and_changes_nothing(alice: User, change: Operation) -> None:
     task = alice.create("Original", description="details")
     stale = fetch(alice, task["id"]).headers["etag"]
     alice.request("PATCH", alice.task_path(task["id"]), json={"description": "someone else's change"})
@@ -90,14 +81,14 @@ def test_a_stale_etag_is_412_and_changes_nothing(alice: User, change: tuple[str,
 
     response = write(alice, task["id"], change, **{"If-Match": stale})
 
-    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert_precondition_failed(response, change.path(alice.id, task["id"]))
     after = fetch(alice, task["id"])
     assert after.json() == current.json()
     assert after.headers["etag"] == current.headers["etag"]
 
 
-@pytest.mark.parametrize("change", CHANGES, ids=write_id)
-def test_the_current_etag_applies_the_change_and_moves_the_etag(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", CHANGES, ids=str)
+def test_the_current_etag_applies_the_change_and_moves_the_etag(alice: User, change: Operation) -> None:
     task = alice.create("Original")
     current = fetch(alice, task["id"])
     response = write(alice, task["id"], change, **{"If-Match": current.headers["etag"]})
@@ -123,8 +114,8 @@ def test_an_empty_patch_with_a_stale_etag_is_412(alice: User) -> None:
     assert_precondition_failed(response, alice.task_path(task["id"]))
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_list_of_etags_matches_when_any_is_current(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_list_of_etags_matches_when_any_is_current(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     stale = fetch(alice, task["id"]).headers["etag"]
     alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
@@ -133,21 +124,21 @@ def test_a_list_of_etags_matches_when_any_is_current(alice: User, change: tuple[
     assert response.status_code in (200, 204), response.text
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_list_of_only_stale_etags_is_412(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_list_of_only_stale_etags_is_412(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     stale = fetch(alice, task["id"]).headers["etag"]
     alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
     response = write(alice, task["id"], change, **{"If-Match": f'"999999", {stale}'})
-    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert_precondition_failed(response, change.path(alice.id, task["id"]))
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_weak_etag_never_matches(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_weak_etag_never_matches(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     current = fetch(alice, task["id"])
     response = write(alice, task["id"], change, **{"If-Match": "W/" + current.headers["etag"]})
-    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert_precondition_failed(response, change.path(alice.id, task["id"]))
     assert fetch(alice, task["id"]).json() == current.json()
 
 
@@ -171,8 +162,8 @@ def test_a_tag_of_non_ascii_digits_is_412_not_a_server_error(alice: User) -> Non
     assert_precondition_failed(response, alice.task_path(task["id"]))
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_star_matches_any_existing_task(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_star_matches_any_existing_task(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
     response = write(alice, task["id"], change, **{"If-Match": "*"})
@@ -180,16 +171,16 @@ def test_a_star_matches_any_existing_task(alice: User, change: tuple[str, str, A
 
 
 @pytest.mark.parametrize("if_match", ["*", '"1"', 'W/"1"'])
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_missing_task_is_404_even_with_if_match(alice: User, change: tuple[str, str, Any], if_match: str) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_missing_task_is_404_even_with_if_match(alice: User, change: Operation, if_match: str) -> None:
     task = alice.create("Gone")
     alice.request("DELETE", alice.task_path(task["id"]))
     response = write(alice, task["id"], change, **{"If-Match": if_match})
     assert_problem(response, 404)
 
 
-@pytest.mark.parametrize("change", CHANGES, ids=write_id)
-def test_without_if_match_a_change_applies_over_any_version(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", CHANGES, ids=str)
+def test_without_if_match_a_change_applies_over_any_version(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     for _ in range(3):
         alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
@@ -217,25 +208,23 @@ def test_an_if_match_outside_the_contract_is_422(alice: User, if_match: str) -> 
 # --- If-None-Match (RFC 9110 section 13.1.2): on a write, a task the header names must not be changed ---
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_if_none_match_star_on_an_existing_task_is_412_and_changes_nothing(
-    alice: User, change: tuple[str, str, Any]
-) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_if_none_match_star_on_an_existing_task_is_412_and_changes_nothing(alice: User, change: Operation) -> None:
     task = alice.create("Original", description="details")
     current = fetch(alice, task["id"])
 
     response = write(alice, task["id"], change, **{"If-None-Match": "*"})
 
-    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert_precondition_failed(response, change.path(alice.id, task["id"]))
     after = fetch(alice, task["id"])
     assert after.json() == current.json()
     assert after.headers["etag"] == current.headers["etag"]
 
 
 @pytest.mark.parametrize("weak", [False, True], ids=["strong", "weak"])
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
+@pytest.mark.parametrize("change", WRITES, ids=str)
 def test_if_none_match_naming_the_current_etag_is_412_and_changes_nothing(
-    alice: User, change: tuple[str, str, Any], weak: bool
+    alice: User, change: Operation, weak: bool
 ) -> None:
     # If-None-Match compares weakly: W/"2" names version 2 as much as "2" does.
     task = alice.create("Original", description="details")
@@ -245,16 +234,14 @@ def test_if_none_match_naming_the_current_etag_is_412_and_changes_nothing(
 
     response = write(alice, task["id"], change, **{"If-None-Match": f'"999999", {tag}'})
 
-    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert_precondition_failed(response, change.path(alice.id, task["id"]))
     after = fetch(alice, task["id"])
     assert after.json() == current.json()
     assert after.headers["etag"] == current.headers["etag"]
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_if_none_match_naming_only_other_versions_lets_the_change_apply(
-    alice: User, change: tuple[str, str, Any]
-) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_if_none_match_naming_only_other_versions_lets_the_change_apply(alice: User, change: Operation) -> None:
     task = alice.create("Original")
     stale = fetch(alice, task["id"]).headers["etag"]
     alice.request("PATCH", f"{alice.task_path(task['id'])}/complete")
@@ -265,10 +252,8 @@ def test_if_none_match_naming_only_other_versions_lets_the_change_apply(
 
 
 @pytest.mark.parametrize("if_none_match", ["*", '"1"'])
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_a_missing_task_is_404_even_with_if_none_match(
-    alice: User, change: tuple[str, str, Any], if_none_match: str
-) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_a_missing_task_is_404_even_with_if_none_match(alice: User, change: Operation, if_none_match: str) -> None:
     task = alice.create("Gone")
     alice.request("DELETE", alice.task_path(task["id"]))
     response = write(alice, task["id"], change, **{"If-None-Match": if_none_match})
@@ -282,13 +267,13 @@ def test_an_empty_patch_with_if_none_match_naming_the_task_is_412(alice: User, i
     assert_precondition_failed(response, alice.task_path(task["id"]))
 
 
-@pytest.mark.parametrize("change", WRITES, ids=write_id)
-def test_if_match_and_if_none_match_must_both_hold(alice: User, change: tuple[str, str, Any]) -> None:
+@pytest.mark.parametrize("change", WRITES, ids=str)
+def test_if_match_and_if_none_match_must_both_hold(alice: User, change: Operation) -> None:
     task = alice.create("Tagged")
     current = fetch(alice, task["id"])
     conditions = {"If-Match": current.headers["etag"], "If-None-Match": "*"}
     response = write(alice, task["id"], change, **conditions)
-    assert_precondition_failed(response, alice.task_path(task["id"]) + change[1])
+    assert_precondition_failed(response, change.path(alice.id, task["id"]))
     assert fetch(alice, task["id"]).json() == current.json()
 
 
@@ -304,19 +289,19 @@ def test_an_if_none_match_outside_the_contract_is_422(alice: User, if_none_match
 
 
 def race(
-    user: User, base_url: str, writers: list[tuple[str, str, Any]], task_id: int, tag: str, condition: str = "If-Match"
+    user: User, base_url: str, writers: list[tuple[Operation, Any]], task_id: int, tag: str, condition: str = "If-Match"
 ) -> list[int]:
     """Send every write at once, each on its own connection with the same condition header; their statuses."""
     barrier = threading.Barrier(len(writers))
     statuses: list[int] = [0] * len(writers)
 
-    def send(index: int, change: tuple[str, str, Any]) -> None:
-        method, suffix, body = change
+    def send(index: int, change: tuple[Operation, Any]) -> None:
+        sent, body = change
         with httpx.Client(base_url=base_url, timeout=30) as client:
             client.get("/healthz")  # connect before the barrier, so the writes leave together
             barrier.wait()
             response = client.request(
-                method, user.task_path(task_id) + suffix, json=body, headers={**user.headers, condition: tag}
+                sent.method, sent.path(user.id, task_id), json=body, headers={**user.headers, condition: tag}
             )
         statuses[index] = response.status_code
 
@@ -335,7 +320,7 @@ WRITERS = 8
 def test_concurrent_writers_with_the_same_etag_exactly_one_wins(alice: User, server: LiveServer, round_: int) -> None:
     task = alice.create("Contended")
     tag = fetch(alice, task["id"]).headers["etag"]
-    writers = [("PATCH", "", {"title": f"writer {i}"}) for i in range(WRITERS)]
+    writers = [(operation("updateTask"), {"title": f"writer {i}"}) for i in range(WRITERS)]
 
     statuses = race(alice, server.url, writers, task["id"], tag)
 
@@ -348,7 +333,7 @@ def test_concurrent_writers_with_the_same_etag_exactly_one_wins(alice: User, ser
 
 def test_concurrent_toggles_with_the_same_etag_flip_once(alice: User, server: LiveServer) -> None:
     task = alice.create("Contended")
-    statuses = race(alice, server.url, [("PATCH", "/complete", None)] * WRITERS, task["id"], '"1"')
+    statuses = race(alice, server.url, [(operation("toggleTaskCompletion"), None)] * WRITERS, task["id"], '"1"')
     assert sorted(statuses) == [200] + [412] * (WRITERS - 1), statuses
     final = fetch(alice, task["id"])
     assert final.json()["completed"] is True
@@ -357,7 +342,8 @@ def test_concurrent_toggles_with_the_same_etag_flip_once(alice: User, server: Li
 
 def test_a_concurrent_delete_and_updates_with_the_same_etag_let_one_win(alice: User, server: LiveServer) -> None:
     task = alice.create("Contended")
-    writers = [("DELETE", "", None), *[("PUT", "", {"title": f"writer {i}"}) for i in range(WRITERS - 1)]]
+    replace = operation("replaceTask")
+    writers = [(operation("deleteTask"), None), *[(replace, {"title": f"writer {i}"}) for i in range(WRITERS - 1)]]
     statuses = race(alice, server.url, writers, task["id"], '"1"')
     after = alice.request("GET", alice.task_path(task["id"]))
     if statuses[0] == 204:
@@ -373,7 +359,7 @@ def test_a_concurrent_delete_and_updates_with_the_same_etag_let_one_win(alice: U
 def test_concurrent_writers_refusing_the_next_version_let_exactly_one_through(alice: User, server: LiveServer) -> None:
     # Each writer refuses version 2, which the first write makes: the check and the write are one step.
     task = alice.create("Contended")
-    writers = [("PATCH", "", {"title": f"writer {i}"}) for i in range(WRITERS)]
+    writers = [(operation("updateTask"), {"title": f"writer {i}"}) for i in range(WRITERS)]
 
     statuses = race(alice, server.url, writers, task["id"], '"2"', condition="If-None-Match")
 

@@ -11,14 +11,20 @@ from typing import Any
 
 import pytest
 
-from impl.db.tables import TITLE_LENGTH
 from impl.tasks.listing.cursors import MAX_INSTANT, MIN_INSTANT
+from tests.support.contract import parameter_schema, property_schema
 from tests.support.cursors import legacy_cursor, seal, seal_json, unb64url
 from tests.support.listing import listing, titles
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
 PAGE = {"limit": 3, "sort": "created", "order": "desc"}
+# The contract's bounds, which the cursor's checks must agree with.
+SORTS = parameter_schema("listTasks", "sort")["enum"]
+ORDERS = parameter_schema("listTasks", "order")["enum"]
+TITLE_LENGTH = property_schema("Task", "title")["maxLength"]
+PRIORITIES = property_schema("Task", "priority")["enum"]
+MAX_TASK_ID = parameter_schema("getTask", "task_id")["maximum"]
 
 
 def refused(user: User, parameter: str, **params: Any) -> dict[str, Any]:
@@ -142,7 +148,7 @@ SECRET_TITLE = "Resign on Friday"
 SECRET_DUE = "2031-07-04T09:30:00Z"
 
 
-@pytest.mark.parametrize("sort", ["title", "due", "created", "priority"])
+@pytest.mark.parametrize("sort", SORTS)
 def test_a_cursor_discloses_neither_title_nor_due_date(alice: User, sort: str) -> None:
     for n in range(2):
         alice.create(f"{SECRET_TITLE} {n}", due_at=SECRET_DUE, priority="high")
@@ -213,7 +219,7 @@ def test_a_sealed_position_the_sort_key_cannot_hold_is_a_422(
     )
 
 
-@pytest.mark.parametrize("task_id", [0, -1, 2**63, True, "1", 1.0, None])
+@pytest.mark.parametrize("task_id", [0, -1, MAX_TASK_ID + 1, True, "1", 1.0, None])
 def test_a_sealed_position_with_no_possible_task_id_is_a_422(
     alice: User, seven: list[int], cursor_key: bytes, task_id: Any
 ) -> None:
@@ -239,15 +245,15 @@ def test_a_sealed_plaintext_that_is_no_position_is_a_422(alice: User, cursor_key
         ("due", MIN_INSTANT + 1),
         ("title", "x" * TITLE_LENGTH),
         ("title", ""),
-        ("priority", "low"),
-        ("priority", "high"),
+        ("priority", PRIORITIES[0]),
+        ("priority", PRIORITIES[-1]),
     ],
 )
-@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("order", ORDERS)
 def test_a_sealed_position_at_the_edges_of_the_sort_keys_range_is_taken(
     alice: User, seven: list[int], cursor_key: bytes, sort: str, key: Any, order: str
 ) -> None:
-    cursor = seal_json(cursor_key, [key, 2**63 - 1], alice.id, sort=sort, order=order)
+    cursor = seal_json(cursor_key, [key, MAX_TASK_ID], alice.id, sort=sort, order=order)
     assert listing(alice, sort=sort, order=order, cursor=cursor)["total"] == 7
 
 

@@ -17,14 +17,18 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from impl.db.tables import PRIORITIES, TITLE_LENGTH
-from impl.tasks.listing.cursors import MAX_ID, MAX_INSTANT, MIN_INSTANT
+from impl.tasks.listing.cursors import MAX_INSTANT, MIN_INSTANT
+from tests.support.contract import parameter_schema, property_schema
 from tests.support.cursors import legacy_cursor, seal
 from tests.support.problems import assert_problem
 from tests.support.users import User, new_user_id
 
-SORTS = ["created", "updated", "title", "due", "priority"]
-ORDERS = ["asc", "desc"]
+# The contract's bounds: the cursor's checks must hold what the contract lets a task hold, and no more.
+SORTS = parameter_schema("listTasks", "sort")["enum"]
+ORDERS = parameter_schema("listTasks", "order")["enum"]
+TITLE_LENGTH = property_schema("Task", "title")["maxLength"]
+PRIORITIES = property_schema("Task", "priority")["enum"]
+MAX_ID = parameter_schema("getTask", "task_id")["maximum"]
 PROPERTY_SETTINGS = settings(
     max_examples=600,
     deadline=None,

@@ -13,13 +13,21 @@ import httpx
 import pytest
 
 from impl.settings import Settings
-from tests.support.contract import assert_matches_schema, documented_response, operations
+from tests.support.contract import (
+    OPERATIONS,
+    Operation,
+    assert_matches_schema,
+    documented_response,
+    operation,
+    operations_with,
+    parameter_schema,
+)
 from tests.support.database import plain_dsn
 from tests.support.users import User
 
 INTERNAL_FIELDS = {"user_id", "version", "request_hash", "response", "key", "password", "token"}
 # Statuses no request of a healthy service can provoke.
-UNPROVOKABLE = {"503"}
+UNPROVOKABLE = {503}
 
 
 def keys_anywhere(value: Any) -> Iterator[str]:
@@ -62,12 +70,6 @@ class World:
     def task(self) -> dict[str, Any]:
         return self.alice_tasks[0]
 
-    def path(self, suffix: str = "") -> str:
-        return self.alice.task_path(self.task["id"]) + suffix
-
-    def bobs_path(self, suffix: str = "") -> str:
-        return self.bob.task_path(self.bob_tasks[0]["id"]) + suffix
-
 
 @pytest.fixture
 def world(alice: User, bob: User, http: httpx.Client, database_url: str) -> World:
@@ -99,43 +101,46 @@ MALFORMED = b'{"title": '
 
 
 def collection(w: World) -> str:
-    return w.alice.tasks_path
+    return operation("listTasks").path(w.alice.id)
 
 
 def bobs_collection(w: World) -> str:
-    return w.bob.tasks_path
+    return operation("listTasks").path(w.bob.id)
 
 
 def tags(w: World) -> str:
-    return f"/api/{w.alice.id}/tags"
+    return operation("listTags").path(w.alice.id)
 
 
 def bobs_tags(w: World) -> str:
-    return f"/api/{w.bob.id}/tags"
+    return operation("listTags").path(w.bob.id)
 
 
 def tags_of_an_invalid_user_id(w: World) -> httpx.Response:
-    return User("has.dot", w.http).request("GET", "/api/has.dot/tags")
+    return User("has.dot", w.http).request("GET", operation("listTags").path("has.dot"))
 
 
-def missing(suffix: str = "") -> Callable[[World], str]:
-    return lambda w: w.alice.task_path(987_654_321) + suffix
+# Where on a task an operation is sent (getTask's path unless told): Alice's, Bob's, or none of them.
 
 
-def own(suffix: str = "") -> Callable[[World], str]:
-    return lambda w: w.path(suffix)
+def own(operation_id: str = "getTask") -> Callable[[World], str]:
+    return lambda w: operation(operation_id).path(w.alice.id, w.task["id"])
 
 
-def bobs(suffix: str = "") -> Callable[[World], str]:
-    return lambda w: w.bobs_path(suffix)
+def bobs(operation_id: str = "getTask") -> Callable[[World], str]:
+    return lambda w: operation(operation_id).path(w.bob.id, w.bob_tasks[0]["id"])
 
 
-def bobs_id_under_alice(suffix: str = "") -> Callable[[World], str]:
-    return lambda w: w.alice.task_path(w.bob_tasks[0]["id"]) + suffix
+def missing(operation_id: str = "getTask") -> Callable[[World], str]:
+    return lambda w: operation(operation_id).path(w.alice.id, 987_654_321)
 
 
-def invalid_id(suffix: str = "") -> Callable[[World], str]:
-    return lambda w: f"{w.alice.tasks_path}/not-an-id{suffix}"
+def bobs_id_under_alice(operation_id: str = "getTask") -> Callable[[World], str]:
+    return lambda w: operation(operation_id).path(w.alice.id, w.bob_tasks[0]["id"])
+
+
+def invalid_id(operation_id: str = "getTask") -> Callable[[World], str]:
+    return lambda w: operation(operation_id).path(w.alice.id, "not-an-id")
 
 
 def replayed_create(w: World) -> httpx.Response:
@@ -201,50 +206,57 @@ SCENARIOS: dict[str, tuple[str, int, Callable[[World], httpx.Response]]] = {
     "get-404-bobs-id": ("getTask", 404, as_alice("GET", bobs_id_under_alice())),
     "get-422": ("getTask", 422, as_alice("GET", invalid_id())),
 }
-for name, method, operation_id, body in [
-    ("put", "PUT", "replaceTask", {"title": "Replaced"}),
-    ("patch", "PATCH", "updateTask", {"title": "Patched"}),
+for name, operation_id, body in [
+    ("put", "replaceTask", {"title": "Replaced"}),
+    ("patch", "updateTask", {"title": "Patched"}),
 ]:
+    method = operation(operation_id).method
     SCENARIOS |= {
-        name: (operation_id, 200, as_alice(method, own(), json=body)),
-        f"{name}-400": (operation_id, 400, as_alice(method, own(), content=MALFORMED, headers=JSON)),
-        f"{name}-401": (operation_id, 401, anonymous(method, own(), json=body)),
-        f"{name}-403": (operation_id, 403, as_alice(method, bobs(), json=body)),
-        f"{name}-404": (operation_id, 404, as_alice(method, missing(), json=body)),
-        f"{name}-404-bobs-id": (operation_id, 404, as_alice(method, bobs_id_under_alice(), json=body, headers=STALE)),
-        f"{name}-412": (operation_id, 412, as_alice(method, own(), json=body, headers=STALE)),
-        f"{name}-413": (operation_id, 413, as_alice(method, own(), content=TOO_LARGE, headers=JSON)),
+        name: (operation_id, 200, as_alice(method, own(operation_id), json=body)),
+        f"{name}-400": (operation_id, 400, as_alice(method, own(operation_id), content=MALFORMED, headers=JSON)),
+        f"{name}-401": (operation_id, 401, anonymous(method, own(operation_id), json=body)),
+        f"{name}-403": (operation_id, 403, as_alice(method, bobs(operation_id), json=body)),
+        f"{name}-404": (operation_id, 404, as_alice(method, missing(operation_id), json=body)),
+        f"{name}-404-bobs-id": (
+            operation_id,
+            404,
+            as_alice(method, bobs_id_under_alice(operation_id), json=body, headers=STALE),
+        ),
+        f"{name}-412": (operation_id, 412, as_alice(method, own(operation_id), json=body, headers=STALE)),
+        f"{name}-413": (operation_id, 413, as_alice(method, own(operation_id), content=TOO_LARGE, headers=JSON)),
         f"{name}-415": (
             operation_id,
             415,
-            as_alice(method, own(), content=b"{}", headers={"Content-Type": "text/plain"}),
+            as_alice(method, own(operation_id), content=b"{}", headers={"Content-Type": "text/plain"}),
         ),
-        f"{name}-422": (operation_id, 422, as_alice(method, own(), json={"title": "", "user_id": "x", "version": 1})),
+        f"{name}-422": (
+            operation_id,
+            422,
+            as_alice(method, own(operation_id), json={"title": "", "user_id": "x", "version": 1}),
+        ),
     }
-for name, method, operation_id, suffix, status in [
-    ("delete", "DELETE", "deleteTask", "", 204),
-    ("toggle", "PATCH", "toggleTaskCompletion", "/complete", 200),
-]:
+for name, operation_id in [("delete", "deleteTask"), ("toggle", "toggleTaskCompletion")]:
+    method, status = operation(operation_id).method, operation(operation_id).success
     SCENARIOS |= {
-        name: (operation_id, status, as_alice(method, own(suffix))),
-        f"{name}-401": (operation_id, 401, anonymous(method, own(suffix))),
-        f"{name}-403": (operation_id, 403, as_alice(method, bobs(suffix))),
-        f"{name}-404": (operation_id, 404, as_alice(method, missing(suffix))),
-        f"{name}-404-bobs-id": (operation_id, 404, as_alice(method, bobs_id_under_alice(suffix), headers=STALE)),
-        f"{name}-412": (operation_id, 412, as_alice(method, own(suffix), headers=STALE)),
-        f"{name}-422": (operation_id, 422, as_alice(method, invalid_id(suffix))),
+        name: (operation_id, status, as_alice(method, own(operation_id))),
+        f"{name}-401": (operation_id, 401, anonymous(method, own(operation_id))),
+        f"{name}-403": (operation_id, 403, as_alice(method, bobs(operation_id))),
+        f"{name}-404": (operation_id, 404, as_alice(method, missing(operation_id))),
+        f"{name}-404-bobs-id": (operation_id, 404, as_alice(method, bobs_id_under_alice(operation_id), headers=STALE)),
+        f"{name}-412": (operation_id, 412, as_alice(method, own(operation_id), headers=STALE)),
+        f"{name}-422": (operation_id, 422, as_alice(method, invalid_id(operation_id))),
     }
 SCENARIOS |= {
-    "health": ("getHealth", 200, anonymous("GET", lambda w: "/healthz")),
-    "readiness": ("getReadiness", 200, anonymous("GET", lambda w: "/readyz")),
+    "health": ("getHealth", 200, anonymous("GET", lambda w: operation("getHealth").path())),
+    "readiness": ("getReadiness", 200, anonymous("GET", lambda w: operation("getReadiness").path())),
 }
 
 
 def test_the_scenarios_cover_every_status_of_every_operation_in_the_spec() -> None:
     documented = {
-        (operation_id, int(status))
-        for operation_id, (_, _, operation) in operations().items()
-        for status in operation["responses"]
+        (documenting.operation_id, status)
+        for documenting in OPERATIONS
+        for status in documenting.statuses
         if status not in UNPROVOKABLE
     }
     covered = {(operation_id, status) for operation_id, status, _ in SCENARIOS.values()}
@@ -288,9 +300,9 @@ def test_bobs_data_never_reaches_alice(world: World, scenario: str) -> None:
 # --- Bob's data, from every angle Alice has ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", ["all", "pending", "completed"])
-@pytest.mark.parametrize("sort", ["created", "updated", "title", "due", "priority"])
-@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("status", parameter_schema("listTasks", "status")["enum"])
+@pytest.mark.parametrize("sort", parameter_schema("listTasks", "sort")["enum"])
+@pytest.mark.parametrize("order", parameter_schema("listTasks", "order")["enum"])
 def test_alices_lists_and_counts_are_hers_alone(world: World, status: str, sort: str, order: str) -> None:
     completed = {world.alice_tasks[1]["id"]}
     hers = sorted(
@@ -313,18 +325,20 @@ def test_alices_counts_past_her_own_tasks_never_include_bobs(world: World, limit
 
 def test_alices_tag_counts_count_her_tasks_alone(world: World) -> None:
     """Bob's three tasks carry "shared" too; Alice sees only her one."""
-    answer = world.alice.request("GET", f"/api/{world.alice.id}/tags").json()
+    answer = world.alice.request("GET", tags(world)).json()
     assert answer == {"items": [{"name": "shared", "task_count": 1}], "limit": 100, "next_cursor": None}
 
 
+# Every operation on a task with the spec's example body, and an update that changes nothing (it only reads).
 TASK_ROUTES = [
-    ("GET", "", None),
-    ("PUT", "", {"title": "x"}),
-    ("PATCH", "", {"title": "x"}),
-    ("PATCH", "", {}),
-    ("DELETE", "", None),
-    ("PATCH", "/complete", None),
+    *((task_operation, task_operation.example_body) for task_operation in operations_with("task_id")),
+    (operation("updateTask"), {}),
 ]
+
+
+def task_route_id(route: Any) -> str:
+    task_operation, body = route
+    return f"{task_operation}-{'empty' if body == {} else 'example'}"
 
 
 def without_request_id(response: httpx.Response) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -339,9 +353,9 @@ def without_request_id(response: httpx.Response) -> tuple[int, dict[str, str], d
 
 
 @pytest.mark.parametrize("if_match", [None, "*", '"1"', '"2"', 'W/"1"', '"999"'])
-@pytest.mark.parametrize(("method", "suffix", "body"), TASK_ROUTES)
+@pytest.mark.parametrize(("task_operation", "body"), TASK_ROUTES, ids=[task_route_id(route) for route in TASK_ROUTES])
 def test_bobs_task_id_answers_alice_exactly_like_an_id_that_never_existed(
-    world: World, method: str, suffix: str, body: Any, if_match: str | None
+    world: World, task_operation: Operation, body: Any, if_match: str | None
 ) -> None:
     """No status, detail or header tells Alice whether Bob has a task with that id, or at which version."""
     headers = {} if if_match is None else {"If-Match": if_match}
@@ -349,7 +363,8 @@ def test_bobs_task_id_answers_alice_exactly_like_an_id_that_never_existed(
     bobs_task = world.bob.request("GET", world.bob.task_path(bobs_id)).json()
 
     def answer(task_id: int) -> httpx.Response:
-        return world.alice.request(method, world.alice.task_path(task_id) + suffix, json=body, headers=headers)
+        path = task_operation.path(world.alice.id, task_id)
+        return world.alice.request(task_operation.method, path, json=body, headers=headers)
 
     status, shown, problem = without_request_id(answer(bobs_id))
     never_status, never_shown, never_problem = without_request_id(answer(never))
@@ -381,10 +396,11 @@ def test_a_key_bob_used_tells_alice_nothing(world: World, same_body: bool) -> No
 def test_alices_writes_never_touch_bobs_tasks(world: World) -> None:
     before = [world.bob.request("GET", world.bob.task_path(task["id"])).json() for task in world.bob_tasks]
     for task in world.bob_tasks:
-        for method, suffix, body in TASK_ROUTES:
+        for task_operation, body in TASK_ROUTES:
             for if_match in (None, "*", '"1"', '"2"'):
                 headers = {} if if_match is None else {"If-Match": if_match}
-                world.alice.request(method, world.alice.task_path(task["id"]) + suffix, json=body, headers=headers)
+                path = task_operation.path(world.alice.id, task["id"])
+                world.alice.request(task_operation.method, path, json=body, headers=headers)
     after = [world.bob.request("GET", world.bob.task_path(task["id"])).json() for task in world.bob_tasks]
     assert after == before
     assert world.bob.request("GET", world.bob.tasks_path).json()["total"] == len(world.bob_tasks)

@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from devtools.live_server import LiveServer
+from tests.support import contract
+from tests.support.contract import OPERATIONS, Operation, parameter_schema, query_parameters
 from tests.support.problems import assert_problem
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 from tests.support.users import User, new_user_id
@@ -48,37 +50,43 @@ def assert_closed_without_reading_the_rest(connection: RawConnection, response: 
 
 # --- The body limit, whatever the framing ----------------------------------------------------------
 
-# (method, path under the user: None for the collection, "task" for an existing task, else as given,
-#  extra headers). The body is OVER_LIMIT, chunked, and never ends: no last chunk is sent.
-Target = tuple[str, str | None, list[tuple[str, str]]]
+CHUNKED = ("Transfer-Encoding", "chunked")
+CREATE = contract.operation("createTask")
+TAKE_NO_BODY = [operation for operation in OPERATIONS if not operation.takes_a_body]
+
+
+def headers_for(operation: Operation) -> list[tuple[str, str]]:
+    """A user's operation is sent as JSON; the probes are sent as a health checker does."""
+    return [JSON, CHUNKED] if operation.takes("user_id") else [CHUNKED]
+
+
+# (method, path template, extra headers). The body is OVER_LIMIT, chunked, and never ends: no last chunk is
+# sent. Every operation of the spec, a create with the header spelled otherwise, and a path none has.
+Target = tuple[str, str, list[tuple[str, str]]]
 CHUNKED_OVER_THE_LIMIT: dict[str, Target] = {
-    "create-Transfer-Encoding-chunked": ("POST", None, [JSON, ("Transfer-Encoding", "chunked")]),
-    "create-Transfer-Encoding-Chunked": ("POST", None, [JSON, ("Transfer-Encoding", "Chunked")]),
-    "create-TRANSFER-ENCODING-CHUNKED": ("POST", None, [JSON, ("TRANSFER-ENCODING", "CHUNKED")]),
-    "create-transfer-encoding-tab-chunked-spaces": ("POST", None, [JSON, ("transfer-encoding", "\tchunked  ")]),
-    "replace-task": ("PUT", "task", [JSON, ("Transfer-Encoding", "chunked")]),
-    "update-task": ("PATCH", "task", [JSON, ("Transfer-Encoding", "chunked")]),
-    "list-takes-no-body": ("GET", None, [JSON, ("Transfer-Encoding", "chunked")]),
-    "delete-takes-no-body": ("DELETE", "task", [JSON, ("Transfer-Encoding", "chunked")]),
-    "complete-takes-no-body": ("PATCH", "task/complete", [JSON, ("Transfer-Encoding", "chunked")]),
-    "unknown-path": ("POST", "/api/nowhere", [JSON, ("Transfer-Encoding", "chunked")]),
-    "health-probe": ("GET", "/healthz", [("Transfer-Encoding", "chunked")]),
+    **{str(operation): (operation.method, operation.template, headers_for(operation)) for operation in OPERATIONS},
+    "create-Transfer-Encoding-Chunked": (CREATE.method, CREATE.template, [JSON, ("Transfer-Encoding", "Chunked")]),
+    "create-TRANSFER-ENCODING-CHUNKED": (CREATE.method, CREATE.template, [JSON, ("TRANSFER-ENCODING", "CHUNKED")]),
+    "create-transfer-encoding-tab-chunked-spaces": (
+        CREATE.method,
+        CREATE.template,
+        [JSON, ("transfer-encoding", "\tchunked  ")],
+    ),
+    "unknown-path": ("POST", "/api/nowhere", [JSON, CHUNKED]),
 }
 
 
-def target_path(user: User, where: str | None) -> str:
-    if where is None:
-        return user.tasks_path
-    if where.startswith("task"):
-        return user.task_path(user.create("Existing")["id"]) + where.removeprefix("task")
-    return where
+def target_path(user: User, template: str) -> str:
+    """The template's path for the user, on a task of theirs that exists if it names one."""
+    task_id = user.create("Existing")["id"] if "{task_id}" in template else ""
+    return template.format(user_id=user.id, task_id=task_id)
 
 
-@pytest.mark.parametrize(("method", "where", "headers"), CHUNKED_OVER_THE_LIMIT.values(), ids=CHUNKED_OVER_THE_LIMIT)
+@pytest.mark.parametrize(("method", "template", "headers"), CHUNKED_OVER_THE_LIMIT.values(), ids=CHUNKED_OVER_THE_LIMIT)
 def test_a_chunked_body_over_the_limit_is_413_and_the_connection_is_closed_whatever_the_operation(
-    alice: User, server: LiveServer, method: str, where: str | None, headers: list[tuple[str, str]]
+    alice: User, server: LiveServer, method: str, template: str, headers: list[tuple[str, str]]
 ) -> None:
-    path = target_path(alice, where)
+    path = target_path(alice, template)
     before = alice.request("GET", alice.tasks_path).json()
     with RawConnection(server.url) as connection:
         connection.send(request_head(method, path, [*alice.headers.items(), *headers]))
@@ -90,11 +98,11 @@ def test_a_chunked_body_over_the_limit_is_413_and_the_connection_is_closed_whate
     assert alice.request("GET", alice.tasks_path).json() == before
 
 
-@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize("operation", TAKE_NO_BODY, ids=str)
 def test_a_declared_length_over_the_limit_is_413_on_operations_that_take_no_body(
-    alice: User, server: LiveServer, method: str
+    alice: User, server: LiveServer, operation: Operation
 ) -> None:
-    path = target_path(alice, None if method == "GET" else "task")
+    method, path = operation.method, target_path(alice, operation.template)
     before = total(alice)
     with RawConnection(server.url) as connection:
         head = request_head(method, path, [*alice.headers.items(), ("Content-Length", str(1024**3))])
@@ -105,17 +113,15 @@ def test_a_declared_length_over_the_limit_is_413_on_operations_that_take_no_body
     assert total(alice) == before
 
 
-@pytest.mark.parametrize(
-    ("method", "where", "status"), [("GET", None, 200), ("DELETE", "task", 204), ("GET", "/healthz", 200)]
-)
+@pytest.mark.parametrize("operation", TAKE_NO_BODY, ids=str)
 def test_a_small_body_on_an_operation_that_takes_none_is_read_and_ignored(
-    alice: User, server: LiveServer, method: str, where: str | None, status: int
+    alice: User, server: LiveServer, operation: Operation
 ) -> None:
-    path = target_path(alice, where)
+    path = target_path(alice, operation.template)
     with RawConnection(server.url) as connection:
-        connection.send(request_head(method, path, [*alice.headers.items(), JSON, ("Transfer-Encoding", "chunked")]))
+        connection.send(request_head(operation.method, path, [*alice.headers.items(), JSON, CHUNKED]))
         connection.send(chunked(task_body("Ignored")))
-        assert connection.response().status == status
+        assert connection.response().status == operation.success
         connection.send(request_head("GET", "/healthz", []))
         assert connection.response().status == 200, "the body was read to its end: the connection serves on"
 
@@ -317,12 +323,24 @@ def test_a_target_over_16384_bytes_is_414_before_authentication_and_not_echoed(
 
 def test_the_longest_target_the_contract_allows_is_not_414(http: httpx.Client, server: LiveServer) -> None:
     """Every listTasks parameter at its longest, in 4-byte characters where any character goes."""
-    user = User(new_user_id().ljust(128, "x"), http)
+
+    def longest(name: str) -> int:
+        return int(parameter_schema("listTasks", name)["maxLength"])
+
+    def widest_choice(name: str) -> str:
+        return max(parameter_schema("listTasks", name)["enum"], key=len)
+
+    user = User(new_user_id().ljust(longest("user_id"), "x"), http)
     widest = "\U0001f600"
-    query = [("q", widest * 200), *[("tag", widest * 30)] * 10, ("cursor", "A" * 2048)]
-    query += [("sort", "priority"), ("order", "desc"), ("limit", "100"), ("status", "completed")]
+    tag = parameter_schema("listTasks", "tag")
+    query = [("q", widest * longest("q")), *[("tag", widest * tag["items"]["maxLength"])] * tag["maxItems"]]
+    query += [("cursor", "A" * longest("cursor"))]  # only the base64url alphabet goes
+    query += [(name, widest_choice(name)) for name in ("sort", "order", "status")]
+    query += [("limit", str(parameter_schema("listTasks", "limit")["maximum"])), ("offset", "0")]  # 0 with a cursor
     query += [("due_before", "2026-12-31T23:59:59.999999+14:00"), ("due_after", "2026-01-01T00:00:00.000000-12:00")]
-    target = user.tasks_path + "?" + urlencode(query) + "&overdue=false"
+    query += [("overdue", "false")]
+    assert {name for name, _ in query} == set(query_parameters("listTasks")), "every parameter is given"
+    target = user.tasks_path + "?" + urlencode(query)
     assert 8000 < len(target) - 1 <= MAX_TARGET_BYTES
     response = send_head(server, "GET", target, list(user.headers.items()))
     problem = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")

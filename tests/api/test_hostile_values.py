@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from tests.support.contract import OPERATIONS, Operation, lookup, operations_with, parameter_schema, query_parameters
 from tests.support.listing import listing
 from tests.support.problems import PROBLEM_JSON, assert_problem
 from tests.support.tokens import bearer, shared_secret_token
@@ -55,19 +56,7 @@ WIRE_VALUES = [
     "2026-01-01T00:00:00%2B24:00",
     "2026-01-01T00:00:00.1234567890123456789Z",
 ]
-LIST_PARAMETERS = [
-    "status",
-    "sort",
-    "order",
-    "limit",
-    "offset",
-    "cursor",
-    "q",
-    "tag",
-    "due_before",
-    "due_after",
-    "overdue",
-]
+LIST_PARAMETERS = query_parameters("listTasks")
 # Body values; text with lone surrogates goes as JSON escapes (ensure_ascii), the only way JSON carries them.
 BODY_VALUES: list[Any] = [
     "\ud800",
@@ -98,7 +87,16 @@ BODY_VALUES: list[Any] = [
     "0001-01-01T00:00:00+05:00",
     "2026-01-01T00:00:60Z",
 ]
-BODY_FIELDS = ["title", "description", "completed", "priority", "due_at", "tags"]
+WITH_A_BODY = [operation for operation in OPERATIONS if operation.takes_a_body]
+# Every field of every request body, in the spec's order.
+BODY_FIELDS = list(
+    dict.fromkeys(
+        field
+        for operation in WITH_A_BODY
+        for media in operation.definition["requestBody"]["content"].values()
+        for field in lookup(media["schema"])["properties"]
+    )
+)
 # Header values that travel over HTTP/1.1 (latin-1 bytes; h11 refuses NUL, CR and LF itself).
 HEADER_VALUES = ["\x80", "\xff", "x" * 5000, '"' + "9" * 30 + '"', 'W/"1"', '"1"' * 300, "*,*", ",,,", '"-1"', '"\xe9"']
 
@@ -129,34 +127,27 @@ def test_no_value_of_a_list_parameter_is_a_server_error(alice: User, parameter: 
     assert server_errors(responses) == []
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix"), [("GET", ""), ("DELETE", ""), ("PATCH", "/complete"), ("PATCH", ""), ("PUT", "")]
-)
-def test_no_task_id_is_a_server_error(alice: User, method: str, suffix: str) -> None:
-    body = {"title": "x"} if method in {"PUT", "PATCH"} and not suffix else None
+@pytest.mark.parametrize("sent", operations_with("task_id"), ids=str)
+def test_no_task_id_is_a_server_error(alice: User, sent: Operation) -> None:
     responses = [
         (
-            f"{method} {value[:40]}{suffix}",
-            alice.request(method, raw_url(alice, f"{alice.tasks_path}/{value}{suffix}"), json=body),
+            f"{sent} {value[:40]}",
+            alice.request(sent.method, raw_url(alice, sent.path(alice.id, value)), json=sent.example_body),
         )
         for value in WIRE_VALUES
     ]
     assert server_errors(responses) == []
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix"), [("GET", "/tasks"), ("POST", "/tasks"), ("GET", "/tags"), ("GET", "/tasks/1")]
-)
-def test_no_user_id_is_a_server_error_even_with_a_token_for_it(alice: User, method: str, suffix: str) -> None:
+@pytest.mark.parametrize("sent", operations_with("user_id"), ids=str)
+def test_no_user_id_is_a_server_error_even_with_a_token_for_it(alice: User, sent: Operation) -> None:
     responses = []
     for value in WIRE_VALUES:
         # The token's subject is the path's user id as the service decodes it, so authorization passes.
         token = shared_secret_token(unquote(value, errors="replace") or "x")
-        url = raw_url(alice, f"/api/{value}{suffix}")
-        body = {"title": "x"} if method == "POST" else None
-        responses.append(
-            (f"{method} {value[:40]}{suffix}", alice.http.request(method, url, headers=bearer(token), json=body))
-        )
+        url = raw_url(alice, sent.path(value, 1))
+        response = alice.http.request(sent.method, url, headers=bearer(token), json=sent.example_body)
+        responses.append((f"{sent} {value[:40]}", response))
     assert server_errors(responses) == []
 
 
@@ -180,8 +171,8 @@ def test_no_value_of_a_body_field_is_a_server_error_nor_stored_unreadable(alice:
                 (f"PATCH {label}", alice.request("PATCH", alice.task_path(task["id"]), content=patch, headers=headers))
             )
     # Whatever was stored can be answered again, in every sort.
-    for sort in ("created", "updated", "title", "due", "priority"):
-        for order in ("asc", "desc"):
+    for sort in parameter_schema("listTasks", "sort")["enum"]:
+        for order in parameter_schema("listTasks", "order")["enum"]:
             responses.append(
                 (f"list {sort} {order}", alice.request("GET", alice.tasks_path, params={"sort": sort, "order": order}))
             )
@@ -218,11 +209,10 @@ UNSTORABLE_DUE_DATES = [
 
 
 @pytest.mark.parametrize("due_at", UNSTORABLE_DUE_DATES)
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
-def test_a_due_date_postgresql_would_store_as_infinity_is_refused(alice: User, due_at: str, method: str) -> None:
+@pytest.mark.parametrize("sent", WITH_A_BODY, ids=str)
+def test_a_due_date_postgresql_would_store_as_infinity_is_refused(alice: User, due_at: str, sent: Operation) -> None:
     task = alice.create("seed")
-    path = alice.tasks_path if method == "POST" else alice.task_path(task["id"])
-    response = alice.request(method, path, json={"title": "x", "due_at": due_at})
+    response = alice.request(sent.method, sent.path(alice.id, task["id"]), json={"title": "x", "due_at": due_at})
     assert [error["pointer"] for error in assert_problem(response, 422)["errors"]] == ["/due_at"]
     assert listing(alice)["items"] == [task]
 

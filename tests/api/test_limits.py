@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from devtools.live_server import LiveServer
+from tests.support.contract import OPERATIONS, Operation, operation, parameter_schema, property_schema
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
@@ -20,12 +21,17 @@ MAX_BODY_BYTES = 65536
 # Generous: every answer here takes milliseconds; the bound only tells a stall from an answer.
 PROMPT_SECONDS = 5.0
 
-# The operations that take a JSON body, as (method, path suffix under a task or "" for the collection).
-BODY_OPERATIONS = [("POST", None), ("PUT", ""), ("PATCH", "")]
+# The operations that take a JSON body.
+BODY_OPERATIONS = [operation for operation in OPERATIONS if operation.takes_a_body]
+TITLE_LENGTH = property_schema("Task", "title")["maxLength"]
+DESCRIPTION_LENGTH = property_schema("Task", "description")["maxLength"]
+MAX_PAGE = parameter_schema("listTasks", "limit")["maximum"]
+MAX_OFFSET = parameter_schema("listTasks", "offset")["maximum"]
 
 
-def body_path(user: User, suffix: str | None) -> str:
-    return user.tasks_path if suffix is None else user.task_path(user.create("Existing")["id"]) + suffix
+def body_path(user: User, operation: Operation) -> str:
+    """The operation's path for the user, on a task of theirs that exists if it takes one."""
+    return operation.path(user.id, user.create("Existing")["id"] if operation.takes("task_id") else "")
 
 
 def padded(size: int, title: str = "Padded") -> bytes:
@@ -54,12 +60,12 @@ def timed(send: Any) -> tuple[httpx.Response, float]:
 # --- Body size -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "suffix"), BODY_OPERATIONS)
-def test_a_body_over_65536_bytes_with_a_content_length_is_413(alice: User, method: str, suffix: str | None) -> None:
-    path = body_path(alice, suffix)
+@pytest.mark.parametrize("sent", BODY_OPERATIONS, ids=str)
+def test_a_body_over_65536_bytes_with_a_content_length_is_413(alice: User, sent: Operation) -> None:
+    path = body_path(alice, sent)
     before = alice.request("GET", alice.tasks_path).json()
     response = alice.request(
-        method, path, content=padded(MAX_BODY_BYTES + 1), headers={"Content-Type": "application/json"}
+        sent.method, path, content=padded(MAX_BODY_BYTES + 1), headers={"Content-Type": "application/json"}
     )
     body = assert_problem(response, 413, title="Content Too Large", problem_type="about:blank")
     assert body["instance"] == path
@@ -67,12 +73,12 @@ def test_a_body_over_65536_bytes_with_a_content_length_is_413(alice: User, metho
     assert alice.request("GET", alice.tasks_path).json() == before
 
 
-@pytest.mark.parametrize(("method", "suffix"), BODY_OPERATIONS)
-def test_a_chunked_body_over_65536_bytes_is_413(alice: User, method: str, suffix: str | None) -> None:
-    path = body_path(alice, suffix)
+@pytest.mark.parametrize("sent", BODY_OPERATIONS, ids=str)
+def test_a_chunked_body_over_65536_bytes_is_413(alice: User, sent: Operation) -> None:
+    path = body_path(alice, sent)
     before = alice.request("GET", alice.tasks_path).json()
     response = alice.request(
-        method, path, content=chunks(padded(MAX_BODY_BYTES + 1)), headers={"Content-Type": "application/json"}
+        sent.method, path, content=chunks(padded(MAX_BODY_BYTES + 1)), headers={"Content-Type": "application/json"}
     )
     assert response.request.headers["transfer-encoding"] == "chunked"
     assert "content-length" not in response.request.headers
@@ -80,10 +86,13 @@ def test_a_chunked_body_over_65536_bytes_is_413(alice: User, method: str, suffix
     assert alice.request("GET", alice.tasks_path).json() == before
 
 
-@pytest.mark.parametrize(("method", "suffix"), BODY_OPERATIONS)
-def test_a_body_of_exactly_65536_bytes_is_accepted(alice: User, method: str, suffix: str | None) -> None:
+@pytest.mark.parametrize("sent", BODY_OPERATIONS, ids=str)
+def test_a_body_of_exactly_65536_bytes_is_accepted(alice: User, sent: Operation) -> None:
     response = alice.request(
-        method, body_path(alice, suffix), content=padded(MAX_BODY_BYTES), headers={"Content-Type": "application/json"}
+        sent.method,
+        body_path(alice, sent),
+        content=padded(MAX_BODY_BYTES),
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code in (200, 201), response.text
     assert response.json()["title"] == "Padded"
@@ -208,14 +217,12 @@ def test_the_client_is_served_again_on_a_new_connection_after_a_chunked_body_was
         None,
     ],
 )
-@pytest.mark.parametrize(("method", "suffix"), BODY_OPERATIONS)
-def test_a_body_that_is_not_application_json_is_415(
-    alice: User, method: str, suffix: str | None, content_type: str | None
-) -> None:
-    path = body_path(alice, suffix)
+@pytest.mark.parametrize("sent", BODY_OPERATIONS, ids=str)
+def test_a_body_that_is_not_application_json_is_415(alice: User, sent: Operation, content_type: str | None) -> None:
+    path = body_path(alice, sent)
     before = alice.request("GET", alice.tasks_path).json()
     headers = {} if content_type is None else {"Content-Type": content_type}
-    response = alice.request(method, path, content=b'{"title": "Sneaked in"}', headers=headers)
+    response = alice.request(sent.method, path, content=b'{"title": "Sneaked in"}', headers=headers)
     body = assert_problem(response, 415, title="Unsupported Media Type", problem_type="about:blank")
     assert body["instance"] == path
     assert alice.request("GET", alice.tasks_path).json() == before
@@ -247,20 +254,20 @@ def test_application_json_with_parameters_or_any_case_is_accepted(alice: User, c
 # --- Parameters and strings ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("limit", ["101", "1000", "1000000", str(2**63), str(10**100)])
-def test_a_page_larger_than_100_is_422(alice: User, limit: str) -> None:
+@pytest.mark.parametrize("limit", [str(MAX_PAGE + 1), "1000", "1000000", str(2**63), str(10**100)])
+def test_a_page_larger_than_the_contracts_maximum_is_422(alice: User, limit: str) -> None:
     response = alice.request("GET", alice.tasks_path, params={"limit": limit})
     body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
     assert [error["parameter"] for error in body["errors"]] == ["limit"]
 
 
-def test_a_page_of_100_is_the_largest(alice: User) -> None:
-    response = alice.request("GET", alice.tasks_path, params={"limit": "100"})
+def test_a_page_of_the_contracts_maximum_is_the_largest(alice: User) -> None:
+    response = alice.request("GET", alice.tasks_path, params={"limit": str(MAX_PAGE)})
     assert response.status_code == 200
-    assert response.json()["limit"] == 100
+    assert response.json()["limit"] == MAX_PAGE
 
 
-@pytest.mark.parametrize("offset", [str(2**31), str(2**63), str(10**100)])
+@pytest.mark.parametrize("offset", [str(MAX_OFFSET + 1), str(2**63), str(10**100)])
 def test_an_offset_beyond_the_contract_is_422(alice: User, offset: str) -> None:
     response = alice.request("GET", alice.tasks_path, params={"offset": offset})
     body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
@@ -270,42 +277,44 @@ def test_an_offset_beyond_the_contract_is_422(alice: User, offset: str) -> None:
 @pytest.mark.parametrize(
     ("body", "pointer"),
     [
-        ({"title": "x" * 201}, "/title"),
+        ({"title": "x" * (TITLE_LENGTH + 1)}, "/title"),
         ({"title": "x" * 60_000}, "/title"),
-        ({"title": "ok", "description": "x" * 1001}, "/description"),
+        ({"title": "ok", "description": "x" * (DESCRIPTION_LENGTH + 1)}, "/description"),
         ({"title": "ok", "description": "x" * 60_000}, "/description"),
-        ({"title": "é" * 201}, "/title"),
+        ({"title": "é" * (TITLE_LENGTH + 1)}, "/title"),
     ],
 )
-@pytest.mark.parametrize(("method", "suffix"), BODY_OPERATIONS)
+@pytest.mark.parametrize("sent", BODY_OPERATIONS, ids=str)
 def test_over_long_strings_are_422_and_not_stored(
-    alice: User, method: str, suffix: str | None, body: dict[str, Any], pointer: str
+    alice: User, sent: Operation, body: dict[str, Any], pointer: str
 ) -> None:
-    path = body_path(alice, suffix)
+    path = body_path(alice, sent)
     before = alice.request("GET", alice.tasks_path).json()
-    response = alice.request(method, path, json=body)
+    response = alice.request(sent.method, path, json=body)
     problem = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
     assert pointer in [error.get("pointer") for error in problem["errors"]]
-    assert "x" * 201 not in response.text, "the input is not echoed back"
+    assert "x" * (TITLE_LENGTH + 1) not in response.text, "the input is not echoed back"
     assert alice.request("GET", alice.tasks_path).json() == before
 
 
 def test_multibyte_strings_are_limited_by_characters_not_bytes(alice: User) -> None:
-    assert alice.create("日" * 200, description="é" * 1000)["title"] == "日" * 200
+    title = "日" * TITLE_LENGTH
+    assert alice.create(title, description="é" * DESCRIPTION_LENGTH)["title"] == title
 
 
-@pytest.mark.parametrize(("header", "limit"), [("If-Match", 1024), ("Idempotency-Key", 255)])
-def test_over_long_headers_are_422(alice: User, header: str, limit: int) -> None:
+@pytest.mark.parametrize(("header", "operation_id"), [("If-Match", "updateTask"), ("Idempotency-Key", "createTask")])
+def test_over_long_headers_are_422(alice: User, header: str, operation_id: str) -> None:
     task = alice.create("Existing")
-    method, path = ("PATCH", alice.task_path(task["id"])) if header == "If-Match" else ("POST", alice.tasks_path)
-    response = alice.request(method, path, json={"title": "Changed"}, headers={header: "x" * (limit + 1)})
+    sent, limit = operation(operation_id), parameter_schema(operation_id, header)["maxLength"]
+    path = sent.path(alice.id, task["id"])
+    response = alice.request(sent.method, path, json={"title": "Changed"}, headers={header: "x" * (limit + 1)})
     body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
     assert [error["parameter"] for error in body["errors"]] == [header]
     assert alice.request("GET", alice.tasks_path).json()["items"] == [task]
 
 
 def test_an_over_long_user_id_is_422(http: httpx.Client) -> None:
-    user = User("u" * 129, http)
+    user = User("u" * (parameter_schema("listTasks", "user_id")["maxLength"] + 1), http)
     body = assert_problem(
         user.request("GET", user.tasks_path), 422, title="Unprocessable Content", problem_type="about:blank"
     )
@@ -348,15 +357,15 @@ PATHOLOGICAL = [
 
 
 @pytest.mark.parametrize("body", PATHOLOGICAL)
-@pytest.mark.parametrize(("method", "suffix"), BODY_OPERATIONS)
+@pytest.mark.parametrize("sent", BODY_OPERATIONS, ids=str)
 def test_pathological_json_within_the_size_limit_is_a_prompt_4xx_problem(
-    alice: User, method: str, suffix: str | None, body: bytes
+    alice: User, sent: Operation, body: bytes
 ) -> None:
     assert len(body) <= MAX_BODY_BYTES
-    path = body_path(alice, suffix)
+    path = body_path(alice, sent)
     before = alice.request("GET", alice.tasks_path).json()
     response, elapsed = timed(
-        lambda: alice.request(method, path, content=body, headers={"Content-Type": "application/json"})
+        lambda: alice.request(sent.method, path, content=body, headers={"Content-Type": "application/json"})
     )
     assert_problem(response, range(400, 500))
     assert elapsed < PROMPT_SECONDS

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from tests.support.contract import parameter_schema
+from tests.support.database import query
 from tests.support.listing import ids, listing
 from tests.support.users import User
+
+TIE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -65,19 +70,24 @@ def test_filter_and_sort_combine(alice: User, five_tasks: list[dict[str, Any]]) 
     assert titles == ["charlie", "delta", "echo"]
 
 
-@pytest.mark.parametrize("sort", ["created", "updated", "title"])
-@pytest.mark.parametrize("order", ["asc", "desc"])
-def test_paging_with_ties_never_repeats_or_skips(alice: User, sort: str, order: str) -> None:
+@pytest.mark.parametrize("sort", parameter_schema("listTasks", "sort")["enum"])
+@pytest.mark.parametrize("order", parameter_schema("listTasks", "order")["enum"])
+def test_paging_with_ties_never_repeats_or_skips(alice: User, database_url: str, sort: str, order: str) -> None:
     created = {alice.create("same title")["id"] for _ in range(7)}
-    seen: list[int] = []
+    # Every sort key alike: one title, the default priority, no due date, and one instant for both times.
+    query(database_url, "UPDATE tasks SET created_at = $2, updated_at = $2 WHERE user_id = $1", alice.id, TIE)
+    seen: list[dict[str, Any]] = []
     for offset in range(0, 9, 2):
         page = listing(alice, sort=sort, order=order, limit=2, offset=offset)
         assert page["total"] == 7
-        seen += ids(page)
-    assert sorted(seen) == sorted(created)
-    assert len(seen) == len(set(seen))
-    ascending = sorted(seen)
-    assert seen == (ascending if order == "asc" else ascending[::-1]), "ties are broken by id"
+        seen += page["items"]
+    keys = {(task["title"], task["priority"], task["due_at"], task["created_at"], task["updated_at"]) for task in seen}
+    assert len(keys) == 1, f"every task ties on every sort key: {keys}"
+    seen_ids = [task["id"] for task in seen]
+    assert sorted(seen_ids) == sorted(created)
+    assert len(seen_ids) == len(set(seen_ids))
+    ascending = sorted(seen_ids)
+    assert seen_ids == (ascending if order == "asc" else ascending[::-1]), "ties are broken by id"
 
 
 def test_an_offset_past_the_end_returns_no_items_but_the_total(alice: User, five_tasks: list[dict[str, Any]]) -> None:

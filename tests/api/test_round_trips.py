@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from devtools.delay_proxy import DelayProxy
 from devtools.live_server import LiveServer
+from tests.support.contract import Operation, operation, operations_with
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.users import User, new_user_id
 
@@ -106,19 +107,25 @@ def test_a_get_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
     assert round_trips(proxy, lambda: user.request("GET", user.task_path(task_id)), 200) == 1
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix", "body"),
-    [("PATCH", "", {"title": "patched"}), ("PUT", "", {"title": "replaced"}), ("PATCH", "/complete", None)],
-    ids=["update", "replace", "toggle"],
-)
-def test_a_change_takes_one_round_trip(user: User, proxy: DelayProxy, method: str, suffix: str, body: object) -> None:
-    path = user.task_path(some_task(user)) + suffix
-    assert round_trips(proxy, lambda: user.request(method, path, json=body), 200) == 1
+# The conditional writes (those that take If-Match), and those of them that answer the changed task.
+WRITES = operations_with("If-Match")
+CHANGES = [write for write in WRITES if write.answers_with_content]
+
+
+def send_write(user: User, write: Operation, task_id: int, headers: dict[str, str] | None = None) -> httpx.Response:
+    return user.request(write.method, write.path(user.id, task_id), json=write.example_body, headers=headers or {})
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=str)
+def test_a_change_takes_one_round_trip(user: User, proxy: DelayProxy, change: Operation) -> None:
+    task_id = some_task(user)
+    assert round_trips(proxy, lambda: send_write(user, change, task_id), change.success) == 1
 
 
 def test_a_delete_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
+    delete = operation("deleteTask")
     doomed = iter([some_task(user), some_task(user)])
-    assert round_trips(proxy, lambda: user.request("DELETE", user.task_path(next(doomed))), 204) == 1
+    assert round_trips(proxy, lambda: send_write(user, delete, next(doomed)), delete.success) == 1
 
 
 def test_a_create_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
@@ -143,42 +150,26 @@ def test_a_replayed_create_takes_one_round_trip(user: User, proxy: DelayProxy) -
 
 
 def test_the_tag_list_takes_one_round_trip(user: User, proxy: DelayProxy) -> None:
-    assert round_trips(proxy, lambda: user.request("GET", f"/api/{user.id}/tags"), 200) == 1
+    assert round_trips(proxy, lambda: user.request("GET", operation("listTags").path(user.id)), 200) == 1
 
 
 STALE = {"If-Match": '"999"'}
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix", "body"),
-    [
-        ("PATCH", "", {"title": "lost"}),
-        ("PUT", "", {"title": "lost"}),
-        ("PATCH", "/complete", None),
-        ("DELETE", "", None),
-    ],
-    ids=["update", "replace", "toggle", "delete"],
-)
+@pytest.mark.parametrize("write", WRITES, ids=str)
 def test_a_write_refused_by_a_stale_if_match_takes_one_round_trip(
-    user: User, proxy: DelayProxy, method: str, suffix: str, body: object
+    user: User, proxy: DelayProxy, write: Operation
 ) -> None:
-    path = user.task_path(some_task(user)) + suffix
-    assert round_trips(proxy, lambda: user.request(method, path, json=body, headers=STALE), 412) == 1
+    task_id = some_task(user)
+    assert round_trips(proxy, lambda: send_write(user, write, task_id, STALE), 412) == 1
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix", "body", "headers"),
-    [
-        ("PATCH", "", {"title": "lost"}, {}),
-        ("PATCH", "/complete", None, {}),
-        ("DELETE", "", None, {}),
-        ("DELETE", "", None, STALE),
-        ("PUT", "", {"title": "lost"}, {"If-None-Match": '"1"'}),
-    ],
-    ids=["update", "toggle", "delete", "delete-if-match", "replace-if-none-match"],
-)
+CONDITIONS = {"unconditional": {}, "if-match": STALE, "if-none-match": {"If-None-Match": '"1"'}}
+
+
+@pytest.mark.parametrize("condition", CONDITIONS.values(), ids=CONDITIONS.keys())
+@pytest.mark.parametrize("write", WRITES, ids=str)
 def test_a_write_to_a_missing_task_takes_one_round_trip(
-    user: User, proxy: DelayProxy, method: str, suffix: str, body: object, headers: dict[str, str]
+    user: User, proxy: DelayProxy, write: Operation, condition: dict[str, str]
 ) -> None:
-    path = user.task_path(2**62) + suffix
-    assert round_trips(proxy, lambda: user.request(method, path, json=body, headers=headers), 404) == 1
+    assert round_trips(proxy, lambda: send_write(user, write, 2**62, condition), 404) == 1

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from devtools.live_server import ROOT, LiveServer
+from tests.support.contract import HTTP_METHODS, OPERATIONS, SPEC, Operation
 from tests.support.problems import assert_problem
 from tests.support.raw_http import RawConnection, request_head
 from tests.support.users import User
@@ -36,18 +37,21 @@ def test_the_served_json_is_the_hand_written_contract(http: httpx.Client) -> Non
     assert response.json() == yaml.safe_load(SPEC_FILE.read_text())
 
 
+# Every path of the spec with each method it does not define, and the methods it does.
+UNDEFINED_METHODS = [
+    (template, method.upper(), ", ".join(sorted(name.upper() for name in item if name in HTTP_METHODS)))
+    for template, item in SPEC["paths"].items()
+    for method in sorted(HTTP_METHODS - set(item))
+]
+
+
 @pytest.mark.parametrize(
-    ("method", "suffix", "allow"),
-    [
-        ("DELETE", "", "GET, POST"),
-        ("PUT", "", "GET, POST"),
-        ("POST", "/1", "DELETE, GET, PATCH, PUT"),
-        ("GET", "/1/complete", "PATCH"),
-        ("DELETE", "/1/complete", "PATCH"),
-    ],
+    ("template", "method", "allow"),
+    UNDEFINED_METHODS,
+    ids=[f"{method} {path}" for path, method, _ in UNDEFINED_METHODS],
 )
-def test_an_undefined_method_is_405_with_the_specs_allow(alice: User, method: str, suffix: str, allow: str) -> None:
-    response = alice.request(method, alice.tasks_path + suffix)
+def test_an_undefined_method_is_405_with_the_specs_allow(alice: User, template: str, method: str, allow: str) -> None:
+    response = alice.request(method, template.format(user_id=alice.id, task_id=1))
     assert_problem(response, 405)
     assert response.headers["allow"] == allow
 
@@ -57,26 +61,16 @@ def test_an_unknown_path_is_404_problem(http: httpx.Client) -> None:
     assert_problem(response, 404, instance="/api/nobody/projects")
 
 
-# Paths the contract names, with a slash appended: (method, target; {tasks} and {task} are the user's).
-TRAILING_SLASHES = {
-    "list": ("GET", "{tasks}/"),
-    "create": ("POST", "{tasks}/"),
-    "get": ("GET", "{task}/"),
-    "replace": ("PUT", "{task}/"),
-    "delete": ("DELETE", "{task}/"),
-    "toggle": ("PATCH", "{task}/complete/"),
-    "health": ("GET", "/healthz/"),
-}
-
-
-@pytest.mark.parametrize(("method", "template"), TRAILING_SLASHES.values(), ids=TRAILING_SLASHES)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 @pytest.mark.parametrize("authenticated", [True, False], ids=["with-token", "without-token"])
 def test_a_trailing_slash_is_a_404_problem_and_never_a_redirect_built_from_the_host_header(
-    alice: User, server: LiveServer, method: str, template: str, authenticated: bool
+    alice: User, server: LiveServer, operation: Operation, authenticated: bool
 ) -> None:
+    """Every operation's path with a slash appended."""
     task = alice.create("Existing")
-    target = template.format(tasks=alice.tasks_path, task=alice.task_path(task["id"]))
-    body = b'{"title": "Through the slash"}' if method in ("POST", "PUT") else b""
+    target = operation.path(alice.id, task["id"]) + "/"
+    method = operation.method
+    body = b'{"title": "Through the slash"}' if operation.takes_a_body else b""
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     headers += list(alice.headers.items()) if authenticated else []
     with RawConnection(server.url) as connection:

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from devtools.live_server import LiveServer
-from impl.settings import Settings
 from tests.api.test_framing import JSON, task_body
 from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.problems import assert_problem
@@ -64,12 +63,6 @@ def trickle(connection: RawConnection, data: bytes, *, every: float, for_seconds
             return False
         time.sleep(every)
     return True
-
-
-def test_the_defaults_are_ten_seconds_for_a_head_thirty_for_a_body_and_1000_connections() -> None:
-    settings = Settings(jwt_secret="x" * 8 + "0123456789abcdefghijklmnopqrstuv")
-    assert (settings.http_head_timeout_seconds, settings.http_body_timeout_seconds) == (10.0, 30.0)
-    assert settings.http_max_connections == 1000
 
 
 def test_a_head_that_stops_halfway_is_408_at_its_deadline_and_the_connection_closes(strict: LiveServer) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support.contract import operations_with
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
@@ -110,14 +111,8 @@ def test_delete_removes_the_task_for_every_operation(alice: User) -> None:
     response = alice.request("DELETE", path)
     assert response.status_code == 204
     assert response.content == b""
-    for method, suffix, body in [
-        ("GET", "", None),
-        ("PUT", "", {"title": "x"}),
-        ("PATCH", "", {}),
-        ("DELETE", "", None),
-        ("PATCH", "/complete", None),
-    ]:
-        gone = alice.request(method, path + suffix, json=body)
+    for on_the_task in operations_with("task_id"):
+        gone = alice.request(on_the_task.method, on_the_task.path(alice.id, task["id"]), json=on_the_task.example_body)
         assert_problem(gone, 404)
 
 

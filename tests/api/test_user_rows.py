@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.contract import Operation, operations_with
 from tests.support.database import query
 from tests.support.idempotency_keys import held_keys
 from tests.support.users import User
 
 MISSING_TASK = 987_654_321
-# (method, path under /api/{user_id}, body, status): every operation but a create, as a user's first request.
+# Every operation of a user's but a create, as the user's first request: on a task, one that does not exist.
 FIRST_REQUESTS_WITHOUT_A_CREATE = [
-    ("GET", "/tasks", None, 200),
-    ("GET", "/tags", None, 200),
-    ("GET", f"/tasks/{MISSING_TASK}", None, 404),
-    ("PUT", f"/tasks/{MISSING_TASK}", {"title": "Buy milk"}, 404),
-    ("PATCH", f"/tasks/{MISSING_TASK}", {"title": "Buy milk"}, 404),
-    ("PATCH", f"/tasks/{MISSING_TASK}/complete", None, 404),
-    ("DELETE", f"/tasks/{MISSING_TASK}", None, 404),
+    operation for operation in operations_with("user_id") if operation.operation_id != "createTask"
 ]
 
 
@@ -30,12 +24,11 @@ def task_counts(database_url: str, user_id: str) -> list[int]:
     return [row[0] for row in query(database_url, "SELECT task_count FROM users WHERE id = $1", user_id)]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), FIRST_REQUESTS_WITHOUT_A_CREATE)
-def test_a_first_request_that_creates_no_task_writes_no_user(
-    alice: User, database_url: str, method: str, path: str, body: Any, status: int
-) -> None:
-    response = alice.request(method, f"/api/{alice.id}{path}", json=body)
-    assert response.status_code == status, response.text
+@pytest.mark.parametrize("first", FIRST_REQUESTS_WITHOUT_A_CREATE, ids=str)
+def test_a_first_request_that_creates_no_task_writes_no_user(alice: User, database_url: str, first: Operation) -> None:
+    path = first.path(alice.id, MISSING_TASK)
+    response = alice.request(first.method, path, json=first.example_body)
+    assert response.status_code == (404 if first.takes("task_id") else first.success), response.text
     assert task_counts(database_url, alice.id) == []
 
 

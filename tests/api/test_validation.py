@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.contract import OPERATIONS, Operation
 from tests.support.problems import assert_problem
 from tests.support.users import User
 
@@ -104,11 +105,11 @@ def assert_malformed_body(response: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("body", NOT_UTF8_JSON.values(), ids=NOT_UTF8_JSON)
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
-def test_json_text_that_is_not_plain_utf8_is_400_and_writes_nothing(alice: User, body: bytes, method: str) -> None:
+@pytest.mark.parametrize("sent", [operation for operation in OPERATIONS if operation.takes_a_body], ids=str)
+def test_json_text_that_is_not_plain_utf8_is_400_and_writes_nothing(alice: User, body: bytes, sent: Operation) -> None:
     task = alice.create("Original")
-    path = alice.tasks_path if method == "POST" else alice.task_path(task["id"])
-    response = alice.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    path = sent.path(alice.id, task["id"])
+    response = alice.request(sent.method, path, content=body, headers={"Content-Type": "application/json"})
     assert_malformed_body(response)
     assert alice.request("GET", alice.tasks_path).json()["items"] == [task]
 

@@ -10,6 +10,7 @@ TCP with a password, as compose's `postgres` service is reached (its host name m
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -141,11 +142,22 @@ def serving(
     stop_process(server.process, timeout=20)
 
 
-def process_uid(pid: int) -> int:
+def process_ids(pid: int) -> tuple[int, int]:
+    """The process's effective uid and gid, as the kernel reports them."""
+    ids: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no Uid: line for process {pid}")
+        name, _, values = line.partition(":")
+        if name in ("Uid", "Gid"):
+            ids[name] = int(values.split()[1])  # real, effective, saved, filesystem
+    return ids["Uid"], ids["Gid"]
+
+
+def dockerfile_user() -> tuple[int, int]:
+    """The last USER instruction's uid:gid, read from the Dockerfile's text (not by the replica's parser)."""
+    users = re.findall(r"^USER\s+(\d+):(\d+)\s*$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert users, "the Dockerfile names no numeric USER uid:gid"
+    uid, gid = users[-1]
+    return int(uid), int(gid)
 
 
 def test_compose_migrate_upgrades_the_schema_to_head(
@@ -159,10 +171,23 @@ def test_compose_migrate_upgrades_the_schema_to_head(
     ]
 
 
-def test_the_image_command_serves_the_api_as_a_non_root_user(serving: ServingImage, replica: ImageReplica) -> None:
-    # As root the tests switch to the image's USER; a CI runner is a non-root user already.
-    expected_uid = replica.user.uid if os.geteuid() == 0 else os.geteuid()
-    assert process_uid(serving.process.pid) == expected_uid != 0
+def test_the_runtime_stage_runs_as_the_unprivileged_account_it_creates() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    runtime = text[text.rindex("\nFROM ") :]
+    uid, gid = dockerfile_user()
+    assert uid != 0
+    assert gid != 0
+    assert re.search(rf"\buseradd\b[^\n]*--uid {uid}\b", runtime), f"the runtime stage creates no user {uid}"
+    assert re.search(rf"\bgroupadd\b[^\n]*--gid {gid}\b", runtime), f"the runtime stage creates no group {gid}"
+    assert text.rindex("\nUSER ") > text.rindex("\nFROM "), "USER is set in the runtime stage"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can start the command as the image's user")
+def test_the_image_command_runs_as_the_dockerfiles_user(serving: ServingImage) -> None:
+    assert process_ids(serving.process.pid) == dockerfile_user()
+
+
+def test_the_image_command_serves_the_api(serving: ServingImage) -> None:
     assert httpx.get(f"{serving.url}/readyz").status_code == 200
     user = "image_user"
     created = httpx.post(

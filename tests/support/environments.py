@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.live_server import ROOT
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET
 
@@ -29,3 +31,13 @@ def jwks_env(jwks_url: str, *, issuer: str = ISSUER, audience: str = AUDIENCE) -
         "JWT_ISSUER": issuer,
         "JWT_AUDIENCE": audience,
     }
+
+
+AUTH_VARIABLES = ("JWT_SECRET", "BETTER_AUTH_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")
+
+
+def without_auth_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process's environment with no auth setting in it, for a test that builds Settings itself."""
+    for name in AUTH_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch

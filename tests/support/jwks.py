@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -111,6 +111,18 @@ class SigningKey:
         return self.private_key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+
+
+@dataclass
+class Keys:
+    """What the tests' identity provider publishes: one key of each kind the service verifies."""
+
+    rsa: SigningKey = field(default_factory=lambda: SigningKey.rsa("rsa-main"))
+    ec: SigningKey = field(default_factory=lambda: SigningKey.ec("ec-main"))
+    ed: SigningKey = field(default_factory=lambda: SigningKey.ed25519("ed-main"))
+
+    def all(self) -> list[SigningKey]:
+        return [self.rsa, self.ec, self.ed]
 
 
 class _HttpServer(ThreadingHTTPServer):

@@ -51,3 +51,9 @@ def assert_problem(
     if errors is not None:
         assert body.get("errors") == errors, body
     return body
+
+
+def assert_unauthorized(response: httpx.Response) -> None:
+    """A 401 problem with a Bearer challenge, as every refused credential is answered."""
+    assert_problem(response, 401)
+    assert response.headers.get("www-authenticate", "").startswith("Bearer"), response.headers

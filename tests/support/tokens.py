@@ -11,6 +11,12 @@ from jose import jwt
 SHARED_SECRET = secrets.token_urlsafe(48)
 ISSUER = "https://auth.tasks.test"
 AUDIENCE = "tasks-api"
+# Audiences that leave this service out: a token for any of them was minted for some other service.
+OTHER_AUDIENCES: dict[str, Any] = {
+    "another-api": "another-api",
+    "a-list-without-us": ["another-api", ISSUER],
+    "an-empty-list": [],
+}
 
 
 def claims_for(sub: str, **overrides: Any) -> dict[str, Any]:

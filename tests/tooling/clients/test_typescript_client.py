@@ -22,6 +22,7 @@ from tests.support.clients import (
     run_typescript_scenario,
     scenario_env,
 )
+from tests.support.contract import OPERATIONS
 from tests.support.tokens import shared_secret_token
 from tests.support.users import User
 
@@ -63,8 +64,8 @@ def test_the_package_carries_the_contracts_changelog_entry(built_clients: BuiltC
 
 def test_the_installed_package_has_the_types_generated_from_the_spec(frontend: Path) -> None:
     declarations = (frontend / "node_modules" / "tasks-api-client" / "dist" / "schema.gen.d.ts").read_text()
-    for operation in ("listTasks", "createTask", "getTask", "replaceTask", "updateTask", "deleteTask", "listTags"):
-        assert f"{operation}: {{" in declarations, operation
+    for operation in OPERATIONS:
+        assert f"{operation.operation_id}: {{" in declarations, operation.operation_id
 
 
 def test_a_frontends_code_type_checks_against_the_installed_package(frontend: Path) -> None:

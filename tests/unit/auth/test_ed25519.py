@@ -157,7 +157,7 @@ def test_python_jose_refuses_an_eddsa_token_where_eddsa_is_not_allowed() -> None
 
 
 class FixedKeys:
-    """A JWKS that publishes exactly these keys (the JWKS fetch itself is tested in test_authentication.py)."""
+    """A JWKS that publishes exactly these keys (the JWKS fetch is tested in tests/api/authentication/)."""
 
     def __init__(self, *keys: dict[str, Any]) -> None:
         self.keys = {key["kid"]: key for key in keys}

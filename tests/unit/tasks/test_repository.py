@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from typing import Any
 
@@ -219,19 +220,51 @@ async def test_a_delete_at_a_stale_version_deletes_nothing(conn: PoolConnectionP
     assert await task_counts(conn, user_id) == TaskCounts(counted=0, stored=0)
 
 
+def queries_of_one_task() -> set[str]:
+    """The task repository's queries that take a task id."""
+    return {
+        name
+        for name, function in vars(repository).items()
+        if inspect.iscoroutinefunction(function)
+        and function.__module__ == repository.__name__
+        and "task_id" in inspect.signature(function).parameters
+    }
+
+
+# A conditional write's statement forms: unconditional, at versions (If-Match), not at versions (If-None-Match), both.
+WRITE_FORMS: list[dict[str, Any]] = [
+    {"versions": None},
+    {"versions": [1]},
+    {"versions": None, "excluded": [2]},
+    {"versions": [1], "excluded": [2]},
+]
+
+
 async def test_another_users_task_does_not_exist_for_any_query(conn: PoolConnectionProxy, user_id: str) -> None:
+    """Every query of one task, in each of its statement forms, finds nothing of the task under another user."""
     task = await insert(conn, user_id)
-    other, task_id = new_user_id(), task["id"]
-    assert await repository.get_task(conn, user_id=other, task_id=task_id) is None
-    assert not await repository.task_exists(conn, user_id=other, task_id=task_id)
-    absent = repository.Unwritten(version=None)
-    changes = {"title": "Mine"}
-    assert await repository.update_task(conn, user_id=other, task_id=task_id, changes=changes, versions=None) == absent
-    assert await repository.update_task(conn, user_id=other, task_id=task_id, changes=changes, versions=[1]) == absent
-    assert await repository.toggle_completion(conn, user_id=other, task_id=task_id, versions=None) == absent
-    assert await repository.delete_task(conn, user_id=other, task_id=task_id, versions=None) == absent
-    assert await repository.delete_task(conn, user_id=other, task_id=task_id, versions=[1]) == absent
-    assert await repository.get_task(conn, user_id=user_id, task_id=task_id) == task
+    ask = {"user_id": new_user_id(), "task_id": task["id"]}
+    answers = {
+        "get_task": [await repository.get_task(conn, **ask)],
+        "task_version": [await repository.task_version(conn, **ask)],
+        "task_exists": [await repository.task_exists(conn, **ask)],
+        "update_task": [
+            await repository.update_task(conn, **ask, changes={"title": "Mine"}, **form) for form in WRITE_FORMS
+        ],
+        "toggle_completion": [await repository.toggle_completion(conn, **ask, **form) for form in WRITE_FORMS],
+        "delete_task": [await repository.delete_task(conn, **ask, **form) for form in WRITE_FORMS],
+    }
+    assert set(answers) == queries_of_one_task(), "every query of one task is asked"
+    absent = [repository.Unwritten(version=None)] * len(WRITE_FORMS)
+    assert answers == {
+        "get_task": [None],
+        "task_version": [None],
+        "task_exists": [False],
+        "update_task": absent,
+        "toggle_completion": absent,
+        "delete_task": absent,
+    }
+    assert await repository.get_task(conn, user_id=user_id, task_id=task["id"]) == task
 
 
 async def test_an_update_refuses_a_column_clients_may_not_write(conn: PoolConnectionProxy, user_id: str) -> None:

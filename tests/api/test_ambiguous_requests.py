@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from devtools.live_server import LiveServer
-from tests.api.test_framing import JSON, task_body, total
+from tests.support.framing import JSON, task_body, total
 from tests.support.problems import assert_problem
 from tests.support.raw_http import RawConnection, RawResponse
 from tests.support.users import User

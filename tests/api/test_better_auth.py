@@ -5,7 +5,7 @@ better-auth/ with its memory store and the JWT plugin, on a loopback port). User
 through its HTTP API and take their token from `/api/auth/token`; the service fetches the keys from
 its `/api/auth/jwks`, with JWT_ISSUER and JWT_AUDIENCE both set to its base URL. Each of the plugin's
 default (EdDSA, Ed25519), ES256 and RS256 gets one Better Auth and one service per module. The attacks
-on JWKS mode are in test_authentication.py.
+on JWKS mode are in tests/api/authentication/.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from devtools.live_server import LiveServer
 from tests.support import contract
 from tests.support.contract import OPERATIONS, Operation, parameter_schema, query_parameters
+from tests.support.framing import JSON, peak_rss_kib, stream_head, task_body, total
 from tests.support.problems import assert_problem
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 from tests.support.users import User, new_user_id
@@ -25,21 +25,9 @@ from tests.support.users import User, new_user_id
 MAX_BODY_BYTES = 65536
 MAX_TARGET_BYTES = 16384
 MAX_HEADERS_BYTES = 16384
-JSON = ("Content-Type", "application/json")
-
-
-def task_body(title: str, size: int = 0) -> bytes:
-    """A valid task body, padded with JSON white space to `size` bytes."""
-    body = ('{"title": "' + title + '"}').encode()
-    return body + b" " * (size - len(body))
 
 
 OVER_LIMIT = task_body("Over the limit", MAX_BODY_BYTES + 4096)
-
-
-def total(user: User) -> int:
-    count: int = user.request("GET", user.tasks_path).json()["total"]
-    return count
 
 
 def assert_closed_without_reading_the_rest(connection: RawConnection, response: RawResponse) -> None:
@@ -407,25 +395,6 @@ def test_a_request_with_oversized_headers_creates_nothing(alice: User, server: L
 
 MAX_HEAD_BYTES = 64 * 1024
 MiB = 1024 * 1024
-
-
-def peak_rss_kib(server: LiveServer) -> int:
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
-
-
-def stream_head(server: LiveServer, start: bytes, filler: bytes, size: int) -> tuple[RawResponse, int, float]:
-    """Sends `start`, then `filler` up to `size` bytes while the server takes them; its answer, bytes sent, seconds."""
-    started = time.monotonic()
-    with RawConnection(server.url) as connection:
-        connection.send(start)
-        sent = 0
-        piece = filler * (65536 // len(filler))
-        while sent < size and connection.send_until_refused(piece):
-            sent += len(piece)
-        response = connection.response()
-        assert connection.closed_by_server()
-    return response, sent, time.monotonic() - started
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_validation import assert_invalid
 from tests.support.listing import listing, titles
+from tests.support.problems import assert_invalid
 from tests.support.users import User
 
 PAST = "2020-01-01T00:00:00Z"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_validation import assert_invalid
 from tests.support.listing import listing
+from tests.support.problems import assert_invalid
 from tests.support.users import User
 
 # Each title holds one character LIKE, SQL or JSON could treat specially; the search must find that

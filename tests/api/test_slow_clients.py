@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from devtools.live_server import LiveServer
-from tests.api.test_framing import JSON, task_body
 from tests.support.environments import REPORTS, shared_secret_env
+from tests.support.framing import JSON, task_body
 from tests.support.problems import assert_problem
 from tests.support.raw_http import RawConnection, RawResponse, request_head
 from tests.support.users import User, new_user_id

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_validation import assert_invalid
 from tests.support.cursors import seal_tags
 from tests.support.listing import listing, titles
-from tests.support.problems import assert_problem
+from tests.support.problems import assert_invalid, assert_problem
 from tests.support.users import User
 
 DEFAULT_LIMIT = 100

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from devtools.live_server import LiveServer
-from tests.api.test_framing import JSON, peak_rss_kib, stream_head, task_body, total
+from tests.support.framing import JSON, peak_rss_kib, stream_head, task_body, total
 from tests.support.problems import assert_problem
 from tests.support.raw_http import PROMPT_SECONDS, RawConnection, RawResponse, chunked, request_head
 from tests.support.users import User

@@ -7,17 +7,8 @@ from typing import Any
 import pytest
 
 from tests.support.contract import OPERATIONS, Operation
-from tests.support.problems import assert_problem
+from tests.support.problems import assert_invalid, assert_problem
 from tests.support.users import User
-
-
-def assert_invalid(response: Any, *, pointer: str | None = None, parameter: str | None = None) -> None:
-    body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
-    locations = [(error.get("pointer"), error.get("parameter")) for error in body["errors"]]
-    if pointer is not None:
-        assert (pointer, None) in locations, locations
-    if parameter is not None:
-        assert (None, parameter) in locations, locations
 
 
 @pytest.mark.parametrize(

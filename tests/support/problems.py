@@ -57,3 +57,12 @@ def assert_unauthorized(response: httpx.Response) -> None:
     """A 401 problem with a Bearer challenge, as every refused credential is answered."""
     assert_problem(response, 401)
     assert response.headers.get("www-authenticate", "").startswith("Bearer"), response.headers
+
+
+def assert_invalid(response: Any, *, pointer: str | None = None, parameter: str | None = None) -> None:
+    body = assert_problem(response, 422, title="Unprocessable Content", problem_type="about:blank")
+    locations = [(error.get("pointer"), error.get("parameter")) for error in body["errors"]]
+    if pointer is not None:
+        assert (pointer, None) in locations, locations
+    if parameter is not None:
+        assert (None, parameter) in locations, locations

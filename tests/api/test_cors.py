@@ -20,7 +20,17 @@ APP = "http://localhost:3000"
 OTHER_APP = "https://app.tasks.test"
 EVIL = "https://evil.example"
 REQUEST_HEADERS = ["authorization", "content-type", "if-match", "if-none-match", "idempotency-key", "x-request-id"]
-EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after", "www-authenticate"]
+EXPOSED_HEADERS = [
+    "etag",
+    "location",
+    "x-request-id",
+    "idempotent-replayed",
+    "retry-after",
+    "www-authenticate",
+    "deprecation",
+    "sunset",
+    "link",
+]
 
 
 @pytest.fixture(scope="module")

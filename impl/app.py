@@ -37,7 +37,18 @@ if TYPE_CHECKING:
 # The request headers the spec's operations take, and the response headers it promises. WWW-Authenticate
 # tells a missing token (`Bearer`) from a refused one (`error="invalid_token"`) without reading the body.
 CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID")
-CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate")
+CORS_EXPOSED_HEADERS = (
+    "ETag",
+    "Location",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "WWW-Authenticate",
+    # What a deprecated operation, parameter or property answers with (decision 0059).
+    "Deprecation",
+    "Sunset",
+    "Link",
+)
 FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 

@@ -23,7 +23,17 @@ HEADER_PARAMETERS = {
     parameter["name"].lower() for sent in OPERATIONS for parameter in sent.parameters if parameter["in"] == "header"
 }
 REQUEST_HEADERS = sorted({"authorization", "content-type", *HEADER_PARAMETERS, "x-request-id"})
-EXPOSED_HEADERS = ["etag", "location", "x-request-id", "idempotent-replayed", "retry-after", "www-authenticate"]
+EXPOSED_HEADERS = [
+    "etag",
+    "location",
+    "x-request-id",
+    "idempotent-replayed",
+    "retry-after",
+    "www-authenticate",
+    "deprecation",
+    "sunset",
+    "link",
+]
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def with_an_operation_without_a_user(spec: dict[str, Any]) -> dict[str, Any]:
 def regenerate(spec: dict[str, Any], root: Path) -> subprocess.CompletedProcess[str]:
     """scripts/regen.sh on `spec`, written to root/tasks.yaml, into root/generated."""
     spec_path = root / "tasks.yaml"
-    spec_path.write_text(yaml.safe_dump(spec))
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))  # the order of examples is meaningful
     command = [str(ROOT / "scripts" / "regen.sh"), str(root / "generated"), str(spec_path)]
     return subprocess.run(command, capture_output=True, text=True, check=False)
 

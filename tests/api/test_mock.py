@@ -17,8 +17,10 @@ import httpx
 import pytest
 import yaml
 
+from devtools import fuzz
 from devtools.live_server import ROOT
 from tests.support import tasks_api_command
+from tests.support.clients import READ_STEPS, generate_typescript_types, run_typescript_scenario, scenario_env
 from tests.support.environments import REPORTS
 from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
@@ -29,6 +31,26 @@ MOCK_ENV = {"JWT_SECRET": SHARED_SECRET, "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": A
 USER = "alice"
 TASK = "/api/alice/tasks/42"
 TASKS = "/api/alice/tasks"
+# Schemathesis's examples, coverage and fuzzing phases, with every check that holds without data: the answers'
+# statuses, media types, bodies and headers as documented, and the edge's own refusals. Not the stateful
+# phase, nor the checks that need the service's rules and data (a deleted task is gone, a stale If-Match is
+# 412, another user's tasks are 403), nor negative_data_rejection: tags repeated in a body (`uniqueItems`)
+# are refused by the service's rule (decision 0014), not by the generated models the mock has.
+CONFORMANCE_PHASES = ("examples", "coverage", "fuzzing")
+CONFORMANCE_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "ignored_auth",
+)
+CONFORMANCE_EXAMPLES = 30
+SEED = 20261207
 
 
 def resolved(node: Any) -> Any:
@@ -234,3 +256,35 @@ def make_token(user_id: str) -> str:
         check=True,
     )
     return result.stdout.strip()
+
+
+def test_schemathesis_finds_the_mock_conformant_to_the_contract(mock: tasks_api_command.Serving) -> None:
+    """Statuses, media types, bodies and headers as documented, and the edge's refusals (401 without a token,
+    405 with Allow) as the service's, for what Schemathesis generates from the spec."""
+    report_dir = REPORTS / "mock-conformance"
+    result = fuzz.run(
+        mock.url,
+        fuzz.Credentials.minting(SHARED_SECRET, issuer=ISSUER, audience=AUDIENCE),
+        max_examples=CONFORMANCE_EXAMPLES,
+        report_dir=report_dir,
+        seed=SEED,
+        example_database="none",
+        capture=True,
+        timeout=600,
+        phases=CONFORMANCE_PHASES,
+        checks=CONFORMANCE_CHECKS,
+    )
+    (report_dir / "output.txt").write_text(result.stdout)
+    assert result.returncode == 0, "\n".join(result.stdout.splitlines()[-60:])
+
+
+def test_the_typescript_clients_read_steps_run_against_the_mock(mock: tasks_api_command.Serving) -> None:
+    generate_typescript_types()
+    env = scenario_env(mock.url, USER, shared_secret_token(USER), "bob")
+    steps = {step["step"]: step for step in run_typescript_scenario(env, script="scenario/reads.ts")}
+    assert [(name, step["status"]) for name, step in steps.items()] == READ_STEPS
+    page = examples(success(SPEC["paths"]["/api/{user_id}/tasks"]["get"])[1])["page"]
+    task = examples(success(SPEC["paths"]["/api/{user_id}/tasks/{task_id}"]["get"])[1])["task"]
+    assert (steps["list"]["total"], steps["list"]["first"]) == (page["total"], page["items"][0]["id"])
+    assert (steps["get"]["id"], steps["get"]["title"]) == (task["id"], task["title"])
+    assert steps["tags"]["tags"] == ["home:3", "urgent:1"]

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON := .venv/bin/python
 UV := scripts/uv.sh
 
-.PHONY: install system-packages postgresql-servers run token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs clients test fuzz clean
+.PHONY: install system-packages postgresql-servers run mock token regen check-generated lint typecheck lint-spec lint-workflows lint-deploy contract-check docs clients test fuzz clean
 
 install: .venv/.synced
 
@@ -22,6 +22,9 @@ postgresql-servers: ## PostgreSQL 17 (the oldest supported) and 16 (refused) for
 
 run: install ## tasks-api migrate + serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(PYTHON) -m devtools.serve
+
+mock: install ## Every operation answered from the spec's examples on http://127.0.0.1:8000: no database (make token's tokens work)
+	$(PYTHON) -m devtools.mock
 
 token: install ## Mint a development token: make -s token USER_ID=alice
 	@$(PYTHON) -m devtools.token $(USER_ID)

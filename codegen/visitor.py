@@ -7,6 +7,7 @@ contract exactly as written.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -236,6 +237,78 @@ def deprecations(
     }
 
 
+def constant(name: str) -> str:
+    return snake(name).upper()
+
+
+def header_example(spec: dict[str, Any], where: str, name: str, header: dict[str, Any]) -> str:
+    """The example value of a header: its own example, else its schema's example, const, first enum value or default."""
+    header = resolve(spec, header)
+    schema = resolve(spec, header.get("schema", {}))
+    candidates: list[Any] = []
+    if "example" in header:
+        candidates.append(header["example"])
+    candidates += [resolve(spec, example).get("value") for example in header.get("examples", {}).values()]
+    candidates += [schema["example"]] if "example" in schema else []
+    candidates += list(schema.get("examples", []))[:1]
+    candidates += [schema[key] for key in ("const", "default") if key in schema] + list(schema.get("enum", []))[:1]
+    values = [value for value in candidates if value is not None]
+    if not values:
+        raise ValueError(f"{where}: header {name} has no example; the mock sends the spec's examples")
+    value = values[0]
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def example_literals(spec: dict[str, Any], where: str, content: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    """A body's media type (the first) and its examples by name, each a Python literal or an example constant."""
+    media_type, media = next(iter(content.items()))
+    examples: list[dict[str, str]] = []
+    for name, example in media.get("examples", {}).items():
+        literal = constant("example_" + ref_name(example)) if "$ref" in example else None
+        example = resolve(spec, example)
+        if "value" not in example:
+            raise ValueError(f"{where}: example {name} has no value (externalValue is not read)")
+        examples.append({"name": name, "key": repr(name), "literal": literal or repr(example["value"])})
+    if not examples:
+        schema = resolve(spec, media.get("schema", {}))
+        for owner in (media, schema):
+            if "example" in owner or owner.get("examples"):
+                value = owner["example"] if "example" in owner else owner["examples"][0]
+                examples.append({"name": "example", "key": repr("example"), "literal": repr(value)})
+                break
+    if not examples:
+        raise ValueError(
+            f"{where} has no example: the mock answers with the spec's examples, so every answer with a body "
+            "needs one (`examples` under its content)"
+        )
+    return repr(media_type), examples
+
+
+def documented(spec: dict[str, Any], where: str, response: dict[str, Any]) -> dict[str, Any]:
+    """One documented answer as the mock's `Documented`: media type, examples, the headers it always carries."""
+    response = resolve(spec, response)
+    media_type, examples = ("None", [])
+    if response.get("content"):
+        media_type, examples = example_literals(spec, where, response["content"])
+    headers = [
+        {"key": repr(name), "literal": repr(header_example(spec, where, name, header))}
+        for name, header in response.get("headers", {}).items()
+        if name.lower() != "content-type" and resolve(spec, header).get("required")
+    ]
+    return {"media_type": media_type, "examples": examples, "headers": headers}
+
+
+def mocked(spec: dict[str, Any], op: dict[str, Any], status_code: int) -> dict[str, Any]:
+    """What the mock answers an operation with: each documented status, its answer shared when it is a component."""
+    responses = []
+    for code in sorted((code for code in op["responses"] if code.isdigit()), key=int):
+        response = op["responses"][code]
+        where = f"{op['operationId']}'s {code} answer"
+        shared = constant("response_" + ref_name(response)) if "$ref" in response else None
+        responses.append({"status": int(code), "shared": shared, "documented": documented(spec, where, response)})
+    return {"constant": constant(op["operationId"]), "success": status_code, "responses": responses}
+
+
 def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]) -> dict[str, Any]:
     op = item[method]
     params = [parameter(spec, p) for p in [*item.get("parameters", []), *op.get("parameters", [])]]
@@ -264,6 +337,15 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
     for param in by_location["path"]:
         if param["name"] in RESERVED_NAMES:
             raise ValueError(f"{op['operationId']}: a path parameter may not be named {param['name']!r}")
+    query_model = pascal(op["operationId"]) + "Query" if by_location["query"] else None
+    header_model = pascal(op["operationId"]) + "Headers" if by_location["header"] else None
+    # The interface method's keyword arguments, as the interface and every implementation declare them.
+    signature = ["caller: Principal"] if schemes else []
+    signature += [f"{param['name']}: {param['type']}" for param in by_location["path"]]
+    signature += [f"query: {query_model}"] if query_model else []
+    signature += [f"headers: {header_model}"] if header_model else []
+    if body:
+        signature.append(f"body: {body['model']}" + ("" if body["required"] else " | None"))
     return {
         "operation_id": op["operationId"],
         "name": snake(op["operationId"]),
@@ -273,9 +355,9 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         "tag": (op.get("tags") or ["default"])[0],
         "path_params": by_location["path"],
         "query_params": by_location["query"],
-        "query_model": pascal(op["operationId"]) + "Query" if by_location["query"] else None,
+        "query_model": query_model,
         "header_params": by_location["header"],
-        "header_model": pascal(op["operationId"]) + "Headers" if by_location["header"] else None,
+        "header_model": header_model,
         "body": body,
         "status_code": status_code,
         "response_model": response_model,
@@ -284,7 +366,36 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         "result": result,
         "scheme": snake(schemes[0]) if schemes else None,
         **deprecations(spec, item, op, success),
+        "signature": signature,
+        "mock": mocked(spec, op, status_code),
     }
+
+
+def shared_examples(spec: dict[str, Any], operations: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The component examples the mock's answers name, each once, as Python literals."""
+    named = {
+        example["literal"]
+        for op in operations
+        for response in op["mock"]["responses"]
+        for example in response["documented"]["examples"]
+    }
+    examples = spec.get("components", {}).get("examples", {})
+    return [
+        {"constant": constant("example_" + name), "literal": repr(resolve(spec, example)["value"])}
+        for name, example in examples.items()
+        if constant("example_" + name) in named
+    ]
+
+
+def shared_responses(spec: dict[str, Any], operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The component responses the operations name, each once, as the mock documents them."""
+    named = {response["shared"] for op in operations for response in op["mock"]["responses"] if response["shared"]}
+    responses = spec.get("components", {}).get("responses", {})
+    return [
+        {"constant": constant("response_" + name), "documented": documented(spec, f"response {name}", response)}
+        for name, response in responses.items()
+        if constant("response_" + name) in named
+    ]
 
 
 def visit(parser: Any, model_path: Path) -> dict[str, object]:
@@ -313,6 +424,8 @@ def visit(parser: Any, model_path: Path) -> dict[str, object]:
     ]
     return {
         "api_operations": operations,
+        "mock_examples": shared_examples(spec, operations),
+        "mock_responses": shared_responses(spec, operations),
         "api_interfaces": interfaces,
         "api_models": models,
         "security_schemes": schemes,

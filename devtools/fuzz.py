@@ -28,7 +28,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,14 +112,17 @@ def schemathesis_command(
     seed: int | None = None,
     example_database: str | None = None,
     stateful_pass: int = 0,
+    phases: Sequence[str] = PHASES,
+    checks: Sequence[str] = ("all",),
 ) -> list[str]:
-    """The one Schemathesis command line, for `make fuzz` and tests/api/test_contract_fuzz.py alike.
+    """The one Schemathesis command line, for `make fuzz` and tests/api/test_contract_fuzz.py alike (and, with
+    fewer phases, tests/api/test_mock.py).
 
     `stateful_pass` N > 0: the stateful phase alone once more, its reports named for N beside the first.
     """
-    phases, suffix = (PHASES, "") if not stateful_pass else (("stateful",), f"-stateful-{stateful_pass}")
+    phases, suffix = (phases, "") if not stateful_pass else (("stateful",), f"-stateful-{stateful_pass}")
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run", str(SPEC)]
-    command += ["--url", url, "--checks", "all", "--phases", ",".join(phases)]
+    command += ["--url", url, "--checks", ",".join(checks), "--phases", ",".join(phases)]
     # More than one worker crashes at random on Python 3.11 (CPython gh-106905, see FIELD-NOTES).
     command += ["--workers", "1", "--max-examples", str(max_examples)]
     command += ["--report", "junit,ndjson", "--report-dir", str(report_dir)]
@@ -148,6 +151,8 @@ def run(
     capture: bool = False,
     timeout: float | None = None,
     stateful_pass: int = 0,
+    phases: Sequence[str] = PHASES,
+    checks: Sequence[str] = ("all",),
 ) -> subprocess.CompletedProcess[str]:
     """Run Schemathesis; with capture, its output (stdout and stderr together) is in the result's stdout."""
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -158,6 +163,8 @@ def run(
         seed=seed,
         example_database=example_database,
         stateful_pass=stateful_pass,
+        phases=phases,
+        checks=checks,
     )
     print("$", subprocess.list2cmdline(command), flush=True)
     return subprocess.run(

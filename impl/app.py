@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 
-from generated.api import add_routes
+from generated.api import SecuritySchemes, add_routes
 from impl.auth.bearer import BearerAuth
 from impl.auth.tokens import TokenVerifier
 from impl.db.connection_budget import check_connection_budget
@@ -33,6 +33,8 @@ from impl.telemetry.tracing import TracingMiddleware, tracer_provider_from_envir
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import Tracer
+    from starlette.types import Lifespan
 
 # The request headers the spec's operations take, and the response headers it promises. WWW-Authenticate
 # tells a missing token (`Bearer`) from a refused one (`error="invalid_token"`) without reading the body.
@@ -86,18 +88,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             tracer_provider.shutdown()  # exports the spans still batched
 
     configure_logging()
-    # FastAPI's own OpenTelemetry instrumentation stays off: impl/telemetry/tracing.py traces (decision 0036), and the
-    # instrumentation asks for the global providers on every request even when none is set (decision 0037).
-    # No trailing-slash redirects: Starlette builds them from the request's Host, before any route's
-    # security runs; a path the contract does not name is a 404 problem like any other (decision 0042).
-    app = FastAPI(
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
-        telemetry=FASTAPI_TELEMETRY_OFF,
-        redirect_slashes=False,
-    )
+    app = contract_app(lifespan)
     add_routes(
         app.router,
         tasks=TasksEndpoints(
@@ -108,10 +99,45 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             )
         ),
         operations=Probes(database, readiness_db_check_seconds=settings.readiness_db_check_seconds),
-        security={"bearerAuth": BearerAuth(TokenVerifier(settings, metrics))},
+        security=security_schemes(settings, metrics),
     )
+    install_http_edge(app, settings, metrics=metrics, tracer=tracer, on_database_unavailable=database.forget_answers)
+    return app
+
+
+def contract_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """An application for the generated routes: no docs or schema of FastAPI's own, no redirects."""
+    # FastAPI's own OpenTelemetry instrumentation stays off: impl/telemetry/tracing.py traces (decision 0036), and the
+    # instrumentation asks for the global providers on every request even when none is set (decision 0037).
+    # No trailing-slash redirects: Starlette builds them from the request's Host, before any route's
+    # security runs; a path the contract does not name is a 404 problem like any other (decision 0042).
+    return FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY_OFF,
+        redirect_slashes=False,
+    )
+
+
+def security_schemes(settings: Settings, metrics: ServiceMetrics | None = None) -> SecuritySchemes:
+    """The checks of the spec's security schemes: bearer JWTs as the settings say."""
+    return {"bearerAuth": BearerAuth(TokenVerifier(settings, metrics))}
+
+
+def install_http_edge(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    metrics: ServiceMetrics | None = None,
+    tracer: Tracer | None = None,
+    on_database_unavailable: Callable[[], None] = lambda: None,
+    cors_request_headers: Sequence[str] = CORS_REQUEST_HEADERS,
+) -> None:
+    """The served contract, every error as a problem, and the middlewares around the routes, innermost first."""
     contract.install(app, docs=settings.docs_enabled)
-    error_handlers.install(app, on_database_unavailable=database.forget_answers, metrics=metrics)
+    error_handlers.install(app, on_database_unavailable=on_database_unavailable, metrics=metrics)
     app.add_middleware(error_handlers.LastResort)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:
@@ -120,7 +146,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=operation_methods(app),
-            allow_headers=list(CORS_REQUEST_HEADERS),
+            allow_headers=list(cors_request_headers),
             expose_headers=list(CORS_EXPOSED_HEADERS),
             allow_credentials=False,
             max_age=600,
@@ -132,4 +158,3 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     if tracer is not None:
         # Outermost: the span is current while the log line (with its trace id) is written.
         app.add_middleware(TracingMiddleware, tracer=tracer)
-    return app

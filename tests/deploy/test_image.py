@@ -276,6 +276,34 @@ def test_the_image_takes_the_uv_scripts_uv_sh_pins() -> None:
     assert images == {f"{UV_IMAGE}:{pinned_uv_version()}"}
 
 
+def test_the_mock_profile_runs_tasks_api_mock_alone(compose_file: dict[str, Any]) -> None:
+    """Only with the profile, no database to wait for, and no DATABASE_URL: the mock never opens one."""
+    services = compose_file["services"]
+    assert "mock" in compose.services_to_run(compose_file, "mock")
+    assert "mock" not in compose.services_to_run(compose_file, "")
+    assert compose.command(services, "mock") == ["tasks-api", "mock"]
+    assert "depends_on" not in services["mock"]
+    assert "DATABASE_URL" not in compose.environment(services["mock"])
+
+
+def test_the_mock_profiles_command_answers_from_the_spec_in_the_image(
+    replica: ImageReplica, compose_file: dict[str, Any]
+) -> None:
+    services = compose_file["services"]
+    env = replica.env(compose.environment(services["mock"]))
+    server = ServingImage(replica, env, replica.command(compose.command(services, "mock")), REPORTS / "image-mock.log")
+    try:
+        token = bearer(shared_secret_token("alice"))
+        listed = httpx.get(f"{server.url}/api/alice/tasks", headers=token)
+        assert (listed.status_code, listed.json()["total"]) == (200, 2), listed.text
+        assert httpx.get(f"{server.url}/api/alice/tasks/42", headers=token | {"Prefer": "code=404"}).status_code == 404
+        assert httpx.get(f"{server.url}/api/alice/tasks").status_code == 401
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+    finally:
+        stop_process(server.process, timeout=20)
+    assert "Traceback" not in server.log()
+
+
 @pytest.mark.parametrize("variable", ["POSTGRES_PASSWORD", "JWT_SECRET"])
 def test_compose_refuses_to_start_without_a_required_setting(variable: str) -> None:
     variables = {name: value for name, value in COMPOSE_VARIABLES.items() if name != variable}

@@ -29,6 +29,15 @@ SCENARIO_STEPS = [
     ("list with limit 500", 422),
     ("done", 0),
 ]
+# clients/typescript/scenario/reads.ts, on a user with at least one task.
+READ_STEPS = [
+    ("list", 200),
+    ("get", 200),
+    ("tags", 200),
+    ("list without a token", 401),
+    ("list with limit 500", 422),
+    ("done", 0),
+]
 
 
 def generate_typescript_types() -> None:
@@ -43,13 +52,15 @@ def scenario_env(url: str, user: str, token: str, other_user: str) -> dict[str, 
     return {"TASKS_API_URL": url, "TASKS_API_USER": user, "TASKS_API_TOKEN": token, "TASKS_API_OTHER_USER": other_user}
 
 
-def run_typescript_scenario(env: dict[str, str], project: Path = TYPESCRIPT) -> list[dict[str, Any]]:
-    """Run the project's scenario/scenario.ts with tsx; its steps, after asserting it succeeded.
+def run_typescript_scenario(
+    env: dict[str, str], project: Path = TYPESCRIPT, script: str = "scenario/scenario.ts"
+) -> list[dict[str, Any]]:
+    """Run the project's scenario (scenario/scenario.ts, or `script`) with tsx; its steps, after asserting it succeeded.
 
     In clients/typescript the package name means the package's source (its tsconfig's paths); in a
     frontend project, the package installed there.
     """
-    command = [str(TYPESCRIPT_BIN / "tsx"), "scenario/scenario.ts"]
+    command = [str(TYPESCRIPT_BIN / "tsx"), script]
     result = subprocess.run(command, cwd=project, env={**os.environ, **env}, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]

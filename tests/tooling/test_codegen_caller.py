@@ -6,14 +6,10 @@ Generated code and stubs only: no database, no token verification.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import importlib.util
 import inspect
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,69 +21,19 @@ from fastapi import FastAPI, HTTPException, Request
 import generated.api
 from contract_runtime.security import Principal
 from devtools.live_server import ROOT
+from tests.support.generated_packages import SPEC, imported, regenerate, with_an_operation_without_a_user
 
-SPEC = ROOT / "openapi" / "tasks.yaml"
 PACKAGE = "caller_probe_generated"
 TOKEN = "Bearer alice-token"
-
-
-def with_an_operation_without_a_user(spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec and `GET /api/me`: secured, tagged `account` (an interface of its own), no `{user_id}`."""
-    spec = copy.deepcopy(spec)
-    spec["tags"].append({"name": "account", "description": "The caller's own account."})
-    spec["paths"]["/api/me"] = {
-        "get": {
-            "operationId": "getMe",
-            "summary": "Who the caller is",
-            "tags": ["account"],
-            "security": [{"bearerAuth": []}],
-            "responses": {
-                "200": {
-                    "description": "The caller.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Me"}}},
-                }
-            },
-        }
-    }
-    spec["components"]["schemas"]["Me"] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["subject"],
-        "properties": {"subject": {"type": "string"}},
-    }
-    return spec
-
-
-def import_package(directory: Path, name: str) -> ModuleType:
-    """The generated package in `directory`, imported as `name`, so it stands beside the real `generated`."""
-    spec = importlib.util.spec_from_file_location(
-        name, directory / "__init__.py", submodule_search_locations=[str(directory)]
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[name] = package
-    spec.loader.exec_module(package)
-    return importlib.import_module(f"{name}.api")
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("codegen")
-    spec_path = root / "tasks.yaml"
-    spec_path.write_text(yaml.safe_dump(with_an_operation_without_a_user(yaml.safe_load(SPEC.read_text()))))
-    regen = subprocess.run(
-        [str(ROOT / "scripts" / "regen.sh"), str(root / "generated"), str(spec_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    regen = regenerate(with_an_operation_without_a_user(yaml.safe_load(SPEC.read_text())), root)
     assert regen.returncode == 0, regen.stderr
-    try:
-        yield import_package(root / "generated", PACKAGE)
-    finally:
-        for name in [name for name in sys.modules if name == PACKAGE or name.startswith(f"{PACKAGE}.")]:
-            del sys.modules[name]
+    with imported(root / "generated", PACKAGE):
+        yield importlib.import_module(f"{PACKAGE}.api")
 
 
 async def bearer_stub(request: Request) -> Principal:

@@ -16,6 +16,7 @@ import pytest
 from devtools.live_server import LiveServer
 from tests.support.client_projects import BuiltClients, frontend_with
 from tests.support.clients import (
+    READ_STEPS,
     SCENARIO_STEPS,
     TYPESCRIPT,
     TYPESCRIPT_BIN,
@@ -86,3 +87,15 @@ def test_the_scenario_runs_against_the_live_service(frontend: Path, server: Live
     assert all(step["request_id"] for step in problems), problems
     assert problems[-2]["errors"][0]["pointer"] == "/title"
     assert problems[-1]["errors"][0]["parameter"] == "limit"
+
+
+def test_the_read_steps_run_against_the_live_service(frontend: Path, server: LiveServer, alice: User) -> None:
+    """scenario/reads.ts, which tests/api/test_mock.py also runs against the mock: the same steps, on real data."""
+    alice.create("Renew the passport", due_at="2031-01-01T00:00:00Z", tags=["papers"])
+    sooner = alice.create("Buy milk", due_at="2030-01-01T00:00:00Z", tags=["home", "papers"])
+    env = scenario_env(server.url, alice.id, shared_secret_token(alice.id), "nobody")
+    steps = {step["step"]: step for step in run_typescript_scenario(env, project=frontend, script="scenario/reads.ts")}
+    assert [(name, step["status"]) for name, step in steps.items()] == READ_STEPS
+    assert (steps["list"]["total"], steps["list"]["first"]) == (2, sooner["id"])
+    assert (steps["get"]["id"], steps["get"]["title"]) == (sooner["id"], "Buy milk")
+    assert (steps["tags"]["tags"], steps["tags"]["pages"]) == (["home:1", "papers:2"], 1)

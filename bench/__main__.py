@@ -53,7 +53,7 @@ from bench.noise import OtherCpu
 from bench.process_cpu import DATABASE, SERVER, CpuPerRequest
 from bench.service_environment import service_environment
 from bench.statements import service_sql
-from devtools.live_server import ROOT, SERVICE_APP, LiveServer
+from devtools.live_server import HTTP_PROTOCOL, ROOT, SERVICE_APP, LiveServer
 from impl.tasks.listing.filters import filter_values
 from impl.tasks.listing.repository import list_queries, needs_count
 
@@ -258,6 +258,7 @@ class Bench:
             "bare": ("bench.bare_app:app",),
             "framework-only": ("bench.raw_app:app",),
         }
+        baseline = self.baseline
         for name in apps:
             if name in targets:
                 self.servers[name] = LiveServer(
@@ -265,9 +266,10 @@ class Bench:
                     log_path=self.log_dir / f"{name}.log",
                     workers=workers,
                     app=apps[name],
-                    # The baseline's own impl/ and generated/, imported from its checkout.
-                    cwd=self.baseline.directory if name == "baseline" and self.baseline else ROOT,
+                    # The baseline's own impl/ and generated/, imported from its checkout, with its own protocol.
+                    cwd=baseline.directory if name == "baseline" and baseline else ROOT,
                     loop="uvloop",
+                    http_protocol=baseline.http_protocol if name == "baseline" and baseline else HTTP_PROTOCOL,
                     name=name,
                     timeout=60,
                 )

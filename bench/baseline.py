@@ -8,12 +8,13 @@ schemas must be the same: the same Alembic head, and no migration changed betwee
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.live_server import ROOT
+from devtools.live_server import HTTP_PROTOCOL, ROOT
 
 DIRECTORY = ROOT / ".data" / "bench-baseline"
 MIGRATIONS = "alembic/versions"
@@ -25,6 +26,7 @@ class Baseline:
     commit: str
     directory: Path
     alembic_head: str
+    http_protocol: str  # the module path of its bounded HTTP protocol, which moved with impl/'s packages
 
     @property
     def label(self) -> str:
@@ -47,6 +49,17 @@ def alembic_head(directory: Path) -> str:
     return done.stdout.strip()
 
 
+def http_protocol(directory: Path) -> str:
+    """The `--http` protocol its own launcher names (devtools/live_server.py's HTTP_PROTOCOL); this one's if none."""
+    launcher = directory / "devtools" / "live_server.py"
+    for node in ast.parse(launcher.read_text()).body if launcher.exists() else []:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "HTTP_PROTOCOL" for t in node.targets):
+            value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                return value.value
+    return HTTP_PROTOCOL
+
+
 def checkout(ref: str) -> Baseline:
     """The worktree of `ref`, made or moved to it; SystemExit when its schema is not this checkout's."""
     commit = git("rev-parse", "--verify", f"{ref}^{{commit}}")
@@ -65,7 +78,7 @@ def checkout(ref: str) -> Baseline:
             + (f"; migrations changed since: {', '.join(changed.split())}" if changed else "")
             + ")."
         )
-    return Baseline(ref, commit, DIRECTORY, head)
+    return Baseline(ref, commit, DIRECTORY, head, http_protocol(DIRECTORY))
 
 
 def this_commit() -> str:

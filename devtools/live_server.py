@@ -72,6 +72,7 @@ class LiveServer:
         app: Sequence[str] = SERVICE_APP,
         cwd: Path = ROOT,
         loop: str = "auto",
+        http_protocol: str = HTTP_PROTOCOL,
         name: str = "server",
         timeout: float = 30,
     ) -> None:
@@ -81,7 +82,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         command = [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--workers", str(workers), "--loop", loop, "--http", HTTP_PROTOCOL]
+        command += ["--workers", str(workers), "--loop", loop, "--http", http_protocol]
         command += ["--timeout-graceful-shutdown", "10", "--no-access-log"]
         self.command = command
         log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,11 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from devtools import migrate
-from devtools.live_server import LiveServer
 from impl.db.database import Database, pool_arguments, uses_transaction_pooler
 from impl.db.url import DatabaseUrlError, asyncpg_url, migration_url
 from impl.settings import Settings
-from tests.support.environments import REPORTS, shared_secret_env
 from tests.support.tls_postgres import issue
 from tests.support.tokens import SHARED_SECRET
 
@@ -192,14 +190,6 @@ def test_a_refusal_never_shows_the_password() -> None:
 def test_migrations_refuse_a_url_with_the_same_message() -> None:
     with pytest.raises(DatabaseUrlError, match="Remove channel_binding=require"):
         migrate.upgrade(NEON_CONSOLE)
-
-
-def test_the_service_process_exits_at_start_with_the_message() -> None:
-    env = shared_secret_env(NEON_CONSOLE)
-    with pytest.raises(RuntimeError, match="server exited early") as refused:
-        LiveServer(env, log_path=REPORTS / "server-refused-database-url.log")
-    assert "Remove channel_binding=require" in str(refused.value)
-    assert "secret" not in str(refused.value)
 
 
 def test_neons_pooled_host_turns_the_statement_cache_off() -> None:

@@ -32,8 +32,13 @@ def serve(args: argparse.Namespace) -> None:
                 f"METRICS_PORT {settings.metrics_port} cannot be served on METRICS_HOST {settings.metrics_host}: "
                 f"{error.strerror}",
             ) from None
+    run_app("impl.app:create_app", args)
+
+
+def run_app(factory: str, args: argparse.Namespace) -> None:
+    """uvicorn serving the app `factory` makes, with serve's options and the production defaults."""
     uvicorn.run(
-        "impl.app:create_app",
+        factory,
         factory=True,
         host=args.host,
         port=args.port,

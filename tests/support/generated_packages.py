@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.util
 import subprocess
 import sys
@@ -52,10 +53,11 @@ def with_an_operation_without_a_user(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def regenerate(spec: dict[str, Any], root: Path) -> subprocess.CompletedProcess[str]:
-    """scripts/regen.sh on `spec`, written to root/tasks.yaml, into root/generated."""
+def regenerate(spec: dict[str, Any] | str, root: Path) -> subprocess.CompletedProcess[str]:
+    """scripts/regen.sh on `spec` (a document, or its YAML text), written to root/tasks.yaml, into root/generated."""
     spec_path = root / "tasks.yaml"
-    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))  # the order of examples is meaningful
+    # The order of examples is meaningful: the keys are dumped as they stand.
+    spec_path.write_text(spec if isinstance(spec, str) else yaml.safe_dump(spec, sort_keys=False))
     command = [str(ROOT / "scripts" / "regen.sh"), str(root / "generated"), str(spec_path)]
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
@@ -76,3 +78,22 @@ def imported(directory: Path, name: str) -> Iterator[ModuleType]:
     finally:
         for module in [module for module in sys.modules if module == name or module.startswith(f"{name}.")]:
             del sys.modules[module]
+
+
+@contextmanager
+def generated_from(spec: dict[str, Any] | str, root: Path, name: str, module: str = "api") -> Iterator[ModuleType]:
+    """`spec` generated into root/generated and imported as `name` while the block runs; its `module`."""
+    regen = regenerate(spec, root)
+    assert regen.returncode == 0, regen.stderr
+    with imported(root / "generated", name):
+        yield importlib.import_module(f"{name}.{module}")
+
+
+def codegen_visitor() -> ModuleType:
+    """codegen/visitor.py, the generator's view of the spec, loaded as a module of its own (it is no package)."""
+    spec = importlib.util.spec_from_file_location("codegen_visitor", ROOT / "codegen" / "visitor.py")
+    assert spec is not None
+    assert spec.loader is not None
+    visitor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(visitor)
+    return visitor

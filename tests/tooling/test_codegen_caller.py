@@ -6,8 +6,6 @@ Generated code and stubs only: no database, no token verification.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
 from collections.abc import Iterator
 from types import ModuleType
@@ -20,8 +18,7 @@ from fastapi import FastAPI, HTTPException, Request
 
 import generated.api
 from contract_runtime.security import Principal
-from devtools.live_server import ROOT
-from tests.support.generated_packages import SPEC, imported, regenerate, with_an_operation_without_a_user
+from tests.support.generated_packages import SPEC, codegen_visitor, generated_from, with_an_operation_without_a_user
 
 PACKAGE = "caller_probe_generated"
 TOKEN = "Bearer alice-token"
@@ -30,10 +27,9 @@ TOKEN = "Bearer alice-token"
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("codegen")
-    regen = regenerate(with_an_operation_without_a_user(yaml.safe_load(SPEC.read_text())), root)
-    assert regen.returncode == 0, regen.stderr
-    with imported(root / "generated", PACKAGE):
-        yield importlib.import_module(f"{PACKAGE}.api")
+    spec = with_an_operation_without_a_user(yaml.safe_load(SPEC.read_text()))
+    with generated_from(spec, root, PACKAGE) as module:
+        yield module
 
 
 async def bearer_stub(request: Request) -> Principal:
@@ -104,11 +100,7 @@ def test_every_task_operation_of_the_spec_declares_its_caller() -> None:
 
 def test_an_operation_naming_two_security_schemes_is_refused_by_the_generator() -> None:
     """The caller is what one scheme verified; which of two would be a guess."""
-    spec = importlib.util.spec_from_file_location("codegen_visitor", ROOT / "codegen" / "visitor.py")
-    assert spec is not None
-    assert spec.loader is not None
-    visitor = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(visitor)
+    visitor = codegen_visitor()
     item = {"get": {"operationId": "both", "responses": {"200": {"description": "Done."}}}}
     with pytest.raises(ValueError, match="one security scheme per operation"):
         visitor.operation({"security": [{"first": []}, {"second": []}]}, "/both", "get", item)

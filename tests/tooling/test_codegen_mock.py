@@ -9,8 +9,6 @@ with that package's `add_mock_routes`: the service's authentication and problem 
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
@@ -23,7 +21,7 @@ import generated.api
 from devtools.live_server import ROOT
 from impl.mock_app import create_mock_app
 from impl.settings import Settings
-from tests.support.generated_packages import SPEC, imported, regenerate, with_an_operation_without_a_user
+from tests.support.generated_packages import SPEC, codegen_visitor, generated_from, with_an_operation_without_a_user
 from tests.support.problems import assert_problem
 from tests.support.tokens import AUDIENCE, ISSUER, SHARED_SECRET, bearer, shared_secret_token
 
@@ -33,10 +31,9 @@ PACKAGE = "mock_probe_generated"
 @pytest.fixture(scope="module")
 def mock_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("codegen-mock")
-    regen = regenerate(with_an_operation_without_a_user(yaml.safe_load(SPEC.read_text())), root)
-    assert regen.returncode == 0, regen.stderr
-    with imported(root / "generated", PACKAGE):
-        yield importlib.import_module(f"{PACKAGE}.mock")
+    spec = with_an_operation_without_a_user(yaml.safe_load(SPEC.read_text()))
+    with generated_from(spec, root, PACKAGE, module="mock") as module:
+        yield module
 
 
 @pytest.fixture
@@ -79,15 +76,6 @@ async def test_the_rest_of_the_spec_is_served_beside_it(client: httpx.AsyncClien
     assert (answer.status_code, [tag["name"] for tag in answer.json()["items"]]) == (200, ["home", "urgent"])
 
 
-def visitor() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("codegen_visitor", ROOT / "codegen" / "visitor.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def without(spec: dict[str, Any], path: str, method: str, code: str, *keys: str) -> dict[str, Any]:
     """The spec with `keys` (a path into that response) removed."""
     spec = copy.deepcopy(spec)
@@ -103,7 +91,7 @@ def test_an_answer_with_a_body_and_no_example_stops_the_generator() -> None:
         yaml.safe_load(SPEC.read_text()), "/healthz", "get", "200", "content", "application/json", "examples"
     )
     with pytest.raises(ValueError, match="getHealth's 200 answer has no example: the mock answers with the spec's"):
-        visitor().operation(spec, "/healthz", "get", spec["paths"]["/healthz"])
+        codegen_visitor().operation(spec, "/healthz", "get", spec["paths"]["/healthz"])
 
 
 def test_a_required_header_without_an_example_stops_the_generator() -> None:
@@ -111,4 +99,4 @@ def test_a_required_header_without_an_example_stops_the_generator() -> None:
     del spec["components"]["headers"]["PageETag"]["example"]
     path = "/api/{user_id}/tasks"
     with pytest.raises(ValueError, match="listTasks's 200 answer: header ETag has no example"):
-        visitor().operation(spec, path, "get", spec["paths"][path])
+        codegen_visitor().operation(spec, path, "get", spec["paths"][path])

@@ -6,7 +6,6 @@ with a stub implementation. No database, no token verification.
 from __future__ import annotations
 
 import copy
-import importlib.util
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -17,9 +16,8 @@ import pytest
 from fastapi import FastAPI, HTTPException, Request
 
 from contract_runtime.security import Principal
-from devtools.live_server import ROOT
-from tests.support.codegen import generated_api
 from tests.support.deprecated_spec import COMPLETE, TASKS, Spec, deprecated_contract, dump, parameter
+from tests.support.generated_packages import codegen_visitor, generated_from
 
 TOKEN = "Bearer alice-token"
 ALICE = {"Authorization": TOKEN}
@@ -53,7 +51,9 @@ TASK = {
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    with generated_api(dump(deprecated_contract()), tmp_path_factory.mktemp("codegen"), "deprecation_generated") as api:
+    with generated_from(
+        dump(deprecated_contract()), tmp_path_factory.mktemp("codegen"), "deprecation_generated"
+    ) as api:
         yield api
 
 
@@ -171,15 +171,6 @@ def test_the_implementation_never_returns_the_deprecation_headers(api: ModuleTyp
     assert set(get_type_hints(api.ListTasksResponseHeaders)) == {"ETag"}
 
 
-def load_visitor() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("codegen_visitor", ROOT / "codegen" / "visitor.py")
-    assert spec is not None
-    assert spec.loader is not None
-    visitor = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(visitor)
-    return visitor
-
-
 def toggle(document: Spec) -> Spec:
     operation: Spec = document["paths"][COMPLETE]["patch"]
     return operation
@@ -229,11 +220,11 @@ def test_the_generator_refuses_a_deprecation_it_cannot_announce_as_the_contract_
     document = copy.deepcopy(deprecated_contract())
     change(document)
     with pytest.raises(ValueError, match=message):
-        load_visitor().visit(SimpleNamespace(raw_obj=document), Path("models.py"))
+        codegen_visitor().visit(SimpleNamespace(raw_obj=document), Path("models.py"))
 
 
 def test_the_generator_takes_the_fixture() -> None:
-    found = load_visitor().visit(SimpleNamespace(raw_obj=deprecated_contract()), Path("models.py"))
+    found = codegen_visitor().visit(SimpleNamespace(raw_obj=deprecated_contract()), Path("models.py"))
     operations = {op["operation_id"]: op for op in found["api_operations"]}
     assert operations["toggleTaskCompletion"]["deprecation"] == (
         "Deprecation(date(2026, 7, 1), date(2027, 6, 30), 'https://tasks.example.com/deprecations#toggle')"

@@ -6,12 +6,7 @@
 // Env: TASKS_API_URL, TASKS_API_USER, TASKS_API_TOKEN (a JWT whose sub is TASKS_API_USER). Prints one JSON
 // line per step; exits 1 on the first surprise.
 import { createTasksClient, etagOf, isValidationProblem, type TagCount } from "tasks-api-client";
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
+import { env, type Expect, expecting, step } from "./steps.js";
 
 const baseUrl = env("TASKS_API_URL");
 const user_id = env("TASKS_API_USER");
@@ -20,13 +15,7 @@ const token = env("TASKS_API_TOKEN");
 const api = createTasksClient(baseUrl, () => token);
 const anonymous = createTasksClient(baseUrl, () => undefined);
 
-function step(name: string, status: number, detail: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ step: name, status, ...detail }));
-}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`reads: ${message}`);
-}
+const expect: Expect = expecting("reads");
 
 // The first page, as a list screen asks for it: by due date, the soonest first.
 const listed = await api.GET("/api/{user_id}/tasks", {

@@ -16,12 +16,7 @@ import {
   type ValidationProblem,
   wasReplayed,
 } from "tasks-api-client";
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
+import { env, type Expect, expecting, step } from "./steps.js";
 
 const baseUrl = env("TASKS_API_URL");
 const user_id = env("TASKS_API_USER");
@@ -31,13 +26,7 @@ const token = env("TASKS_API_TOKEN");
 const api = createTasksClient(baseUrl, () => token);
 const anonymous = createTasksClient(baseUrl, () => undefined);
 
-function step(name: string, status: number, detail: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ step: name, status, ...detail }));
-}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`scenario: ${message}`);
-}
+const expect: Expect = expecting("scenario");
 
 function expectProblem(
   name: string,

@@ -31,7 +31,7 @@ CONSTRAINTS = {
 # says, where FastAPI would take "1" as true or "1700000000" as a date-time.
 WIRE_TYPES = {("string", "date-time"): "Rfc3339DateTime", ("boolean", None): "TrueOrFalse"}
 # What an interface method and its route name their other arguments; a path parameter cannot take them.
-RESERVED_NAMES = {"caller", "query", "headers", "body", "request", "response"}
+RESERVED_NAMES = {"caller", "parameters", "query", "headers", "body", "request", "response"}
 # What the generated routes send for deprecated things (decision 0059): set by the route, never by the
 # implementation, so they are not in the interface's response-header types.
 DEPRECATION_HEADERS = ("Deprecation", "Sunset", "Link")
@@ -105,7 +105,7 @@ def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     if location == "path":
         if python_name != name or not required:
             raise ValueError(f"path parameters need a Python name and are required: {name}")
-        field = f"Annotated[{wire_annotation}, Path({', '.join(options)})]"
+        field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]"
     else:
         field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]" if options else wire_annotation
         if not required:
@@ -337,8 +337,10 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
     for param in by_location["path"]:
         if param["name"] in RESERVED_NAMES:
             raise ValueError(f"{op['operationId']}: a path parameter may not be named {param['name']!r}")
+    path_model = pascal(op["operationId"]) + "Path" if by_location["path"] else None
     query_model = pascal(op["operationId"]) + "Query" if by_location["query"] else None
     header_model = pascal(op["operationId"]) + "Headers" if by_location["header"] else None
+    parameters_model = pascal(op["operationId"]) + "Parameters" if path_model or query_model or header_model else None
     # The interface method's keyword arguments, as the interface and every implementation declare them.
     signature = ["caller: Principal"] if schemes else []
     signature += [f"{param['name']}: {param['type']}" for param in by_location["path"]]
@@ -354,6 +356,8 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         "summary": op.get("summary", ""),
         "tag": (op.get("tags") or ["default"])[0],
         "path_params": by_location["path"],
+        "path_model": path_model,
+        "parameters_model": parameters_model,
         "query_params": by_location["query"],
         "query_model": query_model,
         "header_params": by_location["header"],

@@ -8,10 +8,11 @@
 from abc import ABC, abstractmethod
 from typing import Annotated, Awaitable, Callable, Literal, NotRequired, TypedDict
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, Security
+from fastapi import APIRouter, Body, Depends, Request, Response, Security
 from pydantic import BaseModel, Field
 
-from contract_runtime.query_model import QueryModel
+from contract_runtime.answers import EmptyAnswer, JsonAnswer
+from contract_runtime.parameters import RequestParameters
 from contract_runtime.routing import ContractRoute
 from contract_runtime.security import Principal, SecurityScheme
 from contract_runtime.wire_types import Rfc3339DateTime, TrueOrFalse
@@ -25,6 +26,75 @@ class SecuritySchemes(TypedDict):
     """One check per security scheme in the spec: it raises to refuse the request, else names the caller."""
 
     bearerAuth: SecurityCheck
+
+
+class ListTasksPath(BaseModel):
+    """`listTasks`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+
+
+class CreateTaskPath(BaseModel):
+    """`createTask`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+
+
+class ListTagsPath(BaseModel):
+    """`listTags`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+
+
+class GetTaskPath(BaseModel):
+    """`getTask`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+class ReplaceTaskPath(BaseModel):
+    """`replaceTask`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+class DeleteTaskPath(BaseModel):
+    """`deleteTask`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+class UpdateTaskPath(BaseModel):
+    """`updateTask`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+class ToggleTaskCompletionPath(BaseModel):
+    """`toggleTaskCompletion`'s path parameters."""
+
+    user_id: Annotated[
+        str, Field(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+    ]
+    task_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
 
 
 class ListTasksQuery(BaseModel):
@@ -141,6 +211,63 @@ class ToggleTaskCompletionHeaders(BaseModel):
     if_none_match: Annotated[
         str | None, Field(alias='If-None-Match', min_length=1, max_length=1024)
     ] = None
+
+
+class ListTasksParameters(BaseModel):
+    """`listTasks`'s parameters, by where the request carries them."""
+
+    path: ListTasksPath
+    query: ListTasksQuery
+    headers: ListTasksHeaders
+
+
+class CreateTaskParameters(BaseModel):
+    """`createTask`'s parameters, by where the request carries them."""
+
+    path: CreateTaskPath
+    headers: CreateTaskHeaders
+
+
+class ListTagsParameters(BaseModel):
+    """`listTags`'s parameters, by where the request carries them."""
+
+    path: ListTagsPath
+    query: ListTagsQuery
+
+
+class GetTaskParameters(BaseModel):
+    """`getTask`'s parameters, by where the request carries them."""
+
+    path: GetTaskPath
+    headers: GetTaskHeaders
+
+
+class ReplaceTaskParameters(BaseModel):
+    """`replaceTask`'s parameters, by where the request carries them."""
+
+    path: ReplaceTaskPath
+    headers: ReplaceTaskHeaders
+
+
+class DeleteTaskParameters(BaseModel):
+    """`deleteTask`'s parameters, by where the request carries them."""
+
+    path: DeleteTaskPath
+    headers: DeleteTaskHeaders
+
+
+class UpdateTaskParameters(BaseModel):
+    """`updateTask`'s parameters, by where the request carries them."""
+
+    path: UpdateTaskPath
+    headers: UpdateTaskHeaders
+
+
+class ToggleTaskCompletionParameters(BaseModel):
+    """`toggleTaskCompletion`'s parameters, by where the request carries them."""
+
+    path: ToggleTaskCompletionPath
+    headers: ToggleTaskCompletionHeaders
 
 
 ListTasksResponseHeaders = TypedDict(
@@ -317,8 +444,10 @@ def add_routes(
     """
     bearer_auth_scheme = SecurityScheme(security['bearerAuth'])
 
-    async def get_health() -> Health:
-        return await operations.get_health()
+    get_health_answer = JsonAnswer(Health, 200)
+
+    async def get_health() -> Response:
+        return get_health_answer(await operations.get_health())
 
     router.add_api_route(
         '/healthz',
@@ -326,12 +455,13 @@ def add_routes(
         methods=['GET'],
         operation_id='getHealth',
         status_code=200,
-        response_model=Health,
         route_class_override=ContractRoute,
     )
 
-    async def get_readiness() -> Health:
-        return await operations.get_readiness()
+    get_readiness_answer = JsonAnswer(Health, 200)
+
+    async def get_readiness() -> Response:
+        return get_readiness_answer(await operations.get_readiness())
 
     router.add_api_route(
         '/readyz',
@@ -339,27 +469,27 @@ def add_routes(
         methods=['GET'],
         operation_id='getReadiness',
         status_code=200,
-        response_model=Health,
         route_class_override=ContractRoute,
     )
 
+    list_tasks_answer = JsonAnswer(TaskPage, 200)
+
     async def list_tasks(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            ListTasksParameters, Depends(RequestParameters(ListTasksParameters))
         ],
-        query: Annotated[ListTasksQuery, Depends(QueryModel(ListTasksQuery))],
-        headers: Annotated[ListTasksHeaders, Header()],
-        response: Response,
-    ) -> TaskPage:
+    ) -> Response:
         result, answer_headers = await tasks.list_tasks(
             caller=caller,
-            user_id=user_id,
-            query=query,
-            headers=headers,
+            user_id=parameters.path.user_id,
+            query=parameters.query,
+            headers=parameters.headers,
         )
-        response.headers['ETag'] = answer_headers['ETag']
-        return result
+        headers = {
+            'ETag': answer_headers['ETag'],
+        }
+        return list_tasks_answer(result, headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks',
@@ -367,29 +497,31 @@ def add_routes(
         methods=['GET'],
         operation_id='listTasks',
         status_code=200,
-        response_model=TaskPage,
         route_class_override=ContractRoute,
     )
 
+    create_task_answer = JsonAnswer(Task, 201)
+
     async def create_task(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            CreateTaskParameters, Depends(RequestParameters(CreateTaskParameters))
         ],
-        headers: Annotated[CreateTaskHeaders, Header()],
         body: Annotated[TaskCreate, Body(media_type='application/json')],
-        response: Response,
-    ) -> Task:
+    ) -> Response:
         result, answer_headers = await tasks.create_task(
-            caller=caller, user_id=user_id, headers=headers, body=body
+            caller=caller,
+            user_id=parameters.path.user_id,
+            headers=parameters.headers,
+            body=body,
         )
-        response.headers['ETag'] = answer_headers['ETag']
+        headers = {
+            'ETag': answer_headers['ETag'],
+            'Location': answer_headers['Location'],
+        }
         if 'Idempotent-Replayed' in answer_headers:
-            response.headers['Idempotent-Replayed'] = answer_headers[
-                'Idempotent-Replayed'
-            ]
-        response.headers['Location'] = answer_headers['Location']
-        return result
+            headers['Idempotent-Replayed'] = answer_headers['Idempotent-Replayed']
+        return create_task_answer(result, headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks',
@@ -397,21 +529,23 @@ def add_routes(
         methods=['POST'],
         operation_id='createTask',
         status_code=201,
-        response_model=Task,
         route_class_override=ContractRoute,
     )
 
+    list_tags_answer = JsonAnswer(TagList, 200)
+
     async def list_tags(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            ListTagsParameters, Depends(RequestParameters(ListTagsParameters))
         ],
-        query: Annotated[ListTagsQuery, Depends(QueryModel(ListTagsQuery))],
-    ) -> TagList:
-        return await tasks.list_tags(
-            caller=caller,
-            user_id=user_id,
-            query=query,
+    ) -> Response:
+        return list_tags_answer(
+            await tasks.list_tags(
+                caller=caller,
+                user_id=parameters.path.user_id,
+                query=parameters.query,
+            )
         )
 
     router.add_api_route(
@@ -420,27 +554,27 @@ def add_routes(
         methods=['GET'],
         operation_id='listTags',
         status_code=200,
-        response_model=TagList,
         route_class_override=ContractRoute,
     )
 
+    get_task_answer = JsonAnswer(Task, 200)
+
     async def get_task(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            GetTaskParameters, Depends(RequestParameters(GetTaskParameters))
         ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        headers: Annotated[GetTaskHeaders, Header()],
-        response: Response,
-    ) -> Task:
+    ) -> Response:
         result, answer_headers = await tasks.get_task(
             caller=caller,
-            user_id=user_id,
-            task_id=task_id,
-            headers=headers,
+            user_id=parameters.path.user_id,
+            task_id=parameters.path.task_id,
+            headers=parameters.headers,
         )
-        response.headers['ETag'] = answer_headers['ETag']
-        return result
+        headers = {
+            'ETag': answer_headers['ETag'],
+        }
+        return get_task_answer(result, headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -448,25 +582,29 @@ def add_routes(
         methods=['GET'],
         operation_id='getTask',
         status_code=200,
-        response_model=Task,
         route_class_override=ContractRoute,
     )
 
+    replace_task_answer = JsonAnswer(Task, 200)
+
     async def replace_task(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            ReplaceTaskParameters, Depends(RequestParameters(ReplaceTaskParameters))
         ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        headers: Annotated[ReplaceTaskHeaders, Header()],
         body: Annotated[TaskReplace, Body(media_type='application/json')],
-        response: Response,
-    ) -> Task:
+    ) -> Response:
         result, answer_headers = await tasks.replace_task(
-            caller=caller, user_id=user_id, task_id=task_id, headers=headers, body=body
+            caller=caller,
+            user_id=parameters.path.user_id,
+            task_id=parameters.path.task_id,
+            headers=parameters.headers,
+            body=body,
         )
-        response.headers['ETag'] = answer_headers['ETag']
-        return result
+        headers = {
+            'ETag': answer_headers['ETag'],
+        }
+        return replace_task_answer(result, headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -474,24 +612,24 @@ def add_routes(
         methods=['PUT'],
         operation_id='replaceTask',
         status_code=200,
-        response_model=Task,
         route_class_override=ContractRoute,
     )
 
+    delete_task_answer = EmptyAnswer(204)
+
     async def delete_task(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            DeleteTaskParameters, Depends(RequestParameters(DeleteTaskParameters))
         ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        headers: Annotated[DeleteTaskHeaders, Header()],
-    ) -> None:
+    ) -> Response:
         await tasks.delete_task(
             caller=caller,
-            user_id=user_id,
-            task_id=task_id,
-            headers=headers,
+            user_id=parameters.path.user_id,
+            task_id=parameters.path.task_id,
+            headers=parameters.headers,
         )
+        return delete_task_answer()
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -499,25 +637,29 @@ def add_routes(
         methods=['DELETE'],
         operation_id='deleteTask',
         status_code=204,
-        response_model=None,
         route_class_override=ContractRoute,
     )
 
+    update_task_answer = JsonAnswer(Task, 200)
+
     async def update_task(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            UpdateTaskParameters, Depends(RequestParameters(UpdateTaskParameters))
         ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        headers: Annotated[UpdateTaskHeaders, Header()],
         body: Annotated[TaskUpdate, Body(media_type='application/json')],
-        response: Response,
-    ) -> Task:
+    ) -> Response:
         result, answer_headers = await tasks.update_task(
-            caller=caller, user_id=user_id, task_id=task_id, headers=headers, body=body
+            caller=caller,
+            user_id=parameters.path.user_id,
+            task_id=parameters.path.task_id,
+            headers=parameters.headers,
+            body=body,
         )
-        response.headers['ETag'] = answer_headers['ETag']
-        return result
+        headers = {
+            'ETag': answer_headers['ETag'],
+        }
+        return update_task_answer(result, headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}',
@@ -525,27 +667,28 @@ def add_routes(
         methods=['PATCH'],
         operation_id='updateTask',
         status_code=200,
-        response_model=Task,
         route_class_override=ContractRoute,
     )
 
+    toggle_task_completion_answer = JsonAnswer(Task, 200)
+
     async def toggle_task_completion(
         caller: Annotated[Principal, Security(bearer_auth_scheme)],
-        user_id: Annotated[
-            str, Path(min_length=1, max_length=128, pattern='^[A-Za-z0-9_-]+$')
+        parameters: Annotated[
+            ToggleTaskCompletionParameters,
+            Depends(RequestParameters(ToggleTaskCompletionParameters)),
         ],
-        task_id: Annotated[int, Path(ge=1, le=9223372036854775807)],
-        headers: Annotated[ToggleTaskCompletionHeaders, Header()],
-        response: Response,
-    ) -> Task:
+    ) -> Response:
         result, answer_headers = await tasks.toggle_task_completion(
             caller=caller,
-            user_id=user_id,
-            task_id=task_id,
-            headers=headers,
+            user_id=parameters.path.user_id,
+            task_id=parameters.path.task_id,
+            headers=parameters.headers,
         )
-        response.headers['ETag'] = answer_headers['ETag']
-        return result
+        headers = {
+            'ETag': answer_headers['ETag'],
+        }
+        return toggle_task_completion_answer(result, headers)
 
     router.add_api_route(
         '/api/{user_id}/tasks/{task_id}/complete',
@@ -553,6 +696,5 @@ def add_routes(
         methods=['PATCH'],
         operation_id='toggleTaskCompletion',
         status_code=200,
-        response_model=Task,
         route_class_override=ContractRoute,
     )

@@ -199,12 +199,15 @@ def test_every_invalid_query_parameter_is_listed_in_query_order(alice: User) -> 
     assert [error["parameter"] for error in response.json()["errors"]] == ["order", "limit", "tag"]
 
 
-def test_an_invalid_query_on_another_users_path_is_422_judged_before_the_path(alice: User) -> None:
-    """Validation comes before the owner rule (decision 0055); the query's model refuses before the path
-    parameters are judged (decision 0039), so a path outside the contract is not listed beside it."""
-    response = alice.request("GET", "/api/al%20ice/tasks", params={"limit": "0", "sort": "size"})
+def test_an_invalid_query_on_another_users_path_is_422_listed_after_the_path(alice: User) -> None:
+    """Validation comes before the owner rule (decision 0055), and every invalid parameter is listed at
+    once, the path's first (decision 0060)."""
+    response = alice.request("GET", "/api/bob/tasks", params={"limit": "0", "sort": "size"})
     assert_invalid(response)
     assert [error["parameter"] for error in response.json()["errors"]] == ["sort", "limit"]
+    response = alice.request("GET", "/api/al%20ice/tasks", params={"limit": "0", "sort": "size"})
+    assert_invalid(response)
+    assert [error["parameter"] for error in response.json()["errors"]] == ["user_id", "sort", "limit"]
 
 
 def test_an_empty_body_is_a_missing_body(alice: User) -> None:

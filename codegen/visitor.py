@@ -87,7 +87,7 @@ def value_annotation(spec: dict[str, Any], schema: dict[str, Any]) -> str:
 
 
 def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    """A path parameter as its route declares it, or a query or header parameter as its model's field."""
+    """A path, query or header parameter as its location's model declares the field."""
     param = resolve(spec, raw)
     schema = resolve(spec, param.get("schema", {}))
     location = param["in"]
@@ -102,14 +102,12 @@ def parameter(spec: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     wire_annotation = value_annotation(spec, schema)
     if not required and "default" not in schema:
         wire_annotation = f"{wire_annotation} | None"
-    if location == "path":
-        if python_name != name or not required:
-            raise ValueError(f"path parameters need a Python name and are required: {name}")
-        field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]"
-    else:
-        field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]" if options else wire_annotation
-        if not required:
-            field += f" = {schema.get('default')!r}"
+    if location == "path" and (python_name != name or not required):
+        raise ValueError(f"path parameters need a Python name and are required: {name}")
+    # Every location's parameters are fields of a model (contract_runtime/parameters.py reads them all).
+    field = f"Annotated[{wire_annotation}, Field({', '.join(options)})]" if options else wire_annotation
+    if not required:
+        field += f" = {schema.get('default')!r}"
     return {"name": python_name, "location": location, "type": wire_annotation, "field": field}
 
 

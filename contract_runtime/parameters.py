@@ -37,7 +37,7 @@ def is_list(annotation: Any) -> bool:
     return any(is_list(argument) for argument in get_args(annotation))
 
 
-def wire_names(model: type[BaseModel]) -> list[tuple[str, bool]]:
+def wire_fields(model: type[BaseModel]) -> list[tuple[str, bool]]:
     """Each field's name on the wire (its alias, else its name), and whether it takes every occurrence."""
     return [(field.alias or name, is_list(field.annotation)) for name, field in model.model_fields.items()]
 
@@ -63,8 +63,8 @@ class RequestParameters(Generic[Model]):
         self.reads_path = "path" in model.model_fields
         query = location_model(model, "query")
         headers = location_model(model, "headers")
-        self.query_list_keys = None if query is None else frozenset(n for n, many in wire_names(query) if many)
-        self.header_names = None if headers is None else [(n.lower(), n, many) for n, many in wire_names(headers)]
+        self.query_list_keys = None if query is None else frozenset(n for n, many in wire_fields(query) if many)
+        self.header_names = None if headers is None else [(n.lower(), n, many) for n, many in wire_fields(headers)]
 
     async def __call__(self, request: Request) -> Model:
         values: dict[str, Any] = {}

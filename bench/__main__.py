@@ -53,6 +53,7 @@ from bench.noise import OtherCpu
 from bench.process_cpu import DATABASE, SERVER, CpuPerRequest
 from bench.service_environment import service_environment
 from bench.statements import service_sql
+from bench.turns import turns
 from devtools.live_server import HTTP_PROTOCOL, ROOT, SERVICE_APP, LiveServer
 from impl.tasks.listing.filters import filter_values
 from impl.tasks.listing.repository import list_queries, needs_count
@@ -145,7 +146,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=2,
-        help="with --baseline: runs of each of the two per workload and shape, alternating (default 2)",
+        help="runs of two targets that take turns (bench/turns.py): the service and --baseline, each of the full"
+        " duration; else the service and the bare app in saturation list and mixed, sharing it (default 2)",
     )
     parser.add_argument(
         "--metrics",
@@ -351,7 +353,9 @@ class Bench:
 
         return asyncio.run(plan())
 
-    def measure(self, target: str, workload: str, shape: str, layout: Layout, plans: list[FilteredPlan]) -> Measurement:
+    def measure(
+        self, target: str, workload: str, shape: str, layout: Layout, plans: list[FilteredPlan], seconds: float
+    ) -> Measurement:
         pause = self.args.pause_ms if shape == "realistic" else 0
         if target == "database":
             constants: dict[str, str] = {}
@@ -369,7 +373,7 @@ class Bench:
                 variables,
                 target=target,
                 clients=self.args.connections,
-                seconds=self.seconds(workload),
+                seconds=seconds,
                 threads=os.cpu_count() or 1,
                 rate=rate,
             )
@@ -386,7 +390,7 @@ class Bench:
             target,
             connections,
             mode=workload,
-            seconds=self.seconds(workload),
+            seconds=seconds,
             pause_ms=pause,
             filtered=[(plan.filtered.query(self.anchor), len(plan.counted)) for plan in plans],
         )
@@ -404,18 +408,6 @@ class Bench:
         measurement = run_wrk(self.wrk, server.url, connections, target=target, mode=mode, seconds=seconds, **options)
         measurement.cpu_us_per_request = cpu.stop(measurement.requests)
         return measurement
-
-    def run_order(self, targets: list[str]) -> list[str]:
-        """The targets' runs for one workload and shape. With a baseline, it and the service take turns
-        over --rounds (service, baseline, baseline, service, ...), so drift during them weighs on both alike."""
-        if "baseline" not in targets:
-            return list(targets)
-        pairs = [
-            ("service", "baseline") if turn % 2 == 0 else ("baseline", "service") for turn in range(self.args.rounds)
-        ]
-        return [target for pair in pairs for target in pair] + [
-            target for target in targets if target not in ("service", "baseline")
-        ]
 
     def main_runs(self) -> list[dict[str, Any]]:
         return self.runs(self.args.shapes, self.args.workloads, self.args.targets, self.args.workers)
@@ -445,12 +437,14 @@ class Bench:
                 rounds: dict[str, list[Measurement]] = {}
                 loads: dict[str, str] = {}
                 plans: list[FilteredPlan] = []
-                for target in self.run_order(targets):
+                for target, seconds in turns(
+                    targets, shape=shape, workload=workload, rounds=self.args.rounds, seconds=self.seconds(workload)
+                ):
                     self.seed(layout)
                     plans = self.filtered_plans(layout) if workload == "list-filtered" else []
                     loads.setdefault(target, load_average())
                     self.other_cpu.start()
-                    measurement = self.measure(target, workload, shape, layout, plans)
+                    measurement = self.measure(target, workload, shape, layout, plans, seconds)
                     measurement.other_cpu = self.other_cpu.stop()
                     rounds.setdefault(target, []).append(measurement)
                 measurements = {target: combined(runs) for target, runs in rounds.items()}
@@ -633,6 +627,11 @@ def main(argv: list[str] | None = None) -> None:
     if "framework-only" in args.targets:
         print(
             "÷fw: the service's figure divided by framework-only's (bench/raw_app.py: the service's SQL, no framework)."
+        )
+    if baseline is None and args.rounds > 1:
+        print(
+            f"In saturation list and mixed the service and the bare app took turns: each of the two the sum of "
+            f"{args.rounds} alternating runs sharing the run's duration (bench/turns.py)."
         )
     if baseline is not None:
         print(

@@ -2,7 +2,8 @@
 
 The load average is no use here (the bench's own 100 wrk threads and 100 backends fill it), so this
 reads CPU time from /proc for every process that is not the bench's: not a descendant of the bench
-process (servers, wrk, pgbench) nor of its PostgreSQL server.
+process (servers, wrk, pgbench) nor of its PostgreSQL server. On a virtual machine the host's other
+guests take CPU too, which no process here shows: the kernel counts it as steal time (/proc/stat).
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ def processes() -> dict[Process, Usage]:
     return found
 
 
+def steal_ticks() -> int:
+    """CPU time the hypervisor gave other guests while this machine's CPUs wanted to run, all CPUs."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0
+    # cpu user nice system idle iowait irq softirq steal ...
+    return int(fields[8]) if len(fields) > 8 else 0
+
+
 def descendants(roots: set[int], parents: dict[int, int]) -> set[int]:
     family = set(roots)
     grew = True
@@ -53,15 +64,18 @@ def descendants(roots: set[int], parents: dict[int, int]) -> set[int]:
 
 
 class OtherCpu:
-    """Share of all cores used by processes outside the bench between start() and stop()."""
+    """Share of all cores used by processes outside the bench, or stolen by the host's other guests, between
+    start() and stop()."""
 
     def __init__(self, roots: set[int]) -> None:
         self.roots = roots
         self.before: dict[Process, Usage] = {}
+        self.steal_before = 0
         self.started = 0.0
 
     def start(self) -> None:
         self.before = processes()
+        self.steal_before = steal_ticks()
         self.started = time.monotonic()
 
     def stop(self) -> float:
@@ -76,5 +90,6 @@ class OtherCpu:
             for key, usage in after.items()
             if key[0] not in ours
         )
+        ticks += steal_ticks() - self.steal_before
         capacity = elapsed * (os.cpu_count() or 1) * TICKS_PER_SECOND
         return round(max(0.0, ticks / capacity), 3) if capacity else 0.0

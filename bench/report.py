@@ -232,7 +232,7 @@ def write_json(results_dir: Path, document: dict[str, Any]) -> Path:
 
 NOISY_SHARE = 0.1
 KEPT_UP = 0.9  # realistic shape: below this share of the offered load, a target was saturated
-ROUND_SPREAD = 0.1  # with a baseline: rounds of one target further apart than this are flagged
+ROUND_SPREAD = 0.1  # rounds of one target further apart than this are flagged (bench/turns.py)
 
 
 def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]:
@@ -245,7 +245,8 @@ def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]
         worst_name, worst = max(((name, m) for name, m in measured), key=lambda item: item[1].other_cpu or 0)
         mean = sum(shares) / len(shares)
         lines.append(
-            f"Other processes on this machine used {mean:.0%} of its CPUs on average during the runs, "
+            f"Other processes on this machine (and the host's other guests, as steal time) used {mean:.0%} of "
+            f"its CPUs on average during the runs, "
             f"at most {worst.other_cpu or 0:.0%} ({worst_name})."
         )
         noisy = [name for name, m in measured if (m.other_cpu or 0) >= NOISY_SHARE]
@@ -266,8 +267,8 @@ def notes(runs: list[dict[str, Any]], growth: list[dict[str, Any]]) -> list[str]
         if any(max(rps) > (1 + ROUND_SPREAD) * min(rps) for rps in spreads.values()):
             ranges = ", ".join(f"{target} {min(rps):,.0f}-{max(rps):,.0f}" for target, rps in spreads.items())
             lines.append(
-                f"{run_name(run)}: the rounds' req/s ranged {ranges}: a service/baseline "
-                "difference within that range is the machine's noise, not the code's."
+                f"{run_name(run)}: the rounds' req/s ranged {ranges}: a difference between the two "
+                "within that range is the machine's noise, not the code's."
             )
     for name, m in measured:
         lines += [f"{name}: {note}" for note in m.notes if "left out of the latencies" not in note]

@@ -628,7 +628,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             "÷fw: the service's figure divided by framework-only's (bench/raw_app.py: the service's SQL, no framework)."
         )
-    if baseline is None and args.rounds > 1:
+    if baseline is None and args.rounds > 1 and {"service", "bare"} <= set(args.targets):
         print(
             f"In saturation list and mixed the service and the bare app took turns: each of the two the sum of "
             f"{args.rounds} alternating runs sharing the run's duration (bench/turns.py)."

@@ -9,7 +9,9 @@ transport, one keep-alive connection, request after request, as wrk sends them. 
 canned rows (a full page of 20 and the one more that says a page follows, and the total), so the
 repository's own Python runs but asyncpg's wire work and the kernel's socket work do not.
 
-First the CPU per request is measured without sampling (median of batches). Then a profiling timer
+First the CPU per request is measured without sampling (median of batches), the service's and, in
+batches taking turns with it, the bare app's (bench/bare_app.py, its pool answering the same rows):
+the ratio of the two is the in-process counterpart of the bench's ÷bare CPU. Then a profiling timer
 (ITIMER_PROF, process CPU) interrupts the process every SAMPLE_SECONDS; each sample goes to the part of
 the request that the innermost frame with a category (CATEGORIES) belongs to, so a middleware's figure
 is its own code, not what it calls. Each part's µs are its share of the samples times the CPU per request.
@@ -102,7 +104,12 @@ CATEGORIES: list[tuple[str, str, tuple[str, ...] | None]] = [
 
 
 # A helper called from more than one part: its samples are shown on their own, beside the part that called it.
-HELPERS = {("wire_types.py", "rfc3339_date_time"): "the RFC 3339 check of each date-time, in"}
+# Python runs a signal handler only between bytecodes, so a sample that falls while pydantic-core validates
+# (Rust) waits for its next call back into Python: the RFC 3339 check of a date-time. Its row is therefore
+# mostly pydantic-core's own validation; the check itself costs about 8 µs of a page of 20 (decision 0062).
+HELPERS = {
+    ("wire_types.py", "rfc3339_date_time"): "pydantic-core's validation, sampled at its next Python call (RFC 3339), in"
+}
 
 
 def category_of(frame: FrameType | None) -> str:
@@ -133,6 +140,11 @@ class Transport(asyncio.Transport):
 
     def is_closing(self) -> bool:
         return False
+
+    def get_write_buffer_size(self) -> int:
+        # Everything written went at once; asked when a connection left idle (the bare app's, while the
+        # service is sampled) reaches its keep-alive timeout.
+        return 0
 
     def close(self) -> None:
         pass
@@ -191,21 +203,57 @@ def connection(app: ASGIApp) -> Callable[[bytes], Any]:
     return send
 
 
-async def run(app: ASGIApp, request: bytes, batch: int, batches: int) -> tuple[float, Counter[str]]:
-    from bench.request_cpu import started
+class CannedPool:
+    """The bare app's pool (bench/bare_app.py): the same canned rows as the service's connection."""
 
-    lifespan = await started(app)
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return ROWS
+
+    async def fetchrow(self, sql: str, *args: Any) -> dict[str, Any]:
+        return ROWS[0]
+
+    async def fetchval(self, sql: str, *args: Any) -> int:
+        return 1
+
+
+def bare_app() -> ASGIApp:
+    """The bench's bare app (JWT_SECRET from the environment, as the service's), its pool the canned rows."""
+    from bench.bare_app import BareApp
+
+    bare = BareApp()
+    bare.pool = CannedPool()  # type: ignore[assignment]
+    return bare
+
+
+async def warmed(app: ASGIApp, request: bytes) -> Callable[[bytes], Any]:
     send = connection(app)
     for _ in range(500):  # warm: the verified token, the compiled statements, the cursor key
         await send(request)
     # A changed query shape would otherwise be measured as the cost of a 500 and its logged traceback.
     assert Transport.status_line == b"HTTP/1.1 200 OK", Transport.status_line
-    per_request = []
+    return send
+
+
+async def cpu_per_request(send: Callable[[bytes], Any], request: bytes, batch: int) -> float:
+    before = time.process_time()
+    for _ in range(batch):
+        await send(request)
+    return (time.process_time() - before) / batch * 1e6
+
+
+async def run(
+    app: ASGIApp, bare: ASGIApp, request: bytes, batch: int, batches: int
+) -> tuple[float, float, Counter[str]]:
+    """The service's and the bare app's CPU per request (batches taking turns, medians), then the service sampled."""
+    from bench.request_cpu import started
+
+    lifespan = await started(app)
+    send, send_bare = await warmed(app, request), await warmed(bare, request)
+    per_request: list[float] = []
+    per_bare_request: list[float] = []
     for _ in range(batches):
-        before = time.process_time()
-        for _ in range(batch):
-            await send(request)
-        per_request.append((time.process_time() - before) / batch * 1e6)
+        per_request.append(await cpu_per_request(send, request, batch))
+        per_bare_request.append(await cpu_per_request(send_bare, request, batch))
     samples: Counter[str] = Counter()
 
     def sample(_: int, frame: FrameType | None) -> None:
@@ -219,7 +267,7 @@ async def run(app: ASGIApp, request: bytes, batch: int, batches: int) -> tuple[f
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0, 0)
     del lifespan
-    return statistics.median(per_request), samples
+    return statistics.median(per_request), statistics.median(per_bare_request), samples
 
 
 def main(operation: str, *, batch: int = 500, batches: int = 40) -> None:
@@ -245,9 +293,13 @@ def main(operation: str, *, batch: int = 500, batches: int = 40) -> None:
     print(
         f"{operation}: {batch * batches} requests per phase, sampled every {SAMPLE_SECONDS * 1e6:g} µs", file=sys.stderr
     )
-    cpu, samples = asyncio.run(run(app, request, batch, batches))
+    cpu, bare_cpu, samples = asyncio.run(run(app, bare_app(), request, batch, batches))
     total = sum(samples.values())
     print(f"CPU per {operation} request outside the database: {cpu:.0f} µs (median of {batches} batches of {batch})")
+    print(
+        f"The bare app (bench/bare_app.py), the same request through the same driver, batches taking turns: "
+        f"{bare_cpu:.0f} µs; the service's ÷ the bare app's: {cpu / bare_cpu:.2f}"
+    )
     print(f"{'part of the request':<68}{'share':>7}{'µs':>7}")
     for name, count in samples.most_common():
         print(f"{name:<68}{count / total:>7.1%}{count / total * cpu:>7.0f}")

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 USER = "cpu_user"
@@ -274,7 +275,9 @@ async def run(
     return statistics.median(per_request), statistics.median(per_bare_request), samples
 
 
-def main(operation: str, *, batch: int = 500, batches: int = 40) -> None:
+def served_app(operation: str) -> tuple[FastAPI, bytes]:
+    """The service as the bench serves it (metrics on, the log line to /dev/null), its database the canned
+    rows, and the `operation` request as wrk sends it, with a token it accepts."""
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="request-cpu-metrics-")
     answer_canned_rows()
     import logging
@@ -294,6 +297,11 @@ def main(operation: str, *, batch: int = 500, batches: int = 40) -> None:
         f"GET {REQUESTS[operation]} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"
         f"Authorization: Bearer {mint(settings, USER)}\r\n\r\n"
     ).encode()
+    return app, request
+
+
+def main(operation: str, *, batch: int = 500, batches: int = 40) -> None:
+    app, request = served_app(operation)
     print(
         f"{operation}: {batch * batches} requests per phase, sampled every {SAMPLE_SECONDS * 1e6:g} µs", file=sys.stderr
     )

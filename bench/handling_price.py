@@ -14,12 +14,8 @@ note has the figures.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import secrets
 import statistics
 import sys
-import tempfile
 from typing import Any
 
 from starlette.requests import Request
@@ -43,24 +39,9 @@ def direct_call(route: Any) -> Any:
 
 
 def main(*, batch: int = 500, batches: int = 30) -> None:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="request-cpu-metrics-")
-    cpu_breakdown.answer_canned_rows()
-    from impl.app import create_app
-    from impl.cli.token import mint
-    from impl.settings import Settings
-
-    os.environ |= {"DATABASE_URL": "postgresql://unused@127.0.0.1:1/unused", "JWT_SECRET": secrets.token_urlsafe(48)}
-    settings = Settings(metrics_port=9100)
-    app = create_app(settings)
-    handler = logging.getLogger("tasks_api").handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
+    app, request = cpu_breakdown.served_app("list")
     route = next(r for r in app.routes if getattr(r, "path", "") == "/api/{user_id}/tasks" and "GET" in r.methods)
     apps = {"FastAPI's handling": route.app, "direct call": direct_call(route)}
-    request = (
-        f"GET {cpu_breakdown.REQUESTS['list']} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"
-        f"Authorization: Bearer {mint(settings, cpu_breakdown.USER)}\r\n\r\n"
-    ).encode()
 
     async def measure() -> dict[str, float]:
         from bench.request_cpu import started

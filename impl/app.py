@@ -28,7 +28,7 @@ from impl.tasks.endpoints import TasksEndpoints
 from impl.tasks.service import TasksService
 from impl.telemetry.logs import RequestLogMiddleware, configure_logging
 from impl.telemetry.metrics import RequestMetricsMiddleware, ServiceMetrics, worker_stopped
-from impl.telemetry.sampled_gauges import SampledGauges
+from impl.telemetry.metrics_writer import MetricsWriter
 from impl.telemetry.tracing import TracingMiddleware, tracer_provider_from_environment
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         database, interval_seconds=settings.idempotency_purge_interval_seconds, ttl_seconds=IDEMPOTENCY_KEY_TTL_SECONDS
     )
     metrics = ServiceMetrics() if settings.metrics_port is not None else None
-    sampled_gauges = SampledGauges(database, metrics) if metrics is not None else None
+    metrics_writer = MetricsWriter(database, metrics) if metrics is not None else None
     tracer_provider = tracer_provider or tracer_provider_from_environment()
     tracer = tracer_provider.get_tracer("tasks-api") if tracer_provider is not None else None
     statement_tracing.tracer = tracer
@@ -76,11 +76,11 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
         purge.start()
-        if sampled_gauges is not None:
-            sampled_gauges.start()
+        if metrics_writer is not None:
+            metrics_writer.start()
         yield
-        if sampled_gauges is not None:
-            await sampled_gauges.stop()
+        if metrics_writer is not None:
+            await metrics_writer.stop()
             worker_stopped()
         await purge.stop()
         await database.close()

@@ -93,8 +93,9 @@ class TokenVerifier:
         self.verified = VerifiedTokens()
         self.metrics = metrics
         if metrics is not None:
-            self._accepted = metrics.token_verifications.labels("accepted", "")
-            self._cache_hit = metrics.token_verifications.labels("cache_hit", "")
+            # On every request: tallied, written once a second (decision 0063). Refusals are written as they come.
+            self._accepted = metrics.count_tally(metrics.token_verifications.labels("accepted", ""))
+            self._cache_hit = metrics.count_tally(metrics.token_verifications.labels("cache_hit", ""))
 
     async def subject(self, token: str) -> str:
         """The verified token's `sub`; raises Unauthorized for anything short of a valid token."""

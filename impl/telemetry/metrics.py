@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, mult
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from impl.kit.noted_status import StatusNotingSend
+from impl.telemetry.tallies import CountTally, LatencyTally, Tally
 
 # From 1 ms (a cached list) to the 10 s statement timeout, denser where the realistic p99 (25 ms) lies.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -50,7 +51,7 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
-        # The worker's own count, which impl/telemetry/sampled_gauges.py writes to the gauge once a second.
+        # The worker's own count, which impl/telemetry/metrics_writer.py writes to the gauge once a second.
         self.requests_in_flight = 0
         self.in_flight = Gauge(
             "tasks_api_requests_in_flight",
@@ -91,6 +92,20 @@ class ServiceMetrics:
             registry=registry,
         )
         self._answered: dict[tuple[int, str, int], Callable[[float], None]] = {}
+        # What each request counts, kept in the worker and written once a second (decision 0063).
+        self._tallies: list[Tally] = []
+        self._latencies: dict[str, LatencyTally] = {}
+
+    def count_tally(self, counter: Counter) -> CountTally:
+        """A tally of the labelled counter `counter`, written with the others by flush()."""
+        tally = CountTally(counter)
+        self._tallies.append(tally)
+        return tally
+
+    def flush(self) -> None:
+        """Write every tally to its metric (once a second, and when the worker stops)."""
+        for tally in self._tallies:
+            tally.flush()
 
     def answered(self, route: Any, method: str, status: int, seconds: float) -> None:
         # By the route's identity (routes are not hashable): the app's routes live as long as it does.
@@ -99,8 +114,11 @@ class ServiceMetrics:
         if record is None:
             # Resolved once per (route, method, status): labels() takes a lock and builds a key each call.
             operation = operation_of(route)
-            count = self.requests.labels(operation, key[1], str(status)).inc
-            observe = self.latency.labels(operation).observe
+            count = self.count_tally(self.requests.labels(operation, key[1], str(status))).inc
+            if (latency := self._latencies.get(operation)) is None:
+                latency = self._latencies[operation] = LatencyTally(self.latency.labels(operation))
+                self._tallies.append(latency)
+            observe = latency.observe
 
             def record(seconds: float) -> None:
                 count()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools import embedded_db, migrate
@@ -25,6 +26,8 @@ from tests.support.waiting import wait_until
 WORKERS = 2
 REQUESTS = 60
 LIST_OK = {"operation": "listTasks", "method": "GET", "status": "200"}
+# Each worker writes what it counted once a second (decision 0063): a scrape sees a request within two.
+WRITTEN_SECONDS = 5
 
 
 class MetricsServing:
@@ -38,14 +41,19 @@ class MetricsServing:
         self.serving = tasks_api_command.Serving(env, log_path=REPORTS / log_name)
         self.url = self.serving.url
 
-    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
-        """The sample's value (0 when it has none yet: a labelled series appears at its first use)."""
-        text = httpx.get(self.metrics_url).text
+    def value(self, name: str, labels: dict[str, str] | None = None, *, text: str | None = None) -> float:
+        """The sample's value in a scrape (by default a new one); 0 when it has none yet: a labelled series
+        appears at its first use."""
+        text = text if text is not None else self.text()
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == name and sample.labels == (labels or {}):
                     return float(sample.value)
         return 0.0
+
+    def reaches(self, name: str, labels: dict[str, str], expected: float) -> bool:
+        """Whether the sample reaches `expected` once the workers have written what they counted."""
+        return wait_until(lambda: self.value(name, labels) >= expected, seconds=WRITTEN_SECONDS)
 
     def text(self) -> str:
         return httpx.get(self.metrics_url).text
@@ -81,6 +89,7 @@ def counting_processes(directory: Path) -> set[str]:
 def test_requests_are_counted_once_each_across_the_workers(serving: MetricsServing) -> None:
     before = serving.value("tasks_api_requests_total", LIST_OK)
     assert list_concurrently(serving.url, new_user_id(), REQUESTS) == [200] * REQUESTS
+    assert serving.reaches("tasks_api_requests_total", LIST_OK, before + REQUESTS)
     assert serving.value("tasks_api_requests_total", LIST_OK) == before + REQUESTS
     assert len(counting_processes(serving.multiprocess_dir)) == WORKERS
 
@@ -91,11 +100,11 @@ def test_labels_are_operation_ids_or_route_templates_never_paths_or_user_ids(ser
     assert httpx.get(f"{serving.url}/openapi.yaml").status_code == 200
     assert httpx.get(f"{serving.url}/no/such/{user}").status_code == 404
     assert httpx.request("BREW", f"{serving.url}/api/{user}/tasks").status_code in (400, 405)
+    for operation, status in (("listTasks", "401"), ("/openapi.yaml", "200"), ("unmatched", "404")):
+        answered = {"operation": operation, "method": "GET", "status": status}
+        assert serving.reaches("tasks_api_requests_total", answered, 1), answered
     text = serving.text()
     assert user not in text
-    assert serving.value("tasks_api_requests_total", {"operation": "listTasks", "method": "GET", "status": "401"}) >= 1
-    assert serving.value("tasks_api_requests_total", {"operation": "/openapi.yaml", "method": "GET", "status": "200"})
-    assert serving.value("tasks_api_requests_total", {"operation": "unmatched", "method": "GET", "status": "404"}) >= 1
     assert "BREW" not in text
 
 
@@ -107,13 +116,16 @@ def test_metrics_are_not_served_on_the_api_port(serving: MetricsServing) -> None
 
 
 def test_latency_is_a_histogram_per_operation_with_buckets(serving: MetricsServing) -> None:
-    list_concurrently(serving.url, new_user_id(), 4)
     listing = {"operation": "listTasks"}
-    count = serving.value("tasks_api_request_duration_seconds_count", listing)
-    assert count >= 4
-    assert serving.value("tasks_api_request_duration_seconds_bucket", listing | {"le": "+Inf"}) == count
-    assert 0 < serving.value("tasks_api_request_duration_seconds_bucket", listing | {"le": "10.0"}) <= count
-    assert "tasks_api_request_duration_seconds_bucket" in serving.text()
+    before = serving.value("tasks_api_request_duration_seconds_count", listing)
+    list_concurrently(serving.url, new_user_id(), 4)
+    assert serving.reaches("tasks_api_request_duration_seconds_count", listing, before + 4)
+    scrape = serving.text()  # one scrape: a worker may write between two
+    count = serving.value("tasks_api_request_duration_seconds_count", listing, text=scrape)
+    bucket = "tasks_api_request_duration_seconds_bucket"
+    assert serving.value(bucket, listing | {"le": "+Inf"}, text=scrape) == count
+    assert 0 < serving.value(bucket, listing | {"le": "10.0"}, text=scrape) <= count
+    assert "tasks_api_request_duration_seconds_bucket" in scrape
     # Sampled once a second in each worker: a sample taken while the requests ran is replaced within one.
     assert wait_until(lambda: serving.value("tasks_api_requests_in_flight") == 0, seconds=5), serving.text()
 
@@ -138,9 +150,24 @@ def test_token_checks_are_counted_by_outcome(serving: MetricsServing) -> None:
     before = serving.value("tasks_api_token_verifications_total", refused)
     expired = shared_secret_token(user, exp=int(time.time()) - 60)
     assert httpx.get(f"{serving.url}/api/{user}/tasks", headers=bearer(expired)).status_code == 401
-    assert serving.value("tasks_api_token_verifications_total", refused) == before + 1
-    accepted = serving.value("tasks_api_token_verifications_total", {"outcome": "accepted", "reason": ""})
-    assert accepted >= 1
+    assert serving.value("tasks_api_token_verifications_total", refused) == before + 1  # refusals: written at once
+    fine = shared_secret_token(user)
+    assert httpx.get(f"{serving.url}/api/{user}/tasks", headers=bearer(fine)).status_code == 200
+    assert serving.reaches("tasks_api_token_verifications_total", {"outcome": "accepted", "reason": ""}, 1)
+
+
+def test_what_a_worker_counted_in_its_last_second_is_written_when_it_stops(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    directory = tmp_path_factory.mktemp("metrics-stopped")
+    live = MetricsServing(shared_secret_env(database_url), multiprocess_dir=directory, log_name="metrics-stopped.log")
+    try:
+        assert list_concurrently(live.url, new_user_id(), 8) == [200] * 8
+    finally:
+        live.stop()  # at once: the requests' second has not ended
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+    assert registry.get_sample_value("tasks_api_requests_total", LIST_OK) == 8
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,26 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
+from contract_runtime.direct_calls import direct_handler
 from contract_runtime.request_body import JsonBodyRequest
 from contract_runtime.security import SecurityScheme
 
 
 class ContractRoute(APIRoute):
-    """An APIRoute that settles its security schemes before it reads the body.
+    """An APIRoute that settles its security schemes before it reads the body, and calls a body-less
+    operation's dependencies and endpoint directly.
 
     FastAPI reads and parses the body before it solves any dependency, so a malformed body would be
     a 400 even without a token; the contract answers 401 or 403 first and tells an unknown caller
-    nothing about its body. Routes without a body are FastAPI's own: it solves the schemes first.
+    nothing about its body. Routes without a body solve the schemes first anyway; where they have the
+    generated routes' shape, their calls are made without FastAPI's dependency solving (direct_calls.py).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
         if self.body_field is None:
-            return handle
+            overrides = self.dependency_overrides_provider
+            return direct_handler(self.dependant, fastapis=handle, overrides_provider=overrides) or handle
         schemes = [
             dependency.call for dependency in self.dependant.dependencies if isinstance(dependency.call, SecurityScheme)
         ]

@@ -93,7 +93,7 @@ CATEGORIES: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("repository call (statement, binding; no wire)", "impl/db/database.py", None),
     ("repository call (statement, binding; no wire)", "impl/db/fair_pool.py", None),
     ("repository call (statement, binding; no wire)", "bench/cpu_breakdown.py", ("fetch", "fetchrow", "connection")),
-    ("service: the page from rows, validated (TaskPage)", "impl/tasks/", None),
+    ("service: the page from rows (checked where it is answered)", "impl/tasks/", None),
     ("response: validated again and serialised (FastAPI)", "fastapi/_compat", ("validate",)),
     ("response: serialised and rendered", "fastapi/routing.py", ("serialize_response", "_prepare_response_content")),
     ("response: serialised and rendered", "starlette/responses.py", None),

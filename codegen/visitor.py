@@ -326,7 +326,8 @@ def operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any]
         # The interface's `caller` is what one scheme verified; which of several would be a guess.
         raise ValueError(f"{op['operationId']} names {schemes}: one security scheme per operation is supported")
     response_model = json_model(success.get("content"))
-    result = response_model or "None"
+    # An operation with a JSON answer returns its model, or the model's fields as plain data (decision 0065).
+    result = f"{response_model} | PlainFields" if response_model else "None"
     headers_type = None
     if headers:
         headers_type = pascal(op["operationId"]) + "ResponseHeaders"

@@ -45,3 +45,5 @@ def true_or_false(value: object) -> object:
 
 Rfc3339DateTime = Annotated[AwareDatetime, BeforeValidator(rfc3339_date_time)]
 TrueOrFalse = Annotated[bool, BeforeValidator(true_or_false)]
+# What these types add to pydantic's own: reading a value sent as text (contract_runtime/plain_data.py).
+TEXT_READERS = (rfc3339_date_time, true_or_false)

@@ -11,7 +11,7 @@ from typing import Annotated, Awaitable, Callable, Literal, NotRequired, TypedDi
 from fastapi import APIRouter, Body, Depends, Request, Response, Security
 from pydantic import BaseModel, Field
 
-from contract_runtime.answers import EmptyAnswer, JsonAnswer
+from contract_runtime.answers import EmptyAnswer, JsonAnswer, PlainFields
 from contract_runtime.parameters import RequestParameters
 from contract_runtime.routing import ContractRoute
 from contract_runtime.security import Principal, SecurityScheme
@@ -327,13 +327,13 @@ class OperationsApi(ABC):
     @abstractmethod
     async def get_health(
         self,
-    ) -> Health:
+    ) -> Health | PlainFields:
         """Liveness probe (`getHealth`: GET /healthz)."""
 
     @abstractmethod
     async def get_readiness(
         self,
-    ) -> Health:
+    ) -> Health | PlainFields:
         """Readiness probe (`getReadiness`: GET /readyz)."""
 
 
@@ -348,7 +348,7 @@ class TasksApi(ABC):
         user_id: str,
         query: ListTasksQuery,
         headers: ListTasksHeaders,
-    ) -> tuple[TaskPage, ListTasksResponseHeaders]:
+    ) -> tuple[TaskPage | PlainFields, ListTasksResponseHeaders]:
         """List the user's tasks (`listTasks`: GET /api/{user_id}/tasks)."""
 
     @abstractmethod
@@ -359,7 +359,7 @@ class TasksApi(ABC):
         user_id: str,
         headers: CreateTaskHeaders,
         body: TaskCreate,
-    ) -> tuple[Task, CreateTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, CreateTaskResponseHeaders]:
         """Create a task (`createTask`: POST /api/{user_id}/tasks)."""
 
     @abstractmethod
@@ -369,7 +369,7 @@ class TasksApi(ABC):
         caller: Principal,
         user_id: str,
         query: ListTagsQuery,
-    ) -> TagList:
+    ) -> TagList | PlainFields:
         """List the user's tags (`listTags`: GET /api/{user_id}/tags)."""
 
     @abstractmethod
@@ -380,7 +380,7 @@ class TasksApi(ABC):
         user_id: str,
         task_id: int,
         headers: GetTaskHeaders,
-    ) -> tuple[Task, GetTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, GetTaskResponseHeaders]:
         """Get one task (`getTask`: GET /api/{user_id}/tasks/{task_id})."""
 
     @abstractmethod
@@ -392,7 +392,7 @@ class TasksApi(ABC):
         task_id: int,
         headers: ReplaceTaskHeaders,
         body: TaskReplace,
-    ) -> tuple[Task, ReplaceTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, ReplaceTaskResponseHeaders]:
         """Replace a task (`replaceTask`: PUT /api/{user_id}/tasks/{task_id})."""
 
     @abstractmethod
@@ -415,7 +415,7 @@ class TasksApi(ABC):
         task_id: int,
         headers: UpdateTaskHeaders,
         body: TaskUpdate,
-    ) -> tuple[Task, UpdateTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, UpdateTaskResponseHeaders]:
         """Update some fields of a task (`updateTask`: PATCH /api/{user_id}/tasks/{task_id})."""
 
     @abstractmethod
@@ -426,7 +426,7 @@ class TasksApi(ABC):
         user_id: str,
         task_id: int,
         headers: ToggleTaskCompletionHeaders,
-    ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
+    ) -> tuple[Task | PlainFields, ToggleTaskCompletionResponseHeaders]:
         """Toggle a task's completion (`toggleTaskCompletion`: PATCH /api/{user_id}/tasks/{task_id}/complete)."""
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from contract_runtime.answers import PlainFields
 from contract_runtime.mock import Documented, MockedOperation
 from contract_runtime.security import Principal
 from contract_runtime.wire_types import Rfc3339DateTime, TrueOrFalse
@@ -503,13 +504,13 @@ class OperationsApiMock(OperationsApi):
 
     async def get_health(
         self,
-    ) -> Health:
+    ) -> Health | PlainFields:
         answer = GET_HEALTH.answer()
         return answer.body_as(Health)
 
     async def get_readiness(
         self,
-    ) -> Health:
+    ) -> Health | PlainFields:
         answer = GET_READINESS.answer()
         return answer.body_as(Health)
 
@@ -524,7 +525,7 @@ class TasksApiMock(TasksApi):
         user_id: str,
         query: ListTasksQuery,
         headers: ListTasksHeaders,
-    ) -> tuple[TaskPage, ListTasksResponseHeaders]:
+    ) -> tuple[TaskPage | PlainFields, ListTasksResponseHeaders]:
         answer = LIST_TASKS.answer()
         return answer.body_as(TaskPage), {
             'ETag': answer.headers['ETag'],
@@ -537,7 +538,7 @@ class TasksApiMock(TasksApi):
         user_id: str,
         headers: CreateTaskHeaders,
         body: TaskCreate,
-    ) -> tuple[Task, CreateTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, CreateTaskResponseHeaders]:
         answer = CREATE_TASK.answer()
         return answer.body_as(Task), {
             'ETag': answer.headers['ETag'],
@@ -550,7 +551,7 @@ class TasksApiMock(TasksApi):
         caller: Principal,
         user_id: str,
         query: ListTagsQuery,
-    ) -> TagList:
+    ) -> TagList | PlainFields:
         answer = LIST_TAGS.answer()
         return answer.body_as(TagList)
 
@@ -561,7 +562,7 @@ class TasksApiMock(TasksApi):
         user_id: str,
         task_id: int,
         headers: GetTaskHeaders,
-    ) -> tuple[Task, GetTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, GetTaskResponseHeaders]:
         answer = GET_TASK.answer()
         return answer.body_as(Task), {
             'ETag': answer.headers['ETag'],
@@ -575,7 +576,7 @@ class TasksApiMock(TasksApi):
         task_id: int,
         headers: ReplaceTaskHeaders,
         body: TaskReplace,
-    ) -> tuple[Task, ReplaceTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, ReplaceTaskResponseHeaders]:
         answer = REPLACE_TASK.answer()
         return answer.body_as(Task), {
             'ETag': answer.headers['ETag'],
@@ -599,7 +600,7 @@ class TasksApiMock(TasksApi):
         task_id: int,
         headers: UpdateTaskHeaders,
         body: TaskUpdate,
-    ) -> tuple[Task, UpdateTaskResponseHeaders]:
+    ) -> tuple[Task | PlainFields, UpdateTaskResponseHeaders]:
         answer = UPDATE_TASK.answer()
         return answer.body_as(Task), {
             'ETag': answer.headers['ETag'],
@@ -612,7 +613,7 @@ class TasksApiMock(TasksApi):
         user_id: str,
         task_id: int,
         headers: ToggleTaskCompletionHeaders,
-    ) -> tuple[Task, ToggleTaskCompletionResponseHeaders]:
+    ) -> tuple[Task | PlainFields, ToggleTaskCompletionResponseHeaders]:
         answer = TOGGLE_TASK_COMPLETION.answer()
         return answer.body_as(Task), {
             'ETag': answer.headers['ETag'],

@@ -7,6 +7,7 @@ route hands over goes to the service as it is; the rules, the owner rule first, 
 
 from __future__ import annotations
 
+from contract_runtime.answers import PlainFields
 from contract_runtime.security import Principal
 from generated.api import (
     CreateTaskHeaders,
@@ -26,7 +27,7 @@ from generated.api import (
     UpdateTaskHeaders,
     UpdateTaskResponseHeaders,
 )
-from generated.models import TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from generated.models import Task, TaskCreate, TaskReplace, TaskUpdate
 from impl.http.entity_tags import NotModified, etag, lists_any, named_versions, none_match, page_etag, versions_matching
 from impl.idempotency.replays import Replayed
 from impl.tasks.preconditions import Preconditions
@@ -53,14 +54,14 @@ class TasksEndpoints(TasksApi):
 
     async def list_tasks(
         self, *, caller: Principal, user_id: str, query: ListTasksQuery, headers: ListTasksHeaders
-    ) -> tuple[TaskPage, ListTasksResponseHeaders]:
+    ) -> tuple[PlainFields, ListTasksResponseHeaders]:
         listed = await self.service.list_tasks(caller, user_id=user_id, query=query)
         page_tag = page_etag(listed.version)
         if none_match(headers.if_none_match, page_tag):
             raise NotModified(page_tag)
         return await self.service.page(listed), {"ETag": page_tag}
 
-    async def list_tags(self, *, caller: Principal, user_id: str, query: ListTagsQuery) -> TagList:
+    async def list_tags(self, *, caller: Principal, user_id: str, query: ListTagsQuery) -> PlainFields:
         return await self.service.list_tags(caller, user_id=user_id, query=query)
 
     async def create_task(

@@ -18,9 +18,10 @@ from typing import Any, NamedTuple, NoReturn
 
 from asyncpg import Record
 
+from contract_runtime.answers import PlainFields
 from contract_runtime.security import Principal
 from generated.api import ListTagsQuery, ListTasksQuery
-from generated.models import TagList, Task, TaskCreate, TaskPage, TaskReplace, TaskUpdate
+from generated.models import Task, TaskCreate, TaskReplace, TaskUpdate
 from impl.db.database import Database
 from impl.db.sql import Connection
 from impl.http.problems import Forbidden, NotFound, TaskQuotaReached, UnprocessableParameter
@@ -174,8 +175,8 @@ class TasksService:
             listed = await lists.list_page(conn, listing)
         return ListedTasks(listing, list_id, listed)
 
-    async def page(self, listed: ListedTasks) -> TaskPage:
-        """The page as answered, with a cursor to the next one sealed for its list."""
+    async def page(self, listed: ListedTasks) -> PlainFields:
+        """The page as answered (TaskPage's fields), with a cursor to the next one sealed for its list."""
         listing, rows = listed.listing, listed.listed.rows
         next_cursor = None
         if listed.listed.more:  # so the page is full, limit >= 1 rows
@@ -183,18 +184,17 @@ class TasksService:
             position = cursors.Position(last[SORT_FIELDS[listing.sort]], last["id"])
             seal = self._cursor_seal or await self.cursor_seal()
             next_cursor = seal.seal(position, list_id=listed.list_id)
-        # One validation of the whole page in pydantic-core, rather than one model construction per task.
-        return TaskPage.model_validate(
-            {
-                "items": rows,
-                "total": listed.listed.total,
-                "limit": listing.limit,
-                "offset": listing.offset,
-                "next_cursor": next_cursor,
-            }
-        )
+        # Plain data, checked as a TaskPage where it is answered: no model instance per task (decision 0065).
+        return {
+            "items": rows,
+            "total": listed.listed.total,
+            "limit": listing.limit,
+            "offset": listing.offset,
+            "next_cursor": next_cursor,
+        }
 
-    async def list_tags(self, caller: Principal, *, user_id: str, query: ListTagsQuery) -> TagList:
+    async def list_tags(self, caller: Principal, *, user_id: str, query: ListTagsQuery) -> PlainFields:
+        """The tag list as answered (TagList's fields)."""
         require_owner(caller, user_id)
         list_id = cursors.tags_identity(user_id)
         after = None
@@ -207,9 +207,7 @@ class TasksService:
         if listed.more:  # so the page is full, limit >= 1 rows
             seal = self._cursor_seal or await self.cursor_seal()
             next_cursor = seal.seal_name(listed.rows[-1]["name"], list_id=list_id)
-        return TagList.model_validate(
-            {"items": [dict(row) for row in listed.rows], "limit": query.limit, "next_cursor": next_cursor}
-        )
+        return {"items": [dict(row) for row in listed.rows], "limit": query.limit, "next_cursor": next_cursor}
 
     async def create_task(
         self,

@@ -102,6 +102,14 @@ class ServiceMetrics:
         self._tallies.append(tally)
         return tally
 
+    def latency_tally(self, operation: str) -> LatencyTally:
+        """The tally of `operation`'s latencies, one per operation whatever its statuses, written by flush()."""
+        tally = self._latencies.get(operation)
+        if tally is None:
+            tally = self._latencies[operation] = LatencyTally(self.latency.labels(operation))
+            self._tallies.append(tally)
+        return tally
+
     def flush(self) -> None:
         """Write every tally to its metric (once a second, and when the worker stops)."""
         for tally in self._tallies:
@@ -115,10 +123,7 @@ class ServiceMetrics:
             # Resolved once per (route, method, status): labels() takes a lock and builds a key each call.
             operation = operation_of(route)
             count = self.count_tally(self.requests.labels(operation, key[1], str(status))).inc
-            if (latency := self._latencies.get(operation)) is None:
-                latency = self._latencies[operation] = LatencyTally(self.latency.labels(operation))
-                self._tallies.append(latency)
-            observe = latency.observe
+            observe = self.latency_tally(operation).observe
 
             def record(seconds: float) -> None:
                 count()

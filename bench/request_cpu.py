@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.request_cpu              # metrics off against metrics on
     .venv/bin/python -m bench.request_cpu --batches 50 create toggle
+    .venv/bin/python -m bench.request_cpu --handlers create update   # FastAPI's handler against the direct calls
     .venv/bin/python -m bench.request_cpu --breakdown list   # where a list request's µs go (bench.cpu_breakdown)
 
 Two builds of the app, one with metrics off and one with them on (multiprocess files in a temporary
@@ -9,6 +10,8 @@ directory, as under `tasks-api serve`), take turns in batches of requests, so dr
 weighs on both alike; each build's figure is the median over its batches of process CPU per request.
 Everything but the database runs: middleware, routing, the bearer check, the service, rendering, the
 JSON log line (written to /dev/null). An A/A run agrees within a few µs. Decision 0037 has the figures.
+With --handlers the two builds both have metrics on: one is served by FastAPI's request handler, and one
+by the direct calls the service makes (decisions 0064 and 0066).
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 from starlette.types import ASGIApp, Message
+
+if TYPE_CHECKING:
+    from impl.settings import Settings
 
 USER = "cpu_user"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -149,11 +156,30 @@ async def measure(builds: Mapping[str, ASGIApp], token: str, operations: list[st
     del lifespans  # never shut down: the process ends here
 
 
+def fastapis_handler_app(settings: Settings) -> ASGIApp:
+    """The app with every ContractRoute served by FastAPI's request handler, as before decisions 0064 and 0066.
+
+    Not through a dependency override: with any override set, FastAPI rebuilds each dependency's Dependant
+    on every request, about 150 µs more than its handler costs without one.
+    """
+    from contract_runtime import routing
+    from impl.app import create_app
+
+    # ContractRoute takes FastAPI's handler wherever direct_handler finds no direct one.
+    with mock.patch.object(routing, "direct_handler", return_value=None):
+        return create_app(settings)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.request_cpu", description=__doc__.split("\n")[0])
     parser.add_argument("operations", nargs="*", metavar="OPERATION", help=f"of {', '.join(OPERATIONS)} (default: all)")
     parser.add_argument("--batch", type=int, default=200, help="requests per batch (default 200)")
     parser.add_argument("--batches", type=int, default=25, help="batches per build (default 25)")
+    parser.add_argument(
+        "--handlers",
+        action="store_true",
+        help="compare FastAPI's request handler with the direct calls the service makes (metrics on for both)",
+    )
     parser.add_argument(
         "--breakdown",
         choices=["list"],
@@ -176,10 +202,17 @@ def main(argv: list[str] | None = None) -> None:
 
     # As the bench serves it: a random shared secret, no issuer or audience.
     settings = Settings(database_url="postgresql://unused@127.0.0.1:1/unused", jwt_secret=secrets.token_urlsafe(48))
-    builds = {
-        "metrics off": create_app(settings),
-        "metrics on": create_app(settings.model_copy(update={"metrics_port": 9100})),
-    }
+    if args.handlers:
+        metered = settings.model_copy(update={"metrics_port": 9100})
+        builds: dict[str, ASGIApp] = {
+            "FastAPI's handler": fastapis_handler_app(metered),
+            "direct calls": create_app(metered),
+        }
+    else:
+        builds = {
+            "metrics off": create_app(settings),
+            "metrics on": create_app(settings.model_copy(update={"metrics_port": 9100})),
+        }
     log_handler = logging.getLogger("tasks_api").handlers[0]
     assert isinstance(log_handler, logging.StreamHandler)
     log_handler.setStream(open(os.devnull, "w"))  # noqa: SIM115

@@ -24,6 +24,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from contract_runtime.request_body import missing_body_error
+
 Model = TypeVar("Model", bound=BaseModel)
 
 # The Parameters model's field for each location, and the location FastAPI names in an error.
@@ -102,6 +104,6 @@ async def body_errors(request: Request) -> list[dict[str, Any]]:
     if not await request.body():
         if not field.field_info.is_required():
             return []
-        return [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+        return [missing_body_error()]
     _, errors = field.validate(await request.json(), {}, loc=("body",))
     return list(errors)

@@ -24,6 +24,11 @@ class MalformedBody(HTTPException):
         self.reason = reason
 
 
+def missing_body_error() -> dict[str, Any]:
+    """FastAPI's error for a required body that is empty (fastapi._compat's get_missing_field_error)."""
+    return {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+
+
 def not_a_json_number(constant: str) -> NoReturn:
     raise MalformedBody(f"{constant} is not a JSON number.")
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
@@ -16,20 +17,31 @@ from contract_runtime.security import SecurityScheme
 
 
 class ContractRoute(APIRoute):
-    """An APIRoute that settles its security schemes before it reads the body, and calls a body-less
-    operation's dependencies and endpoint directly.
+    """An APIRoute that settles its security schemes before it reads the body, and calls an operation's
+    dependencies and endpoint directly.
 
     FastAPI reads and parses the body before it solves any dependency, so a malformed body would be
     a 400 even without a token; the contract answers 401 or 403 first and tells an unknown caller
-    nothing about its body. Routes without a body solve the schemes first anyway; where they have the
-    generated routes' shape, their calls are made without FastAPI's dependency solving (direct_calls.py).
+    nothing about its body. Routes without a body solve the schemes first anyway. Where a route has the
+    generated routes' shape, its calls are made without FastAPI's dependency solving (direct_calls.py).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
+        fastapis = super().get_route_handler()
+        strict = self.strict_content_type
+        handle = (
+            direct_handler(
+                self.dependant,
+                fastapis=fastapis,
+                overrides_provider=self.dependency_overrides_provider,
+                body_field=self.body_field,
+                embed_body_fields=self._embed_body_fields,
+                strict_content_type=strict.value if isinstance(strict, DefaultPlaceholder) else strict,
+            )
+            or fastapis
+        )
         if self.body_field is None:
-            overrides = self.dependency_overrides_provider
-            return direct_handler(self.dependant, fastapis=handle, overrides_provider=overrides) or handle
+            return handle
         schemes = [
             dependency.call for dependency in self.dependant.dependencies if isinstance(dependency.call, SecurityScheme)
         ]

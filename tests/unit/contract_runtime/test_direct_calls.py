@@ -1,18 +1,21 @@
-"""A body-less route of the generated shape is served by calling its dependencies and endpoint directly,
-with the answers FastAPI's own handler gives; any other route, and any route while the application has
-dependency overrides, by FastAPI's handler (decision 0064)."""
+"""A route of the generated shape, with or without a JSON body, is served by calling its dependencies and
+endpoint directly, with the answers FastAPI's own handler gives; any other route, and any route while the
+application has dependency overrides, by FastAPI's handler (decisions 0064 and 0066)."""
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name local checks.
 import asyncio
+import inspect
 import secrets
 from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, Request, Response, Security
+from fastapi import Body, Depends, FastAPI, HTTPException, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Message
 
 from contract_runtime.direct_calls import direct_handler
 from contract_runtime.parameters import RequestParameters
@@ -55,13 +58,15 @@ async def read_notes(
 def notes_app() -> FastAPI:
     app = FastAPI(openapi_url=None)
 
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return JSONResponse({"errors": [[list(e["loc"]), e["type"]] for e in exc.errors()]}, status_code=422)
-
+    app.add_exception_handler(RequestValidationError, on_invalid)
     app.router.add_api_route("/notes/{owner_id}", read_notes, methods=["GET"], route_class_override=ContractRoute)
     return app
+
+
+async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [[list(e["loc"]), e["type"], e["msg"], repr(e["input"]), e.get("ctx")] for e in exc.errors()]
+    return JSONResponse({"errors": errors, "body": repr(exc.body)}, status_code=422)
 
 
 REQUESTS = [
@@ -175,17 +180,199 @@ def test_any_other_shape_is_left_to_fastapi(endpoint: Any) -> None:
     assert direct_handler(route.dependant, fastapis=fastapis, overrides_provider=app) is None
 
 
-def test_every_body_less_operation_of_the_service_is_called_directly() -> None:
+def served_directly(handler: Any) -> bool:
+    """Whether ContractRoute's handler is the direct one, or wraps it (a route with a body: schemes first)."""
+    if handler.__qualname__ == "ContractRoute.get_route_handler.<locals>.authenticated_then_read":
+        handler = inspect.getclosurevars(handler).nonlocals["handle"]
+    return handler.__qualname__ in ("direct_handler.<locals>.handle", "direct_handler.<locals>.handle_with_body")
+
+
+def test_every_operation_of_the_service_is_called_directly() -> None:
     from impl.app import create_app
     from impl.settings import Settings
 
     settings = Settings(database_url="postgresql://unused@127.0.0.1:1/unused", jwt_secret=secrets.token_urlsafe(48))
     routes = [route for route in create_app(settings).routes if isinstance(route, ContractRoute)]
-    handlers = {
-        (method, route.path): route.get_route_handler().__qualname__ for route in routes for method in route.methods
-    }
-    direct = {operation for operation, handler in handlers.items() if handler == "direct_handler.<locals>.handle"}
-    assert direct == {operation for operation in handlers if operation[0] in ("GET", "DELETE")} | {
-        ("PATCH", "/api/{user_id}/tasks/{task_id}/complete")
-    }
-    assert len(direct) == 7
+    handlers = {(method, route.path): route.get_route_handler() for route in routes for method in route.methods}
+    assert len(handlers) == 10
+    assert [operation for operation, handler in handlers.items() if not served_directly(handler)] == []
+    assert not served_directly(APIRoute.get_route_handler(routes[0]))
+
+
+class NoteText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, Field(min_length=1, max_length=5)]
+
+
+async def write_note(
+    caller: Annotated[str, Security(owner)],
+    parameters: Annotated[NoteParameters, Depends(parameters_of_notes)],
+    body: Annotated[NoteText, Body(media_type="application/json")],
+) -> Response:
+    if body.text == "gone":
+        raise HTTPException(404, "no such notes")
+    return JSONResponse({"caller": caller, "owner": parameters.path.owner_id, "text": body.text}, status_code=201)
+
+
+class DirectRoute(APIRoute):
+    """A plain APIRoute (its request a Starlette Request, the body read before any scheme) served directly."""
+
+    def get_route_handler(self) -> Any:
+        fastapis = super().get_route_handler()
+        direct = direct_handler(self.dependant, fastapis=fastapis, overrides_provider=None, body_field=self.body_field)
+        assert direct is not None
+        return direct
+
+
+def note_writing_app(route_class: type[APIRoute]) -> FastAPI:
+    app = FastAPI(openapi_url=None)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.router.add_api_route("/notes/{owner_id}", write_note, methods=["POST"], route_class_override=route_class)
+    return app
+
+
+JSON = {"content-type": "application/json"}
+OWNER = {"authorization": "owner"}
+BODY_REQUESTS: list[tuple[str, dict[str, str], bytes]] = [
+    ("/notes/ann", OWNER | JSON, b'{"text": "hi"}'),
+    ("/notes/ann", OWNER | {"content-type": "application/merge-patch+json; charset=utf-8"}, b'{"text": "hi"}'),
+    ("/notes/ann", OWNER | JSON, b'{"text": "gone"}'),
+    ("/notes/ann", OWNER | JSON, b'{"text": ""}'),
+    ("/notes/ann", OWNER | JSON, b'{"text": "hi", "colour": "red"}'),
+    ("/notes/ann", OWNER | JSON, b"null"),
+    ("/notes/ann", OWNER | JSON, b"[1, 2]"),
+    ("/notes/ann", OWNER | JSON, b""),
+    ("/notes/ann", OWNER, b'{"text": "hi"}'),
+    ("/notes/ann", OWNER | {"content-type": "text/plain"}, b'{"text": "hi"}'),
+    ("/notes/ann", OWNER | JSON, b'{"text": "unterminated'),
+    ("/notes/ann", OWNER | JSON, b'{"text": "\xff"}'),
+    ("/notes/ANN?limit=0", OWNER | JSON, b'{"text": ""}'),
+    ("/notes/ANN?limit=0", OWNER | JSON, b""),
+    ("/notes/ANN?limit=0", OWNER | JSON, b"{"),
+    ("/notes/ann", JSON, b"{"),
+    ("/notes/ANN?limit=0", {"authorization": "someone"} | JSON, b'{"text": ""}'),
+]
+
+
+def body_answers(app: FastAPI) -> list[tuple[int, dict[str, str], bytes]]:
+    async def send() -> list[tuple[int, dict[str, str], bytes]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            sent = [await client.post(path, headers=headers, content=body) for path, headers, body in BODY_REQUESTS]
+        return [(response.status_code, dict(response.headers), response.content) for response in sent]
+
+    return asyncio.run(send())
+
+
+def test_a_route_with_a_json_body_is_served_by_calling_its_dependencies_and_endpoint() -> None:
+    [route] = [route for route in note_writing_app(ContractRoute).routes if isinstance(route, ContractRoute)]
+
+    async def fastapis(request: Request) -> Response:
+        return Response()
+
+    handler = direct_handler(route.dependant, fastapis=fastapis, overrides_provider=None, body_field=route.body_field)
+    assert handler is not None
+    assert handler.__qualname__ == "direct_handler.<locals>.handle_with_body"
+
+
+def test_its_answers_are_fastapis_for_every_body_and_every_refusal() -> None:
+    direct = note_writing_app(ContractRoute)
+    fastapis = note_writing_app(ContractRoute)
+    fastapis.dependency_overrides[str] = str  # any override: FastAPI's own handler serves every request
+    expected = body_answers(fastapis)
+    statuses = [status for status, _, _ in expected]
+    assert statuses == [201, 201, 404, 422, 422, 422, 422, 422, 422, 422, 400, 400, 422, 422, 400, 401, 401]
+    assert body_answers(direct) == expected
+
+
+def test_with_a_plain_request_its_answers_are_fastapis_json_errors_included() -> None:
+    # Only a plain Request raises json's own decode error: FastAPI answers it 422 at ("body", <position>).
+    expected = body_answers(note_writing_app(APIRoute))
+    assert expected[10][0] == 422
+    assert b"json_invalid" in expected[10][2]
+    assert body_answers(note_writing_app(DirectRoute)) == expected
+
+
+def test_an_error_while_the_body_is_read_is_fastapis_anonymous_400() -> None:
+    async def post(app: FastAPI) -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/notes/ann",
+            "raw_path": b"/notes/ann",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"authorization", b"owner"), (b"content-type", b"application/json")],
+            "client": ("127.0.0.1", 1),
+            "server": ("test", 80),
+        }
+        answer: list[Message] = []
+
+        async def receive() -> Message:
+            raise ConnectionResetError("the client went away")
+
+        async def send(message: Message) -> None:
+            answer.append(message)
+
+        await app(scope, receive, send)
+        return answer[0]["status"], answer[1]["body"]
+
+    fastapis = note_writing_app(ContractRoute)
+    fastapis.dependency_overrides[str] = str
+    expected = asyncio.run(post(fastapis))
+    assert expected == (400, b'{"detail":"There was an error parsing the body"}')
+    assert asyncio.run(post(note_writing_app(ContractRoute))) == expected
+
+
+def test_dependency_overrides_of_a_route_with_a_body_are_honoured_through_fastapis_handler() -> None:
+    app = note_writing_app(ContractRoute)
+
+    async def bob_with_three() -> NoteParameters:
+        return NoteParameters(path=NotePath(owner_id="bob"), query=NoteQuery(limit=3))
+
+    app.dependency_overrides[parameters_of_notes] = bob_with_three
+    [status, _, body] = body_answers(app)[0]  # for ann
+    assert (status, body) == (201, b'{"caller":"owner","owner":"bob","text":"hi"}')
+
+
+async def embedded_body(caller: Annotated[str, Security(owner)], text: Annotated[str, Body(embed=True)]) -> Response:
+    return Response()
+
+
+async def optional_body(
+    caller: Annotated[str, Security(owner)], body: Annotated[NoteText | None, Body()] = None
+) -> Response:
+    return Response()
+
+
+async def two_bodies(caller: Annotated[str, Security(owner)], first: NoteText, second: NoteText) -> Response:
+    return Response()
+
+
+async def body_of_a_dependency(note: NoteText) -> str:
+    return note.text
+
+
+async def with_a_dependency_reading_the_body(text: Annotated[str, Depends(body_of_a_dependency)]) -> Response:
+    return Response()
+
+
+@pytest.mark.parametrize("endpoint", [embedded_body, optional_body, two_bodies, with_a_dependency_reading_the_body])
+def test_any_other_body_is_left_to_fastapi(endpoint: Any) -> None:
+    app = FastAPI(openapi_url=None)
+    app.router.add_api_route("/notes/{owner_id}", endpoint, methods=["POST"], route_class_override=ContractRoute)
+    [route] = [route for route in app.routes if isinstance(route, ContractRoute)]
+
+    async def fastapis(request: Request) -> Response:
+        return Response()
+
+    handler = direct_handler(
+        route.dependant,
+        fastapis=fastapis,
+        overrides_provider=app,
+        body_field=route.body_field,
+        embed_body_fields=route._embed_body_fields,
+    )
+    assert handler is None

@@ -552,7 +552,7 @@ async def test_request_in_flight_when_the_database_crashes_answers_503(
             task_path = created.headers["location"]
             async with task_row_locked(fault_database, created.json()["id"]) as lock:
                 in_flight = asyncio.create_task(client.patch(task_path, json={"completed": True}))
-                await lock.until_a_request_waits()
+                await lock.until_the_request_waits(in_flight)
                 crashing = time.monotonic()
                 await take_down(fault_postgres, "immediate")
                 response = await in_flight

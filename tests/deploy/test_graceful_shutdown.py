@@ -36,7 +36,7 @@ async def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(datab
             # Hold the task's row lock so the next update is provably in flight inside the server.
             async with task_row_locked(database_url, created.json()["id"]) as lock:
                 in_flight = asyncio.create_task(client.patch(task_path, json={"completed": True}))
-                await lock.until_a_request_waits()
+                await lock.until_the_request_waits(in_flight)
 
                 server.process.send_signal(signal.SIGTERM)
                 assert await wait_until_async(lambda: refuses_connections(server.url), seconds=10), (

@@ -372,7 +372,7 @@ async def test_an_instance_killed_under_write_load_loses_nothing_it_acknowledged
                 async with user_row_locked(database_url, held.id) as lock:
                     # A keyed create provably inside the victim's transaction when it dies.
                     in_flight = pool.submit(send_or_fail, held, held_key, VICTIM)
-                    await lock.until_a_request_waits()
+                    await lock.until_the_request_waits(in_flight)
                     instances.kill(VICTIM)
                     killed_at = time.monotonic()
                     died = await asyncio.wrap_future(in_flight)

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from asyncpg.transaction import Transaction
@@ -41,11 +41,28 @@ def query(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
     return asyncio.run(run())
 
 
-async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
-    """Return once some backend waits on a lock: the request under test is provably inside the database."""
-    async with asyncio.timeout(10):
+# Generous: on a loaded 2-core host a request can take seconds to reach the database.
+LOCK_WAIT_SECONDS = 30
+
+
+class InFlight(Protocol):
+    """The request under test, sent but not yet answered: an asyncio task or a thread pool's future."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> Any: ...
+
+
+async def wait_for_lock_waiter(conn: asyncpg.Connection, in_flight: InFlight) -> None:
+    """Return once some backend waits on a lock: the request under test is provably inside the database.
+
+    Fails at once, with the request's outcome, if the request ends before anything waits.
+    """
+    async with asyncio.timeout(LOCK_WAIT_SECONDS):
         # Polling: PostgreSQL offers no event for "a backend started waiting on a lock".
-        while not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):  # noqa: ASYNC110
+        while not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+            if in_flight.done():
+                raise AssertionError(f"the request ended before it waited on the lock: {in_flight.result()!r}")
             await asyncio.sleep(0.05)
 
 
@@ -56,8 +73,8 @@ class RowLock:
     connection: asyncpg.Connection
     transaction: Transaction
 
-    async def until_a_request_waits(self) -> None:
-        await wait_for_lock_waiter(self.connection)
+    async def until_the_request_waits(self, in_flight: InFlight) -> None:
+        await wait_for_lock_waiter(self.connection, in_flight)
 
     async def release(self) -> None:
         await self.transaction.commit()

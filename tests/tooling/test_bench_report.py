@@ -49,7 +49,25 @@ def test_issue_22_is_checked_for_each_worker_count_measured() -> None:
 
     assert len(checks) == 2
     assert checks[0].startswith("met, and the aim: issue 22, saturation list, 2 workers: 0.7 of the bare app's req/s")
-    assert checks[1].startswith("NOT met: issue 22, saturation list, 1 worker: 0.5 of the bare app's req/s")
+    assert checks[1].startswith("NOT met: issue 22, saturation list, 1 worker: p90 2.25x and p99 3.75x its own")
+
+
+def test_with_one_worker_the_tails_are_held_and_the_throughput_is_reported() -> None:
+    # Decision 0067: one worker's req/s is the inverse of its CPU per request against the bare app's.
+    tails_within = run(1, "list", measured("service", 500, 50, 90), measured("bare", 1_000, 40, 80))
+    [check] = issue_22(target_checks([tails_within], []))
+
+    assert check == (
+        "met: issue 22, saturation list, 1 worker: p90 1.25x and p99 1.125x its own (want <= 1.5x); "
+        "reported, not held at 1 worker (decision 0067): 0.5 of the bare app's req/s (want >= 0.6, aim 0.7)"
+    )
+
+
+def test_with_more_workers_the_throughput_is_held_too() -> None:
+    slow = run(2, "mixed", measured("service", 1_100, 50, 90), measured("bare", 2_000, 40, 80))
+    [check] = issue_22(target_checks([slow], []))
+
+    assert check.startswith("NOT met: issue 22, saturation mixed, 2 workers: 0.55 of the bare app's req/s")
 
 
 def test_errors_are_named_with_their_worker_count() -> None:

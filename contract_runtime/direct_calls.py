@@ -177,7 +177,7 @@ def direct_handler(
     body_name = body_field.name
 
     async def handle_with_body(request: Request) -> Response:
-        # FastAPI's own body limit (FastAPI(max_body_size=...)) turns its errors into 413s there.
+        # Under FastAPI's own body limit (max_body_size) reading may raise an error only its handler knows.
         if overridden() or MAX_BODY_SIZE_SCOPE_KEY in request.scope:
             return await fastapis(request)
         # As FastAPI's handler: the body is read before the dependencies and validated after them.

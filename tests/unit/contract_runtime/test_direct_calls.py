@@ -224,8 +224,8 @@ class DirectRoute(APIRoute):
         return direct
 
 
-def note_writing_app(route_class: type[APIRoute]) -> FastAPI:
-    app = FastAPI(openapi_url=None)
+def note_writing_app(route_class: type[APIRoute], **settings: Any) -> FastAPI:
+    app = FastAPI(openapi_url=None, **settings)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.router.add_api_route("/notes/{owner_id}", write_note, methods=["POST"], route_class_override=route_class)
     return app
@@ -324,6 +324,15 @@ def test_an_error_while_the_body_is_read_is_fastapis_anonymous_400() -> None:
     expected = asyncio.run(post(fastapis))
     assert expected == (400, b'{"detail":"There was an error parsing the body"}')
     assert asyncio.run(post(note_writing_app(ContractRoute))) == expected
+
+
+def test_a_body_over_fastapis_own_size_limit_is_fastapis_413() -> None:
+    # Reading a body past FastAPI(max_body_size=...) raises; the direct calls hand such requests to FastAPI.
+    fastapis = note_writing_app(ContractRoute, max_body_size=16)
+    fastapis.dependency_overrides[str] = str
+    expected = body_answers(fastapis)
+    assert [status for status, _, _ in expected][4] == 413  # {"text": "hi", "colour": "red"}: 31 bytes
+    assert body_answers(note_writing_app(ContractRoute, max_body_size=16)) == expected
 
 
 def test_dependency_overrides_of_a_route_with_a_body_are_honoured_through_fastapis_handler() -> None:

@@ -22,7 +22,8 @@ class ContractRoute(APIRoute):
 
     FastAPI reads and parses the body before it solves any dependency, so a malformed body would be
     a 400 even without a token; the contract answers 401 or 403 first and tells an unknown caller
-    nothing about its body. Routes without a body solve the schemes first anyway. Where a route has the
+    nothing about its body. A scheme replaced by a dependency override is left to FastAPI's solving, which
+    alone reads overrides. Routes without a body solve the schemes first anyway. Where a route has the
     generated routes' shape, its calls are made without FastAPI's dependency solving (direct_calls.py).
     """
 
@@ -46,10 +47,14 @@ class ContractRoute(APIRoute):
             dependency.call for dependency in self.dependant.dependencies if isinstance(dependency.call, SecurityScheme)
         ]
 
+        overrides_provider = self.dependency_overrides_provider
+
         async def authenticated_then_read(request: Request) -> Response:
             request = JsonBodyRequest(request.scope, request.receive)
+            overrides = getattr(overrides_provider, "dependency_overrides", None) or {}
             for scheme in schemes:
-                await scheme(request)
+                if scheme not in overrides:  # an overridden scheme is FastAPI's to call, in its handler
+                    await scheme(request)
             return await handle(request)
 
         return authenticated_then_read

@@ -5,6 +5,7 @@ application has dependency overrides, by FastAPI's handler (decisions 0064 and 0
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name local checks.
 import asyncio
 import inspect
+import json
 import secrets
 from typing import Annotated, Any
 
@@ -344,6 +345,19 @@ def test_dependency_overrides_of_a_route_with_a_body_are_honoured_through_fastap
     app.dependency_overrides[parameters_of_notes] = bob_with_three
     [status, _, body] = body_answers(app)[0]  # for ann
     assert (status, body) == (201, b'{"caller":"owner","owner":"bob","text":"hi"}')
+
+
+def test_an_overridden_security_scheme_of_a_route_with_a_body_is_not_settled_first() -> None:
+    app = note_writing_app(ContractRoute)
+
+    async def anyone() -> str:
+        return "tester"
+
+    app.dependency_overrides[owner] = anyone
+    answered = body_answers(app)
+    assert answered[0][0] == 201
+    [status, _, body] = answered[15]  # no token, a malformed body: the override stands in for the token
+    assert (status, json.loads(body)) == (400, {"detail": "The request body is not valid JSON."})
 
 
 async def embedded_body(caller: Annotated[str, Security(owner)], text: Annotated[str, Body(embed=True)]) -> Response:

@@ -19,12 +19,14 @@ from __future__ import annotations
 import email.message
 import inspect
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request, Response, params
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic_core import PydanticUndefined
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -122,15 +124,24 @@ async def read_body(request: Request, *, strict_content_type: bool) -> Any:
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from error
 
 
-def validated_body(body_field: ModelField, body: Any) -> Any:
-    """The body as the endpoint takes it, or FastAPI's RequestValidationError: a missing body, or its
-    errors located ("body", ...)."""
+def validated(body_field: ModelField, body: Any) -> tuple[Any, list[Any]]:
+    """The body as the endpoint takes it, and the errors FastAPI's handler finds in it, located ("body", ...):
+    an empty body is a missing one when the body is required."""
     if body is PydanticUndefined:
-        raise RequestValidationError([missing_body_error()], body=None)
+        return None, [missing_body_error()] if body_field.field_info.is_required() else []
     value, errors = body_field.validate(body, {}, loc=BODY)
-    if errors:
-        raise RequestValidationError(errors, body=body)
-    return value
+    return value, list(errors)
+
+
+def strict_content_type_of(route: APIRoute) -> bool:
+    """Whether the route reads a body without a Content-Type as bytes (FastAPI's default) rather than JSON."""
+    strict = route.strict_content_type
+    return strict.value if isinstance(strict, DefaultPlaceholder) else strict
+
+
+def overrides_of(provider: Any | None) -> Mapping[Any, Any]:
+    """The dependency overrides the application has set (FastAPI's documented way to replace one in tests)."""
+    return getattr(provider, "dependency_overrides", None) or {}
 
 
 def direct_handler(
@@ -161,7 +172,7 @@ def direct_handler(
         return None  # FastAPI calls a dependency that is declared twice once per request, and shares its value
 
     def overridden() -> bool:
-        return overrides_provider is not None and bool(getattr(overrides_provider, "dependency_overrides", None))
+        return bool(overrides_of(overrides_provider))
 
     if body_field is None:
 
@@ -183,7 +194,10 @@ def direct_handler(
         # As FastAPI's handler: the body is read before the dependencies and validated after them.
         body = await read_body(request, strict_content_type=strict_content_type)
         values = {name: await call(request) for name, call in calls}  # type: ignore[misc]
-        values[body_name] = validated_body(body_field, body)
+        value, errors = validated(body_field, body)
+        if errors:
+            raise RequestValidationError(errors, body=None if body is PydanticUndefined else body)
+        values[body_name] = value
         response: Response = await endpoint(**values)
         return response
 

@@ -22,9 +22,10 @@ from typing import Any, Generic, TypeVar, get_args, get_origin
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from contract_runtime.request_body import missing_body_error
+from contract_runtime.direct_calls import read_body, strict_content_type_of, validated
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -93,17 +94,14 @@ class RequestParameters(Generic[Model]):
 
 
 async def body_errors(request: Request) -> list[dict[str, Any]]:
-    """The errors FastAPI's handler would find in the request's body, located `("body", ...)`.
+    """The errors FastAPI's handler would find in the request's body, located `("body", ...)`: the body read
+    and validated as the handler reads and validates it (direct_calls.py).
 
-    FastAPI has read the body before it solves any dependency (a body that is not JSON never gets here);
-    an empty body is a missing one, as in FastAPI's handler.
+    FastAPI has read the body before it solves any dependency (a body that is not JSON never gets here).
     """
-    field = getattr(request.scope.get("route"), "body_field", None)
-    if field is None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
         return []
-    if not await request.body():
-        if not field.field_info.is_required():
-            return []
-        return [missing_body_error()]
-    _, errors = field.validate(await request.json(), {}, loc=("body",))
-    return list(errors)
+    body = await read_body(request, strict_content_type=strict_content_type_of(route))
+    _, errors = validated(route.body_field, body)
+    return errors

@@ -6,12 +6,11 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
-from contract_runtime.direct_calls import direct_handler
+from contract_runtime.direct_calls import direct_handler, overrides_of, strict_content_type_of
 from contract_runtime.request_body import JsonBodyRequest
 from contract_runtime.security import SecurityScheme
 
@@ -29,7 +28,6 @@ class ContractRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         fastapis = super().get_route_handler()
-        strict = self.strict_content_type
         handle = (
             direct_handler(
                 self.dependant,
@@ -37,7 +35,7 @@ class ContractRoute(APIRoute):
                 overrides_provider=self.dependency_overrides_provider,
                 body_field=self.body_field,
                 embed_body_fields=self._embed_body_fields,
-                strict_content_type=strict.value if isinstance(strict, DefaultPlaceholder) else strict,
+                strict_content_type=strict_content_type_of(self),
             )
             or fastapis
         )
@@ -51,7 +49,7 @@ class ContractRoute(APIRoute):
 
         async def authenticated_then_read(request: Request) -> Response:
             request = JsonBodyRequest(request.scope, request.receive)
-            overrides = getattr(overrides_provider, "dependency_overrides", None) or {}
+            overrides = overrides_of(overrides_provider)
             for scheme in schemes:
                 if scheme not in overrides:  # an overridden scheme is FastAPI's to call, in its handler
                     await scheme(request)

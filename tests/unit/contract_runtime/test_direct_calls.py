@@ -82,14 +82,26 @@ REQUESTS = [
 ]
 
 
-def answers(app: FastAPI) -> list[tuple[int, dict[str, str], bytes]]:
-    async def send() -> list[tuple[int, dict[str, str], bytes]]:
+Answer = tuple[int, dict[str, str], bytes]
+Sent = tuple[str, dict[str, str], bytes | None]  # path, headers, body
+
+
+def answered(app: FastAPI, method: str, requests: list[Sent]) -> list[Answer]:
+    """The app's answers (status, headers, body) to these requests, sent one after another."""
+
+    async def send() -> list[Answer]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            sent = [await client.get(path, headers=headers) for path, headers in REQUESTS]
+            sent = [
+                await client.request(method, path, headers=headers, content=body) for path, headers, body in requests
+            ]
         return [(response.status_code, dict(response.headers), response.content) for response in sent]
 
     return asyncio.run(send())
+
+
+def answers(app: FastAPI) -> list[Answer]:
+    return answered(app, "GET", [(path, headers, None) for path, headers in REQUESTS])
 
 
 def handler_of(app: FastAPI) -> Any:
@@ -234,7 +246,7 @@ def note_writing_app(route_class: type[APIRoute], **settings: Any) -> FastAPI:
 
 JSON = {"content-type": "application/json"}
 OWNER = {"authorization": "owner"}
-BODY_REQUESTS: list[tuple[str, dict[str, str], bytes]] = [
+BODY_REQUESTS: list[Sent] = [
     ("/notes/ann", OWNER | JSON, b'{"text": "hi"}'),
     ("/notes/ann", OWNER | {"content-type": "application/merge-patch+json; charset=utf-8"}, b'{"text": "hi"}'),
     ("/notes/ann", OWNER | JSON, b'{"text": "gone"}'),
@@ -255,14 +267,8 @@ BODY_REQUESTS: list[tuple[str, dict[str, str], bytes]] = [
 ]
 
 
-def body_answers(app: FastAPI) -> list[tuple[int, dict[str, str], bytes]]:
-    async def send() -> list[tuple[int, dict[str, str], bytes]]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            sent = [await client.post(path, headers=headers, content=body) for path, headers, body in BODY_REQUESTS]
-        return [(response.status_code, dict(response.headers), response.content) for response in sent]
-
-    return asyncio.run(send())
+def body_answers(app: FastAPI) -> list[Answer]:
+    return answered(app, "POST", BODY_REQUESTS)
 
 
 def test_a_route_with_a_json_body_is_served_by_calling_its_dependencies_and_endpoint() -> None:
